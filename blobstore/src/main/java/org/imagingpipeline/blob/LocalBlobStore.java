@@ -1,0 +1,141 @@
+package org.imagingpipeline.blob;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.imagingpipeline.events.BlobRef;
+
+/**
+ * {@link BlobStore} in a local directory. Layout: {@code ROOT/sha256/ab/cd/<sha256>}; writes go to
+ * {@code ROOT/tmp}, are fsynced, then renamed into place atomically and the directory is fsynced, so a crash
+ * leaves either the whole blob or none (temporary files of a crashed write are removed at start-up).
+ */
+public final class LocalBlobStore implements BlobStore {
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final Path root;
+    private final Path tmp;
+    private final boolean fsync;
+
+    /** A store that fsyncs every write (the default: an acknowledged instance must survive power loss). */
+    public LocalBlobStore(Path root) throws IOException {
+        this(root, true);
+    }
+
+    /** @param fsync false only for throw-away stores (tests, benchmarks of other parts) */
+    public LocalBlobStore(Path root, boolean fsync) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        this.tmp = this.root.resolve("tmp");
+        this.fsync = fsync;
+        Files.createDirectories(this.root.resolve("sha256"));
+        Files.createDirectories(tmp);
+        try (var leftovers = Files.list(tmp)) {
+            for (Path p : (Iterable<Path>) leftovers::iterator) Files.deleteIfExists(p);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public BlobRef put(byte[] bytes, String mediaType) throws IOException {
+        return put(new java.io.ByteArrayInputStream(bytes), mediaType);
+    }
+
+    @Override
+    public BlobRef put(InputStream in, String mediaType) throws IOException {
+        Path temp = tmp.resolve(UUID.randomUUID() + ".part");
+        MessageDigest md = sha256();
+        long size;
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                 OutputStream out = new DigestOutputStream(Channels.newOutputStream(ch), md)) {
+                size = in.transferTo(out);
+                out.flush();
+                if (fsync) ch.force(true);
+            }
+            String sha = HEX.formatHex(md.digest());
+            Path target = pathOf(sha);
+            if (Files.exists(target)) {
+                Files.delete(temp); // same content already stored: content addressing makes this a no-op
+            } else {
+                Files.createDirectories(target.getParent());
+                try {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException raced) {
+                    Files.deleteIfExists(temp);
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw new IOException("blob store at " + root + " does not support atomic rename", e);
+                }
+                if (fsync) fsyncDirectory(target.getParent());
+            }
+            return new BlobRef(sha, target.toUri().toString(), size, mediaType);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    @Override
+    public InputStream open(String sha256) throws IOException {
+        Path p = pathOf(check(sha256));
+        if (!Files.exists(p)) throw new BlobNotFoundException(sha256);
+        return Files.newInputStream(p);
+    }
+
+    @Override
+    public Optional<BlobRef> find(String sha256) throws IOException {
+        Path p = pathOf(check(sha256));
+        if (!Files.exists(p)) return Optional.empty();
+        return Optional.of(new BlobRef(sha256, p.toUri().toString(), Files.size(p), null));
+    }
+
+    @Override
+    public boolean writable() {
+        return Files.isDirectory(tmp) && Files.isWritable(tmp);
+    }
+
+    /** Where the bytes of a given SHA-256 live. */
+    public Path pathOf(String sha256) {
+        return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256.substring(2, 4)).resolve(sha256);
+    }
+
+    private static String check(String sha256) {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("not a lower-case hex sha256: " + sha256);
+        }
+        return sha256;
+    }
+
+    private static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // Some file systems cannot open directories for fsync; the rename itself is still atomic.
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+# Local stack for ./pipeline up/down/status (sourced by ./pipeline). Every process is started in the
+# background with its pid recorded under $PIPELINE_HOME/pids; `down` stops exactly those.
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
+INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
+STACK_PIDS="$PIPELINE_HOME/pids"
+STACK_LOGS="$PIPELINE_HOME/logs"
+
+pid_alive() { [ -f "$STACK_PIDS/$1.pid" ] && kill -0 "$(cat "$STACK_PIDS/$1.pid")" 2>/dev/null; }
+
+start_bg() { # name, command...
+  local name=$1; shift
+  mkdir -p "$STACK_PIDS" "$STACK_LOGS"
+  if pid_alive "$name"; then log "stack: $name already running (pid $(cat "$STACK_PIDS/$name.pid"))"; return; fi
+  setsid "$@" >>"$STACK_LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$STACK_PIDS/$name.pid"
+  log "stack: started $name (pid $!, log $STACK_LOGS/$name.log)"
+}
+
+wait_http() { # name url seconds
+  local name=$1 url=$2 secs=$3 i
+  for ((i = 0; i < secs * 4; i++)); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    pid_alive "$name" || { tail -n 30 "$STACK_LOGS/$name.log" >&2; die "$name exited; log: $STACK_LOGS/$name.log"; }
+    sleep 0.25
+  done
+  tail -n 30 "$STACK_LOGS/$name.log" >&2; die "$name did not become healthy at $url within ${secs}s"
+}
+
+wait_kafka() {
+  local i
+  for ((i = 0; i < 360; i++)); do
+    if java -cp "$(deploy_cp)" org.imagingpipeline.deploy.TopicProvisioner --bootstrap "127.0.0.1:$KAFKA_PORT" \
+        >>"$STACK_LOGS/topics.log" 2>&1; then return 0; fi
+    pid_alive broker || { tail -n 30 "$STACK_LOGS/broker.log" >&2; die "broker exited; log: $STACK_LOGS/broker.log"; }
+    sleep 0.5
+  done
+  die "broker did not answer on 127.0.0.1:$KAFKA_PORT"
+}
+
+stack_up() {
+  mkdir -p "$PIPELINE_HOME"
+  start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
+    --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
+  wait_kafka
+  log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"
+  start_bg ingest java -Xmx1g \
+    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
+    -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" \
+    -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
+    -Dpipeline.home="$PIPELINE_HOME" \
+    -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
+  wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120
+  log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
+  stack_status
+}
+
+stop_one() { # name
+  local name=$1 pid i
+  [ -f "$STACK_PIDS/$name.pid" ] || return 0
+  pid=$(cat "$STACK_PIDS/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 240; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 "$pid" 2>/dev/null; then log "stack: $name did not stop in 60s, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+    log "stack: stopped $name (pid $pid)"
+  fi
+  rm -f "$STACK_PIDS/$name.pid"
+}
+
+stack_down() {
+  # Reverse start order: services first, the broker last so that they can flush.
+  stop_one ingest
+  stop_one broker
+}
+
+stack_status() {
+  local name state out="{" first=1
+  for name in broker ingest; do
+    if pid_alive "$name"; then state="\"running\",\"pid\":$(cat "$STACK_PIDS/$name.pid")"; else state="\"stopped\""; fi
+    [ $first = 1 ] || out+=","; first=0
+    out+="\"$name\":{\"state\":$state}"
+  done
+  out+=",\"pipeline_home\":\"$PIPELINE_HOME\"}"
+  echo "$out"
+}

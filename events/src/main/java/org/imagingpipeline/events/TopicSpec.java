@@ -1,0 +1,49 @@
+package org.imagingpipeline.events;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One Kafka topic of the pipeline: its name, how it is partitioned and kept, and what its records hold.
+ * The deploy module creates topics from these specs; docs/topics.md is generated from them.
+ *
+ * @param name        topic name
+ * @param partitions  partition count (records of one key always land in one partition)
+ * @param compacted   true for cleanup.policy=compact (latest value per key is kept)
+ * @param retention   retention for delete-policy topics; ignored when compacted
+ * @param key         what the record key is
+ * @param value       what the record value is (event type and schema)
+ * @param producer    which module writes it
+ * @param consumers   which modules read it
+ */
+public record TopicSpec(String name, int partitions, boolean compacted, Duration retention,
+                        String key, String value, String producer, String consumers) {
+
+    public TopicSpec {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("topic name is required");
+        if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1 for " + name);
+    }
+
+    /** Topic-level configuration to apply at creation. */
+    public Map<String, String> configs() {
+        Map<String, String> c = new LinkedHashMap<>();
+        if (compacted) {
+            c.put("cleanup.policy", "compact");
+            c.put("min.compaction.lag.ms", "0");
+        } else {
+            c.put("cleanup.policy", "delete");
+            c.put("retention.ms", Long.toString(retention.toMillis()));
+        }
+        // A single-node broker: one replica; with more brokers the deploy layer raises this.
+        c.put("min.insync.replicas", "1");
+        return c;
+    }
+
+    /** Human-readable retention, as printed in docs/topics.md. */
+    public String retentionText() {
+        if (compacted) return "compacted (latest per key, kept forever)";
+        long days = retention.toDays();
+        return days >= 1 && retention.equals(Duration.ofDays(days)) ? days + " days" : retention.toString();
+    }
+}

@@ -1,0 +1,51 @@
+package org.imagingpipeline.events;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The topic catalogue: every topic the pipeline uses, in data-flow order. Topic names are contracts
+ * (see the architecture document); change them only together with every producer and consumer.
+ */
+public final class Topics {
+    private Topics() {
+    }
+
+    public static final String INSTANCES_RECEIVED = "imaging.instances.received";
+    public static final String SERIES_READY = "imaging.series.ready";
+    public static final String DOMAIN_EVENTS = "imaging.domain.events";
+    public static final String SEGMENTATION_RESULTS = "imaging.segmentation.results";
+    public static final String MODEL_VERSIONS = "ml.model.versions";
+    public static final String EHR_DELIVERY_DLQ = "ehr.delivery.dlq";
+
+    public static final List<TopicSpec> ALL = List.of(
+            new TopicSpec(INSTANCES_RECEIVED, 3, false, Duration.ofDays(7),
+                    "SeriesInstanceUID (all instances of a series share a partition, so series assembly sees them in order)",
+                    "InstanceReceived (JSON, schemaVersion 1): UIDs, header fields, blob reference of the Part-10 file",
+                    "ingest", "streams"),
+            new TopicSpec(SERIES_READY, 3, false, Duration.ofDays(7),
+                    "SeriesInstanceUID",
+                    "SeriesReady (JSON): ordered blob references, geometry, series fingerprint; an update re-emits the series",
+                    "streams", "inference"),
+            new TopicSpec(DOMAIN_EVENTS, 1, false, Duration.ofDays(30),
+                    "domain id",
+                    "DomainEvent (JSON): a domain's state change (KNOWN, CANDIDATE, DRIFT_CONFIRMED, ALIAS) with its evidence",
+                    "streams", "retrain"),
+            new TopicSpec(SEGMENTATION_RESULTS, 3, false, Duration.ofDays(7),
+                    "SeriesInstanceUID",
+                    "SegmentationResult (JSON): model version and sha256, lesion measures, SEG blob reference, status",
+                    "inference", "fhir-bridge"),
+            new TopicSpec(MODEL_VERSIONS, 1, true, null,
+                    "domain id (\"default\" for the source model)",
+                    "ModelVersion (JSON): version, URI, sha256, status candidate/promoted/rejected/rolled-back, gate evidence",
+                    "retrain", "inference"),
+            new TopicSpec(EHR_DELIVERY_DLQ, 1, false, Duration.ofDays(30),
+                    "SeriesInstanceUID",
+                    "DeliveryFailure (JSON): the result that could not be delivered, the FHIR OperationOutcome, the reason",
+                    "fhir-bridge", "operators"));
+
+    public static Optional<TopicSpec> byName(String name) {
+        return ALL.stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+}
