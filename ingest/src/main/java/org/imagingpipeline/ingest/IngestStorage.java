@@ -1,0 +1,45 @@
+package org.imagingpipeline.ingest;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import org.imagingpipeline.blob.BlobStore;
+import org.imagingpipeline.blob.LocalBlobStore;
+
+/** Produces the on-disk parts of the service under {@code ingest.home}. */
+@ApplicationScoped
+public class IngestStorage {
+
+    @Produces
+    @Singleton
+    BlobStore blobStore(IngestConfig config) {
+        try {
+            return new LocalBlobStore(Path.of(config.home()).resolve("blobs"), config.fsync());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open blob store under " + config.home(), e);
+        }
+    }
+
+    @Produces
+    @Singleton
+    AcknowledgedIndex acknowledgedIndex(IngestConfig config) {
+        try {
+            return new AcknowledgedIndex(Path.of(config.home()).resolve("ingest-index"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Produces
+    @Singleton
+    Quarantine quarantine(IngestConfig config) {
+        try {
+            return new Quarantine(Path.of(config.home()).resolve("quarantine"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,190 @@
+package org.imagingpipeline.ingest;
+
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.DicomInputStream;
+import com.pixelmed.dicom.SOPClass;
+import com.pixelmed.dicom.TagFromName;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import org.imagingpipeline.blob.BlobStore;
+import org.imagingpipeline.events.BlobRef;
+import org.imagingpipeline.events.InstanceHeader;
+import org.imagingpipeline.events.InstanceReceived;
+import org.imagingpipeline.ingest.dicom.DatasetStructure;
+import org.imagingpipeline.ingest.dicom.MalformedDicomException;
+import org.imagingpipeline.ingest.dicom.Part10;
+import org.imagingpipeline.ingest.dicom.TransferSyntaxes;
+import org.jboss.logging.Logger;
+
+/**
+ * The one path every instance takes, whatever protocol brought it: check it, store its bytes, publish its
+ * event, and only then report success. Order matters: blob first (durable), then the Kafka event (acked),
+ * then the acknowledged-index entry; any failure before the ack is reported as failure to the sender.
+ */
+@ApplicationScoped
+public class InstanceIngestor {
+    private static final Logger LOG = Logger.getLogger(InstanceIngestor.class);
+    private static final Pattern UID = Pattern.compile("[0-9]+(\\.[0-9]+)*");
+
+    private final BlobStore blobs;
+    private final InstancePublisher publisher;
+    private final AcknowledgedIndex index;
+    private final Quarantine quarantine;
+    private final IngestMetrics metrics;
+    private final IngestConfig config;
+
+    public InstanceIngestor(BlobStore blobs, InstancePublisher publisher, AcknowledgedIndex index, Quarantine quarantine,
+                            IngestMetrics metrics, IngestConfig config) {
+        this.blobs = blobs;
+        this.publisher = publisher;
+        this.index = index;
+        this.quarantine = quarantine;
+        this.metrics = metrics;
+        this.config = config;
+    }
+
+    public long maxObjectBytes() {
+        return config.maxObjectBytes();
+    }
+
+    public IngestOutcome ingest(IncomingInstance in) {
+        long t0 = System.nanoTime();
+        byte[] bytes = in.part10();
+        if (bytes.length > config.maxObjectBytes()) {
+            return reject(in, RejectReason.OVERSIZED, bytes.length + " bytes exceed the limit of " + config.maxObjectBytes(),
+                    in.claimedSopClass(), in.claimedSopInstance(), bytes, bytes.length);
+        }
+        String ts = in.transferSyntaxUid();
+        int offset = in.datasetOffset();
+        AttributeList header;
+        try {
+            if (ts == null || offset < 0) {
+                Part10.Meta meta = Part10.readMeta(bytes);
+                ts = meta.transferSyntaxUid();
+                offset = meta.datasetOffset();
+            }
+            if (!TransferSyntaxes.accepted(ts)) {
+                return reject(in, RejectReason.UNSUPPORTED_TRANSFER_SYNTAX, "transfer syntax " + ts + " is not accepted",
+                        in.claimedSopClass(), in.claimedSopInstance(), bytes, bytes.length);
+            }
+            DatasetStructure.verify(bytes, offset, ts);
+            header = new AttributeList();
+            try (DicomInputStream dis = new DicomInputStream(new ByteArrayInputStream(bytes))) {
+                header.read(dis, TagFromName.PixelData);
+            }
+        } catch (MalformedDicomException e) {
+            return reject(in, RejectReason.MALFORMED, e.getMessage(), in.claimedSopClass(), in.claimedSopInstance(), bytes, bytes.length);
+        } catch (Exception e) { // PixelMed's DicomException, IOException, runtime parse errors
+            return reject(in, RejectReason.MALFORMED, "header unreadable: " + e.getMessage(), in.claimedSopClass(),
+                    in.claimedSopInstance(), bytes, bytes.length);
+        }
+
+        String study = HeaderExtractor.str(header, TagFromName.StudyInstanceUID);
+        String series = HeaderExtractor.str(header, TagFromName.SeriesInstanceUID);
+        String sop = HeaderExtractor.str(header, TagFromName.SOPInstanceUID);
+        String sopClass = HeaderExtractor.str(header, TagFromName.SOPClassUID);
+        String known = sop != null ? sop : in.claimedSopInstance();
+        String knownClass = sopClass != null ? sopClass : in.claimedSopClass();
+        if (study == null || series == null || sop == null || sopClass == null) {
+            String missing = (study == null ? " StudyInstanceUID" : "") + (series == null ? " SeriesInstanceUID" : "")
+                    + (sop == null ? " SOPInstanceUID" : "") + (sopClass == null ? " SOPClassUID" : "");
+            return reject(in, RejectReason.MISSING_UID, "missing" + missing, knownClass, known, bytes, bytes.length);
+        }
+        for (String uid : new String[] {study, series, sop, sopClass}) {
+            if (uid.length() > 64 || !UID.matcher(uid).matches()) {
+                return reject(in, RejectReason.INVALID_UID, "not a valid UID: " + uid, knownClass, known, bytes, bytes.length);
+            }
+        }
+        if ((in.claimedSopInstance() != null && !in.claimedSopInstance().equals(sop))
+                || (in.claimedSopClass() != null && !in.claimedSopClass().equals(sopClass))) {
+            return reject(in, RejectReason.UID_MISMATCH, "dataset SOP " + sopClass + "/" + sop + " differs from the request's "
+                    + in.claimedSopClass() + "/" + in.claimedSopInstance(), sopClass, sop, bytes, bytes.length);
+        }
+        if (!SOPClass.isStorage(sopClass)) {
+            return reject(in, RejectReason.UNSUPPORTED_SOP_CLASS, "SOP class " + sopClass + " is not a storage SOP class",
+                    sopClass, sop, bytes, bytes.length);
+        }
+        if (in.requiredStudyUid() != null && !in.requiredStudyUid().equals(study)) {
+            return reject(in, RejectReason.STUDY_MISMATCH, "instance belongs to study " + study + ", not " + in.requiredStudyUid(),
+                    sopClass, sop, bytes, bytes.length);
+        }
+
+        ReentrantLock lock = index.lockFor(sop);
+        lock.lock();
+        try {
+            String sha = sha256(bytes);
+            Optional<String> before;
+            try {
+                before = index.blobShaFor(sop);
+            } catch (IOException e) {
+                return unavailable(in, RejectReason.STORAGE_UNAVAILABLE, "index unreadable: " + e.getMessage(), sopClass, sop);
+            }
+            if (before.isPresent() && before.get().equals(sha)) {
+                metrics.duplicate();
+                LOG.debugf("duplicate sop=%s series=%s: already acknowledged, no new event", sop, series);
+                return new IngestOutcome.Duplicate(sopClass, sop, sha);
+            }
+            BlobRef blob;
+            try {
+                blob = blobs.put(bytes, "application/dicom");
+            } catch (IOException | RuntimeException e) {
+                return unavailable(in, RejectReason.STORAGE_UNAVAILABLE, "blob write failed: " + e.getMessage(), sopClass, sop);
+            }
+            InstanceHeader h = HeaderExtractor.extract(header);
+            InstanceReceived event = new InstanceReceived(InstanceReceived.SCHEMA_VERSION,
+                    InstanceReceived.eventIdFor(sop, blob.sha256()), Instant.now(), in.source(),
+                    study, series, sop, sopClass, ts, h, blob);
+            try {
+                publisher.publish(event);
+            } catch (InstancePublisher.PublishException e) {
+                return unavailable(in, RejectReason.KAFKA_UNAVAILABLE, e.getMessage(), sopClass, sop);
+            }
+            try {
+                index.record(sop, blob.sha256());
+            } catch (IOException e) {
+                // The event is acknowledged: success stands. A re-send may then publish once more with the same eventId.
+                LOG.warnf("acknowledged-index write failed for sop=%s: %s", sop, e.getMessage());
+            }
+            long nanos = System.nanoTime() - t0;
+            metrics.stored(bytes.length, nanos);
+            LOG.debugf("stored sop=%s series=%s study=%s blob=%s via %s in %.1f ms", sop, series, study, blob.sha256(),
+                    in.source().protocol(), nanos / 1e6);
+            return new IngestOutcome.Stored(event);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Counts and quarantines a refused instance. */
+    public IngestOutcome.Rejected reject(IncomingInstance in, RejectReason reason, String detail, String sopClass, String sop,
+                                         byte[] bytes, int length) {
+        metrics.rejected(reason);
+        java.nio.file.Path kept = reason.quarantine ? quarantine.keep(bytes, length, reason, detail, sop, in == null ? null : in.source()) : null;
+        LOG.warnf("rejected sop=%s reason=%s from %s: %s%s", sop, reason.tag, in == null ? "?" : describe(in.source()), detail,
+                kept == null ? "" : " (kept in " + kept + ")");
+        return new IngestOutcome.Rejected(reason, detail, sopClass, sop);
+    }
+
+    private IngestOutcome unavailable(IncomingInstance in, RejectReason reason, String detail, String sopClass, String sop) {
+        metrics.rejected(reason);
+        LOG.errorf("refused sop=%s (%s): %s; the sender must retry", sop, reason.tag, detail);
+        return new IngestOutcome.Rejected(reason, detail, sopClass, sop);
+    }
+
+    private static String describe(InstanceReceived.Source s) {
+        return s == null ? "?" : s.protocol() + (s.callingAeTitle() != null ? " AE " + s.callingAeTitle() : "") + " " + s.remoteAddress();
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
