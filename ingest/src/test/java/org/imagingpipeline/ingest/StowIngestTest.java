@@ -1,0 +1,202 @@
+package org.imagingpipeline.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.FileMetaInformation;
+import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.TransferSyntax;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.imagingpipeline.events.EventJson;
+import org.imagingpipeline.events.InstanceReceived;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** STOW-RS with a plain HTTP client against the real service and broker: the same checks as over DIMSE. */
+@QuarkusTest
+@QuarkusTestResource(value = KafkaStack.class, restrictToAnnotatedClass = true)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StowIngestTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    @ConfigProperty(name = "quarkus.http.test-port")
+    int httpPort;
+
+    @Test
+    @Order(1)
+    void everySharedVendorFileArrivesOnceWithItsHeader() throws Exception {
+        Path vendors = SharedData.dicomVendors();
+        Map<String, Path> files = DimseIngestTest.dicomFilesBySop(vendors);
+        // One request per 100 files: the Philips series alone is 680 instances.
+        List<Path> all = new ArrayList<>(files.values());
+        for (int i = 0; i < all.size(); i += 100) {
+            List<Path> batch = all.subList(i, Math.min(all.size(), i + 100));
+            List<byte[]> parts = new ArrayList<>();
+            for (Path p : batch) parts.add(Files.readAllBytes(p));
+            HttpResponse<String> r = post(parts, "application/dicom");
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode body = EventJson.mapper().readTree(r.body());
+            assertEquals(batch.size(), body.path("00081199").path("Value").size(), "every instance referenced");
+        }
+        List<InstanceReceived> events = KafkaStack.allEvents(Duration.ofSeconds(3));
+        Map<String, Long> perSop = events.stream().collect(Collectors.groupingBy(InstanceReceived::sopInstanceUid, Collectors.counting()));
+        assertEquals(files.keySet(), perSop.keySet());
+        assertTrue(perSop.values().stream().allMatch(n -> n == 1));
+        Map<String, InstanceReceived> bySop = events.stream().collect(Collectors.toMap(InstanceReceived::sopInstanceUid, e -> e));
+        for (Path f : files.values().stream().filter(p -> p.toString().contains("transfer-syntaxes")).toList()) {
+            Map<String, String> d = DicomTools.dcmdump(f);
+            InstanceReceived e = bySop.get(d.get("0008,0018"));
+            assertNotNull(e);
+            assertEquals(InstanceReceived.Source.STOW_RS, e.source().protocol());
+            DimseIngestTest.assertHeaderMatches(f, d, e);
+        }
+        // The same request again: acknowledged, no second event.
+        HttpResponse<String> again = post(List.of(Files.readAllBytes(all.get(0))), "application/dicom");
+        assertEquals(200, again.statusCode());
+        assertEquals(events.size(), KafkaStack.allEvents(Duration.ofSeconds(2)).size());
+    }
+
+    @Test
+    @Order(2)
+    void badPartsAreRefusedWithTheirReasonAndGoodOnesStored() throws Exception {
+        byte[] good = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        byte[] truncated = Arrays.copyOf(good, good.length - 100);
+        byte[] text = "not DICOM at all".getBytes(StandardCharsets.US_ASCII);
+        byte[] unsupported = freshInstance("1.2.3.4.5.6", 0);
+        byte[] oversized = freshInstance("1.2.840.10008.5.1.4.1.1.4", 9 << 20);
+        HttpResponse<String> r = post(List.of(good, truncated, text, unsupported, oversized), "application/dicom");
+        assertEquals(202, r.statusCode(), r.body());
+        JsonNode body = EventJson.mapper().readTree(r.body());
+        assertEquals(1, body.path("00081199").path("Value").size());
+        List<Integer> reasons = new ArrayList<>();
+        body.path("00081198").path("Value").forEach(n -> reasons.add(n.path("00081197").path("Value").get(0).asInt()));
+        assertEquals(List.of(0xC000, 0xC000, 0x0122, 0xA700), reasons, r.body());
+
+        HttpResponse<String> onlyBad = post(List.of(text), "application/dicom");
+        assertEquals(409, onlyBad.statusCode());
+        HttpResponse<String> json = post(List.of(good), "application/dicom+json");
+        assertEquals(415, json.statusCode());
+        HttpRequest noBoundary = HttpRequest.newBuilder(uri("/dicomweb/studies")).header("Content-Type", "multipart/related; type=\"application/dicom\"")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(good)).build();
+        assertEquals(400, HTTP.send(noBoundary, HttpResponse.BodyHandlers.ofString()).statusCode());
+
+        String metrics = HTTP.send(HttpRequest.newBuilder(uri("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("ingest_instances_rejected_total{reason=\"unsupported_sop_class\"} 1.0"), "counted by reason");
+        assertTrue(metrics.contains("ingest_instances_rejected_total{reason=\"oversized\"} 1.0"));
+    }
+
+    @Test
+    @Order(3)
+    void storeIntoAStudyRefusesInstancesOfAnotherStudy() throws Exception {
+        byte[] good = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        HttpResponse<String> r = post("/dicomweb/studies/1.2.3.999", List.of(good), "application/dicom");
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(r.body().contains(Integer.toString(0xA900)));
+    }
+
+    @Test
+    @Order(4)
+    void brokerOutageAnswers503AndTheResendArrivesOnce() throws Exception {
+        byte[] a = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        byte[] b = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        int before = KafkaStack.allEvents(Duration.ofSeconds(2)).size();
+        KafkaStack.broker.stop();
+        try {
+            HttpResponse<String> r = post(List.of(a, b), "application/dicom");
+            assertEquals(503, r.statusCode(), r.body());
+            assertTrue(r.headers().firstValue("Retry-After").isPresent());
+        } finally {
+            KafkaStack.broker.start();
+        }
+        assertEquals(before, KafkaStack.allEvents(Duration.ofSeconds(2)).size(), "nothing published during the outage");
+        assertEquals(200, post(List.of(a, b), "application/dicom").statusCode());
+        assertEquals(200, post(List.of(a, b), "application/dicom").statusCode());
+        assertEquals(before + 2, KafkaStack.allEvents(Duration.ofSeconds(3)).size(), "exactly once after the outage");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** A new MR instance with fresh UIDs (and optionally a large pixel payload), as a Part-10 file. */
+    private static byte[] freshInstance(String sopClass, int extraBytes) throws Exception {
+        AttributeList l = new AttributeList();
+        String root = "2.25." + new java.math.BigInteger(1, uuidBytes());
+        put(l, TagFromName.SOPClassUID, sopClass);
+        put(l, TagFromName.SOPInstanceUID, root + ".3");
+        put(l, TagFromName.StudyInstanceUID, root + ".1");
+        put(l, TagFromName.SeriesInstanceUID, root + ".2");
+        put(l, TagFromName.Modality, "MR");
+        put(l, TagFromName.PatientID, "TEST-1");
+        int side = extraBytes > 0 ? (int) Math.ceil(Math.sqrt(extraBytes / 2.0)) : 16;
+        com.pixelmed.dicom.Attribute rows = new com.pixelmed.dicom.UnsignedShortAttribute(TagFromName.Rows);
+        rows.addValue(side);
+        l.put(rows);
+        com.pixelmed.dicom.Attribute cols = new com.pixelmed.dicom.UnsignedShortAttribute(TagFromName.Columns);
+        cols.addValue(side);
+        l.put(cols);
+        com.pixelmed.dicom.OtherWordAttribute px = new com.pixelmed.dicom.OtherWordAttribute(TagFromName.PixelData);
+        px.setValues(new short[side * side]);
+        l.put(px);
+        FileMetaInformation.addFileMetaInformation(l, TransferSyntax.ExplicitVRLittleEndian, "TEST");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        l.write(out, TransferSyntax.ExplicitVRLittleEndian, true, true);
+        return out.toByteArray();
+    }
+
+    private static byte[] uuidBytes() {
+        UUID u = UUID.randomUUID();
+        return java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
+    }
+
+    private static void put(AttributeList l, com.pixelmed.dicom.AttributeTag tag, String v) throws Exception {
+        com.pixelmed.dicom.Attribute a = com.pixelmed.dicom.AttributeFactory.newAttribute(tag);
+        a.addValue(v);
+        l.put(a);
+    }
+
+    private HttpResponse<String> post(List<byte[]> parts, String type) throws Exception {
+        return post("/dicomweb/studies", parts, type);
+    }
+
+    private HttpResponse<String> post(String path, List<byte[]> parts, String type) throws Exception {
+        String boundary = "b-" + UUID.randomUUID();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            body.writeBytes(("--" + boundary + "\r\nContent-Type: " + type + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            body.writeBytes(p);
+            body.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+        HttpRequest rq = HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "multipart/related; type=\"" + type + "\"; boundary=" + boundary)
+                .header("Accept", "application/dicom+json")
+                .timeout(Duration.ofSeconds(120))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build();
+        return HTTP.send(rq, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + httpPort + path);
+    }
+}
