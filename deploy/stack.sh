@@ -39,8 +39,21 @@ wait_kafka() {
   die "broker did not answer on 127.0.0.1:$KAFKA_PORT"
 }
 
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+check_ports_free() { # name:port ...
+  local item name port
+  for item in "$@"; do
+    name=${item%%:*}; port=${item#*:}
+    if ! pid_alive "$name" && port_busy "$port"; then
+      die "port $port (for $name) is already in use: another stack? See ./pipeline status with its PIPELINE_HOME, or set ${name^^}_PORT"
+    fi
+  done
+}
+
 stack_up() {
   mkdir -p "$PIPELINE_HOME"
+  check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT"
   start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
   wait_kafka

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The service's meters. Prometheus names: {@code ingest_instances_stored_total}, {@code ingest_stored_bytes_total},
  * {@code ingest_instances_duplicate_total}, {@code ingest_instances_rejected_total{reason}},
- * {@code ingest_store_to_ack_seconds} (bytes complete to Kafka ack), {@code ingest_dicom_associations_active}.
+ * {@code ingest_store_to_ack_seconds} (bytes complete to Kafka ack) and its parts {@code ingest_blob_write_seconds},
+ * {@code ingest_kafka_ack_seconds}; {@code ingest_dicom_associations_active}.
  */
 @ApplicationScoped
 public class IngestMetrics {
@@ -21,6 +22,8 @@ public class IngestMetrics {
     private final Counter duplicates;
     private final Counter bytes;
     private final Timer storeToAck;
+    private final Timer blobWrite;
+    private final Timer kafkaAck;
     private final AtomicInteger activeAssociations = new AtomicInteger();
 
     public IngestMetrics(MeterRegistry registry) {
@@ -34,6 +37,10 @@ public class IngestMetrics {
         bytes = Counter.builder("ingest.stored").baseUnit("bytes").description("bytes of stored instances").register(registry);
         storeToAck = Timer.builder("ingest.store.to.ack").description("from instance received to Kafka acknowledgement")
                 .publishPercentiles(0.5, 0.95, 0.99).register(registry);
+        blobWrite = Timer.builder("ingest.blob.write").description("blob write incl. fsync")
+                .publishPercentiles(0.5, 0.95, 0.99).register(registry);
+        kafkaAck = Timer.builder("ingest.kafka.ack").description("Kafka send until acknowledged (acks=all)")
+                .publishPercentiles(0.5, 0.95, 0.99).register(registry);
         registry.gauge("ingest.dicom.associations.active", activeAssociations);
     }
 
@@ -41,6 +48,14 @@ public class IngestMetrics {
         stored.increment();
         bytes.increment(size);
         storeToAck.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public void blobWritten(long nanos) {
+        blobWrite.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public void kafkaAcked(long nanos) {
+        kafkaAck.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public void duplicate() {

@@ -130,8 +130,10 @@ public class InstanceIngestor {
                 return new IngestOutcome.Duplicate(sopClass, sop, sha);
             }
             BlobRef blob;
+            long tBlob = System.nanoTime();
             try {
                 blob = blobs.put(bytes, "application/dicom");
+                metrics.blobWritten(System.nanoTime() - tBlob);
             } catch (IOException | RuntimeException e) {
                 return unavailable(in, RejectReason.STORAGE_UNAVAILABLE, "blob write failed: " + e.getMessage(), sopClass, sop);
             }
@@ -139,8 +141,10 @@ public class InstanceIngestor {
             InstanceReceived event = new InstanceReceived(InstanceReceived.SCHEMA_VERSION,
                     InstanceReceived.eventIdFor(sop, blob.sha256()), Instant.now(), in.source(),
                     study, series, sop, sopClass, ts, h, blob);
+            long tKafka = System.nanoTime();
             try {
                 publisher.publish(event);
+                metrics.kafkaAcked(System.nanoTime() - tKafka);
             } catch (InstancePublisher.PublishException e) {
                 return unavailable(in, RejectReason.KAFKA_UNAVAILABLE, e.getMessage(), sopClass, sop);
             }

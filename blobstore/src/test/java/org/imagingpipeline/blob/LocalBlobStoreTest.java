@@ -1,0 +1,65 @@
+package org.imagingpipeline.blob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.stream.Stream;
+import org.imagingpipeline.events.BlobRef;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalBlobStoreTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void storesUnderTheContentsSha256AndReadsBack() throws Exception {
+        LocalBlobStore store = new LocalBlobStore(dir);
+        byte[] data = "hello dicom".getBytes(StandardCharsets.US_ASCII);
+        BlobRef ref = store.put(data, "application/dicom");
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)), ref.sha256());
+        assertEquals(data.length, ref.size());
+        assertTrue(Files.exists(Path.of(java.net.URI.create(ref.uri()))));
+        assertArrayEquals(data, store.read(ref));
+        assertEquals(ref.sha256(), store.find(ref.sha256()).orElseThrow().sha256());
+    }
+
+    @Test
+    void sameBytesTwiceIsOneBlobAndNoTemporaryFilesRemain() throws Exception {
+        LocalBlobStore store = new LocalBlobStore(dir);
+        BlobRef a = store.put(new ByteArrayInputStream(new byte[100_000]), "x");
+        BlobRef b = store.put(new byte[100_000], "x");
+        assertEquals(a.sha256(), b.sha256());
+        try (Stream<Path> s = Files.walk(dir.resolve("sha256"))) {
+            assertEquals(1, s.filter(Files::isRegularFile).count());
+        }
+        try (Stream<Path> s = Files.list(dir.resolve("tmp"))) {
+            assertEquals(0, s.count());
+        }
+    }
+
+    @Test
+    void leftoversOfACrashedWriteAreRemovedAtStart() throws Exception {
+        Files.createDirectories(dir.resolve("tmp"));
+        Files.write(dir.resolve("tmp/abc.part"), new byte[10]);
+        new LocalBlobStore(dir);
+        assertFalse(Files.exists(dir.resolve("tmp/abc.part")));
+    }
+
+    @Test
+    void missingAndMalformedDigestsAreClearErrors() throws Exception {
+        LocalBlobStore store = new LocalBlobStore(dir);
+        assertThrows(BlobNotFoundException.class, () -> store.open("0".repeat(64)));
+        assertTrue(store.find("0".repeat(64)).isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> store.open("../../etc/passwd"));
+    }
+}

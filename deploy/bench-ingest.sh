@@ -1,0 +1,71 @@
+# ./pipeline bench ingest: dcmtk storescu sends the 680 Philips files (one association, TCP_NODELAY=1 on both
+# sides) to our SCP and to dcmtk storescp, alternating, fresh SOP Instance UIDs every round; prints one JSON object.
+bench_ingest() {
+  local rounds=${BENCH_ROUNDS:-3}
+  local src="$SHARED_DATA/dicom-vendors/philips-mr"
+  [ -d "$src" ] || die "bench ingest needs $src (the shared DICOM set)"
+  export PIPELINE_HOME="$ROOT/target/bench-ingest"
+  export KAFKA_PORT=${BENCH_KAFKA_PORT:-19092} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-19093}
+  export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-11212} INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-18081}
+  local scp_port=${BENCH_STORESCP_PORT:-11213}
+  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
+  stack_down >/dev/null 2>&1 || true
+  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME/rounds" "$PIPELINE_HOME/storescp"
+  trap 'kill "${scp_pid:-}" 2>/dev/null; stack_down >&2' EXIT
+
+  log "bench ingest: preparing $((rounds + 1)) rounds of the Philips series with fresh UIDs"
+  local r files
+  for ((r = 0; r <= rounds; r++)); do
+    mkdir -p "$PIPELINE_HOME/rounds/$r"
+    find "$src" -type f -name '*.dcm' -exec cp -t "$PIPELINE_HOME/rounds/$r" {} +
+    find "$PIPELINE_HOME/rounds/$r" -type f -print0 | xargs -0 dcmodify -q -nb -gin -gse -gst
+  done
+  files=$(find "$PIPELINE_HOME/rounds/0" -type f | wc -l)
+
+  stack_up >/dev/null
+  TCP_NODELAY=1 storescp -od "$PIPELINE_HOME/storescp" "$scp_port" >"$STACK_LOGS/storescp.log" 2>&1 &
+  scp_pid=$!
+  sleep 1
+
+  send_round() { # port dir -> prints seconds
+    local t0 t1 out
+    t0=$(date +%s%N)
+    out=$(TCP_NODELAY=1 storescu -v -aec "$3" -xe "127.0.0.1" "$1" "$2"/* 2>&1)
+    t1=$(date +%s%N)
+    local ok; ok=$(grep -c 'Received Store Response (Success)' <<<"$out" || true)
+    [ "$ok" = "$files" ] || { echo "$out" | tail -5 >&2; die "only $ok of $files stored at port $1"; }
+    echo $(( (t1 - t0) / 1000000 ))
+  }
+
+  log "bench ingest: warm-up round (not counted)"
+  send_round "$INGEST_DICOM_PORT" "$PIPELINE_HOME/rounds/0" INGEST >/dev/null
+  send_round "$scp_port" "$PIPELINE_HOME/rounds/0" STORESCP >/dev/null
+  local ours=() theirs=() ms
+  for ((r = 1; r <= rounds; r++)); do
+    ms=$(send_round "$INGEST_DICOM_PORT" "$PIPELINE_HOME/rounds/$r" INGEST); ours+=("$ms")
+    ms=$(send_round "$scp_port" "$PIPELINE_HOME/rounds/$r" STORESCP); theirs+=("$ms")
+    log "bench ingest: round $r: ours ${ours[-1]} ms, storescp ${theirs[-1]} ms for $files instances"
+  done
+  local stored; stored=$(curl -fsS "http://127.0.0.1:$INGEST_HTTP_PORT/q/metrics" | awk '/^ingest_instances_stored_total/ {print $2}')
+  python3 - "$files" "$stored" "${ours[*]}" "${theirs[*]}" <<'PY'
+import json, statistics, sys
+files, stored = int(sys.argv[1]), float(sys.argv[2])
+ours = [int(x) for x in sys.argv[3].split()]
+theirs = [int(x) for x in sys.argv[4].split()]
+rate = lambda ms: round(files / (ms / 1000.0), 1)
+o, t = statistics.median(ours), statistics.median(theirs)
+print(json.dumps({
+    "benchmark": "ingest",
+    "files_per_round": files,
+    "rounds": len(ours),
+    "ours_instances_per_s": [rate(m) for m in ours],
+    "storescp_instances_per_s": [rate(m) for m in theirs],
+    "ours_median_instances_per_s": rate(o),
+    "storescp_median_instances_per_s": rate(t),
+    "ratio": round(t / o, 3),
+    "ours_stored_total": stored,
+    "ours_guarantees": "blob fsync + Kafka acks=all before each C-STORE response",
+    "storescp_guarantees": "file written, no fsync",
+}))
+PY
+}
