@@ -1,21 +1,25 @@
 package org.imagingpipeline.deploy;
 
-import com.pixelmed.dicom.SetOfDicomFiles;
-import com.pixelmed.network.MultipleInstanceTransferStatusHandlerWithFileName;
-import com.pixelmed.network.StorageSOPClassSCU;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.imagingpipeline.dicomnet.MalformedDicomException;
+import org.imagingpipeline.dicomnet.Part10;
+import org.imagingpipeline.dicomnet.StoreScu;
 
 /**
  * {@code ./pipeline send --data DIR [--to HOST:PORT] [--ae AE] [--calling-ae AE]}: sends every DICOM Part-10
- * file under DIR by real C-STORE in one association (PixelMed's SCU) and prints JSON counts as the last line.
- * Files that are not DICOM (README, LICENSE, ...) are counted as skipped.
+ * file under DIR by real C-STORE, exactly as stored (each file's own transfer syntax is proposed, nothing is
+ * transcoded), and prints JSON counts as the last line of stdout. Files that are not DICOM (README, LICENSE)
+ * are counted as skipped. Exit status 0 only when every DICOM file was stored.
  */
 public final class SendCommand {
     private SendCommand() {
@@ -30,6 +34,12 @@ public final class SendCommand {
         } catch (Exception e) {
             System.err.println("send: failed: " + e);
             System.exit(1);
+        }
+    }
+
+    record Item(Path file, Part10.Meta meta) {
+        StoreScu.Context context() {
+            return new StoreScu.Context(meta.mediaStorageSopClassUid(), meta.transferSyntaxUid());
         }
     }
 
@@ -55,46 +65,66 @@ public final class SendCommand {
         try (Stream<Path> s = Files.walk(data)) {
             files = s.filter(Files::isRegularFile).sorted().toList();
         }
-        SetOfDicomFiles set = new SetOfDicomFiles();
+        List<Item> items = new ArrayList<>();
         int skipped = 0;
         for (Path f : files) {
-            if (isPart10(f)) set.add(f.toString());
+            Part10.Meta meta = meta(f);
+            if (meta != null && meta.mediaStorageSopClassUid() != null && meta.mediaStorageSopInstanceUid() != null) items.add(new Item(f, meta));
             else skipped++;
         }
-        if (set.isEmpty()) {
+        if (items.isEmpty()) {
             boolean images = files.stream().anyMatch(f -> f.toString().toLowerCase(Locale.ROOT).matches(".*\\.(png|tif|tiff)$"));
             throw new IllegalArgumentException("no DICOM files under " + data + (images
                     ? " (image folders are turned into DICOM by the scanner simulator, which is not built yet)" : ""));
         }
-        System.err.printf("send: %d DICOM files (%d other files skipped) -> %s@%s:%d%n", set.size(), skipped, calledAe, host, port);
-        int[] counts = new int[3]; // completed, failed, warning
+        System.err.printf("send: %d DICOM files (%d other files skipped) -> %s@%s:%d%n", items.size(), skipped, calledAe, host, port);
+
+        // One association per 128 distinct (SOP class, transfer syntax) pairs, in file order.
+        Map<StoreScu.Context, List<Item>> byContext = new LinkedHashMap<>();
+        for (Item it : items) byContext.computeIfAbsent(it.context(), k -> new ArrayList<>()).add(it);
+        List<StoreScu.Context> contexts = new ArrayList<>(byContext.keySet());
+        int sent = 0, failed = 0, warned = 0, done = 0;
         long t0 = System.nanoTime();
-        int total = set.size();
-        new StorageSOPClassSCU(host, port, calledAe, callingAe, set, 0, new MultipleInstanceTransferStatusHandlerWithFileName() {
-            @Override
-            public void updateStatus(int remaining, int completed, int failed, int warning, String sop, String file, boolean success) {
-                counts[0] = completed;
-                counts[1] = failed;
-                counts[2] = warning;
-                if (!success) System.err.printf("send: FAILED %s (%s)%n", file, sop);
-                int done = completed + failed + warning;
-                if (done % 100 == 0 || remaining == 0) System.err.printf("send: %d/%d%n", done, total);
+        for (int i = 0; i < contexts.size(); i += 128) {
+            List<StoreScu.Context> chunk = contexts.subList(i, Math.min(contexts.size(), i + 128));
+            try (StoreScu scu = StoreScu.open(host, port, calledAe, callingAe, chunk, Duration.ofSeconds(60))) {
+                for (StoreScu.Context c : chunk) {
+                    for (Item it : byContext.get(c)) {
+                        done++;
+                        if (!scu.accepts(c)) {
+                            failed++;
+                            System.err.printf("send: FAILED %s: the peer accepts no presentation context for %s in %s%n", it.file(),
+                                    c.sopClassUid(), c.transferSyntaxUid());
+                            continue;
+                        }
+                        byte[] bytes = Files.readAllBytes(it.file());
+                        StoreScu.Response r = scu.store(c, it.meta().mediaStorageSopInstanceUid(), bytes, it.meta().datasetOffset());
+                        if (r.success()) sent++;
+                        else if (r.warning()) warned++;
+                        else {
+                            failed++;
+                            System.err.printf("send: FAILED %s: status 0x%04X %s%n", it.file(), r.status(),
+                                    r.errorComment() == null ? "" : r.errorComment());
+                        }
+                        if (done % 200 == 0) System.err.printf("send: %d/%d%n", done, items.size());
+                    }
+                }
             }
-        });
+        }
         double secs = (System.nanoTime() - t0) / 1e9;
-        int notAnswered = total - counts[0] - counts[1] - counts[2];
-        System.out.printf(Locale.ROOT, "{\"files\":%d,\"dicom\":%d,\"sent\":%d,\"failed\":%d,\"warning\":%d,\"not_sent\":%d,"
-                        + "\"skipped_not_dicom\":%d,\"seconds\":%.2f,\"instances_per_second\":%.1f}%n",
-                files.size(), total, counts[0], counts[1], counts[2], notAnswered, skipped, secs, counts[0] / Math.max(secs, 1e-9));
-        return counts[1] == 0 && notAnswered == 0 ? 0 : 1;
+        System.out.printf(Locale.ROOT, "{\"files\":%d,\"dicom\":%d,\"sent\":%d,\"warning\":%d,\"failed\":%d,\"skipped_not_dicom\":%d,"
+                        + "\"seconds\":%.2f,\"instances_per_second\":%.1f}%n",
+                files.size(), items.size(), sent, warned, failed, skipped, secs, sent / Math.max(secs, 1e-9));
+        return failed == 0 ? 0 : 1;
     }
 
-    static boolean isPart10(Path f) {
+    /** The Part-10 meta of a file, or null when it is not a DICOM Part-10 file. */
+    static Part10.Meta meta(Path f) {
         try (InputStream in = Files.newInputStream(f)) {
-            byte[] h = in.readNBytes(132);
-            return h.length == 132 && h[128] == 'D' && h[129] == 'I' && h[130] == 'C' && h[131] == 'M';
-        } catch (IOException e) {
-            return false;
+            byte[] head = in.readNBytes(64 * 1024);
+            return Part10.readMeta(head);
+        } catch (IOException | MalformedDicomException | RuntimeException e) {
+            return null;
         }
     }
 }

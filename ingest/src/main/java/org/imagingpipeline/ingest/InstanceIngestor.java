@@ -15,10 +15,10 @@ import org.imagingpipeline.blob.BlobStore;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.imagingpipeline.events.InstanceReceived;
-import org.imagingpipeline.ingest.dicom.DatasetStructure;
-import org.imagingpipeline.ingest.dicom.MalformedDicomException;
-import org.imagingpipeline.ingest.dicom.Part10;
-import org.imagingpipeline.ingest.dicom.TransferSyntaxes;
+import org.imagingpipeline.dicomnet.DatasetStructure;
+import org.imagingpipeline.dicomnet.MalformedDicomException;
+import org.imagingpipeline.dicomnet.Part10;
+import org.imagingpipeline.dicomnet.TransferSyntaxes;
 import org.jboss.logging.Logger;
 
 /**

@@ -229,7 +229,7 @@ class DimseIngestTest {
     }
 
     private static int metaLength(byte[] file) throws Exception {
-        return org.imagingpipeline.ingest.dicom.Part10.readMeta(file).datasetOffset();
+        return org.imagingpipeline.dicomnet.Part10.readMeta(file).datasetOffset();
     }
 
     static void assertHeaderMatches(Path f, Map<String, String> d, InstanceReceived e) {

@@ -21,12 +21,13 @@ import org.imagingpipeline.ingest.IngestMetrics;
 import org.imagingpipeline.ingest.IngestOutcome;
 import org.imagingpipeline.ingest.InstanceIngestor;
 import org.imagingpipeline.ingest.RejectReason;
-import org.imagingpipeline.ingest.dicom.AssociateRequest;
-import org.imagingpipeline.ingest.dicom.CommandSet;
-import org.imagingpipeline.ingest.dicom.Part10;
-import org.imagingpipeline.ingest.dicom.Pdu;
-import org.imagingpipeline.ingest.dicom.PduWriter;
-import org.imagingpipeline.ingest.dicom.TransferSyntaxes;
+import org.imagingpipeline.dicomnet.AssociateRequest;
+import org.imagingpipeline.dicomnet.CommandSet;
+import org.imagingpipeline.dicomnet.Part10;
+import org.imagingpipeline.dicomnet.Pdu;
+import org.imagingpipeline.dicomnet.PduReader;
+import org.imagingpipeline.dicomnet.PduWriter;
+import org.imagingpipeline.dicomnet.TransferSyntaxes;
 import org.jboss.logging.Logger;
 
 /**
@@ -72,19 +73,8 @@ final class DicomAssociation implements Runnable {
         this.metrics = metrics;
     }
 
-    /** A PDU as read from the wire: type and body (the bytes after the 6-byte header). */
-    record RawPdu(int type, byte[] body) {
-    }
-
-    static RawPdu readPdu(DataInputStream in, long maxLength) throws IOException {
-        int type = in.read();
-        if (type < 0) return null;
-        in.readUnsignedByte();
-        long len = in.readInt() & 0xffffffffL;
-        if (len > maxLength) throw new IOException("PDU type " + type + " of " + len + " bytes exceeds the limit " + maxLength);
-        byte[] body = new byte[(int) len];
-        in.readFully(body);
-        return new RawPdu(type, body);
+    static PduReader.Raw readPdu(DataInputStream in, long maxLength) throws IOException {
+        return PduReader.read(in, maxLength);
     }
 
     @Override
@@ -93,7 +83,7 @@ final class DicomAssociation implements Runnable {
         try (socket) {
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
-            RawPdu first = readPdu(in, 1 << 20);
+            PduReader.Raw first = readPdu(in, 1 << 20);
             if (first == null) return;
             if (first.type() != Pdu.ASSOCIATE_RQ) {
                 send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_UNEXPECTED_PDU));
@@ -102,7 +92,7 @@ final class DicomAssociation implements Runnable {
             if (!negotiate(AssociateRequest.parse(first.body()), out, peer)) return;
             long maxIncoming = config.dicom().maxPduLength() + 64L;
             while (true) {
-                RawPdu pdu;
+                PduReader.Raw pdu;
                 try {
                     pdu = readPdu(in, maxIncoming);
                 } catch (SocketTimeoutException e) {

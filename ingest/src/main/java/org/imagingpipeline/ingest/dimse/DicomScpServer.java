@@ -21,8 +21,8 @@ import org.imagingpipeline.ingest.IngestConfig;
 import org.imagingpipeline.ingest.IngestMetrics;
 import org.imagingpipeline.ingest.InstanceIngestor;
 import org.imagingpipeline.ingest.RejectReason;
-import org.imagingpipeline.ingest.dicom.Pdu;
-import org.imagingpipeline.ingest.dicom.PduWriter;
+import org.imagingpipeline.dicomnet.Pdu;
+import org.imagingpipeline.dicomnet.PduWriter;
 import org.jboss.logging.Logger;
 
 /**

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import java.io.ByteArrayOutputStream;
 import java.util.zip.DataFormatException;

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import org.imagingpipeline.deploy.BrokerProcess;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class DatasetStructureTest {
 
     private static Path tsDir() {
-        Path p = BrokerProcess.repoRoot().resolve("../shared/data/dicom-vendors/transfer-syntaxes/In").normalize();
+        Path p = Path.of(System.getProperty("pipeline.repo.root", "..")).resolve("../shared/data/dicom-vendors/transfer-syntaxes/In").toAbsolutePath().normalize();
         if (!Files.isDirectory(p)) {
             if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + p);
             System.out.println("SKIPPED: shared test data missing: " + p);

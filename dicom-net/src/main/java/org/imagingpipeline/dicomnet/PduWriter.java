@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,6 +40,45 @@ public final class PduWriter {
         item(ui, 0x55, ascii(implementationVersionName));
         item(body, 0x50, ui.toByteArray());
         return pdu(Pdu.ASSOCIATE_AC, body.toByteArray());
+    }
+
+    /** A-ASSOCIATE-RQ proposing each context with its transfer syntaxes. */
+    public static byte[] associateRq(String calledAe, String callingAe, java.util.List<AssociateRequest.PresentationContext> contexts,
+                                     long ourMaxPduLength, String implementationClassUid, String implementationVersionName) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream(256 + contexts.size() * 80);
+        u16(body, 1);
+        u16(body, 0);
+        body.writeBytes(aeField(calledAe));
+        body.writeBytes(aeField(callingAe));
+        body.writeBytes(new byte[32]);
+        item(body, 0x10, ascii(Pdu.APPLICATION_CONTEXT));
+        for (AssociateRequest.PresentationContext pc : contexts) {
+            ByteArrayOutputStream p = new ByteArrayOutputStream(96);
+            p.write(pc.id());
+            p.writeBytes(new byte[3]);
+            item(p, 0x30, ascii(pc.abstractSyntax()));
+            for (String ts : pc.transferSyntaxes()) item(p, 0x40, ascii(ts));
+            item(body, 0x20, p.toByteArray());
+        }
+        ByteArrayOutputStream ui = new ByteArrayOutputStream(64);
+        item(ui, 0x51, new byte[] {(byte) (ourMaxPduLength >>> 24), (byte) (ourMaxPduLength >>> 16),
+                (byte) (ourMaxPduLength >>> 8), (byte) ourMaxPduLength});
+        item(ui, 0x52, ascii(implementationClassUid));
+        item(ui, 0x55, ascii(implementationVersionName));
+        item(body, 0x50, ui.toByteArray());
+        return pdu(Pdu.ASSOCIATE_RQ, body.toByteArray());
+    }
+
+    public static byte[] releaseRq() {
+        return pdu(Pdu.RELEASE_RQ, new byte[4]);
+    }
+
+    private static byte[] aeField(String ae) {
+        byte[] f = new byte[16];
+        java.util.Arrays.fill(f, (byte) ' ');
+        byte[] a = ae.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(a, 0, f, 0, Math.min(16, a.length));
+        return f;
     }
 
     public static byte[] associateRj(int result, int source, int reason) {

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import java.util.List;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 /** Bytes that are not a well-formed DICOM object (truncated, not DICOM, broken structure). */
 public class MalformedDicomException extends Exception {

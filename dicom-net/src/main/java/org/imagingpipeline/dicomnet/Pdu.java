@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 /** DICOM Upper Layer (PS3.8) PDU types and the reject/abort codes this SCP uses. */
 public final class Pdu {

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Part10 {
     public static final String IMPLEMENTATION_CLASS_UID = "2.25.200839428376254817340162098413371960131";
-    public static final String IMPLEMENTATION_VERSION = "IMGPIPE_INGEST_01";
+    public static final String IMPLEMENTATION_VERSION = "IMGPIPE_01";
 
     private Part10() {
     }

@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest.dicom;
+package org.imagingpipeline.dicomnet;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -22,6 +22,7 @@ public final class CommandSet {
     private static final int COMMAND_FIELD = 0x0100;
     private static final int MESSAGE_ID = 0x0110;
     private static final int MESSAGE_ID_RESPONDED_TO = 0x0120;
+    private static final int PRIORITY = 0x0700;
     private static final int DATA_SET_TYPE = 0x0800;
     private static final int STATUS = 0x0900;
     private static final int ERROR_COMMENT = 0x0902;
@@ -64,6 +65,26 @@ public final class CommandSet {
         return string(AFFECTED_SOP_INSTANCE);
     }
 
+    /** C-STORE-RQ command set (a data set follows). */
+    public static byte[] storeRequest(int messageId, String sopClassUid, String sopInstanceUid) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream(160);
+        put(body, AFFECTED_SOP_CLASS, uid(sopClassUid));
+        put(body, COMMAND_FIELD, us(C_STORE_RQ));
+        put(body, MESSAGE_ID, us(messageId));
+        put(body, PRIORITY, us(0));
+        put(body, DATA_SET_TYPE, us(0x0000));
+        put(body, AFFECTED_SOP_INSTANCE, uid(sopInstanceUid));
+        return withGroupLength(body);
+    }
+
+    public int status() {
+        return u16(STATUS);
+    }
+
+    public String errorComment() {
+        return string(ERROR_COMMENT);
+    }
+
     /** The response to a request: command field, message id, status, optional error comment. */
     public static byte[] response(int commandField, int messageIdRespondedTo, String sopClassUid, String sopInstanceUid,
                                   int status, String errorComment) {
@@ -80,6 +101,10 @@ public final class CommandSet {
             put(body, ERROR_COMMENT, t);
         }
         if (sopInstanceUid != null) put(body, AFFECTED_SOP_INSTANCE, uid(sopInstanceUid));
+        return withGroupLength(body);
+    }
+
+    private static byte[] withGroupLength(ByteArrayOutputStream body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(body.size() + 12);
         byte[] groupLength = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(body.size()).array();
         put(out, 0x0000, groupLength);
