@@ -43,7 +43,7 @@ public final class SendCommand {
         }
     }
 
-    static int run(String[] args) throws Exception {
+    public static int run(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args);
         Path data = Path.of(Args.required(a, "data"));
         if (!Files.isDirectory(data)) throw new IllegalArgumentException("--data " + data + " is not a folder");

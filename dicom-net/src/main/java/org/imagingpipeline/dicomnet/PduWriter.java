@@ -33,12 +33,7 @@ public final class PduWriter {
             item(pc, 0x40, ascii(r.transferSyntax() == null ? "" : r.transferSyntax()));
             item(body, 0x21, pc.toByteArray());
         }
-        ByteArrayOutputStream ui = new ByteArrayOutputStream(64);
-        item(ui, 0x51, new byte[] {(byte) (ourMaxPduLength >>> 24), (byte) (ourMaxPduLength >>> 16),
-                (byte) (ourMaxPduLength >>> 8), (byte) ourMaxPduLength});
-        item(ui, 0x52, ascii(implementationClassUid));
-        item(ui, 0x55, ascii(implementationVersionName));
-        item(body, 0x50, ui.toByteArray());
+        userInformation(body, ourMaxPduLength, implementationClassUid, implementationVersionName);
         return pdu(Pdu.ASSOCIATE_AC, body.toByteArray());
     }
 
@@ -60,13 +55,19 @@ public final class PduWriter {
             for (String ts : pc.transferSyntaxes()) item(p, 0x40, ascii(ts));
             item(body, 0x20, p.toByteArray());
         }
+        userInformation(body, ourMaxPduLength, implementationClassUid, implementationVersionName);
+        return pdu(Pdu.ASSOCIATE_RQ, body.toByteArray());
+    }
+
+    /** User Information item: maximum length we receive, implementation class UID and version name. */
+    private static void userInformation(ByteArrayOutputStream body, long ourMaxPduLength, String implementationClassUid,
+                                        String implementationVersionName) {
         ByteArrayOutputStream ui = new ByteArrayOutputStream(64);
         item(ui, 0x51, new byte[] {(byte) (ourMaxPduLength >>> 24), (byte) (ourMaxPduLength >>> 16),
                 (byte) (ourMaxPduLength >>> 8), (byte) ourMaxPduLength});
         item(ui, 0x52, ascii(implementationClassUid));
         item(ui, 0x55, ascii(implementationVersionName));
         item(body, 0x50, ui.toByteArray());
-        return pdu(Pdu.ASSOCIATE_RQ, body.toByteArray());
     }
 
     public static byte[] releaseRq() {
