@@ -1,0 +1,42 @@
+package org.imagingpipeline.fhirbridge.ehr;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Starts the EHR stand-in and runs until SIGTERM/SIGINT.
+ *
+ * <pre>java -cp 'fhir-bridge/target/quarkus-app/app/*:fhir-bridge/target/quarkus-app/lib/main/*:fhir-bridge/target/quarkus-app/lib/boot/*' \
+ *   org.imagingpipeline.fhirbridge.ehr.EhrServerMain [--host 127.0.0.1] [--port 8090]</pre>
+ */
+public final class EhrServerMain {
+    private EhrServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String host = "127.0.0.1";
+        int port = 8090;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--host" -> host = args[++i];
+                case "--port" -> port = Integer.parseInt(args[++i]);
+                default -> {
+                    System.err.println("usage: EhrServerMain [--host H] [--port P]");
+                    System.exit(2);
+                }
+            }
+        }
+        EhrServer server = new EhrServer(host, port).start();
+        System.err.println("EHR stand-in: FHIR R4 at " + server.baseUrl() + ", health at http://" + host + ":" + port
+                + "/health");
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.stop();
+            } catch (Exception e) {
+                System.err.println("EHR stand-in: stop failed: " + e);
+            }
+            done.countDown();
+        }, "ehr-shutdown"));
+        done.await();
+    }
+}
