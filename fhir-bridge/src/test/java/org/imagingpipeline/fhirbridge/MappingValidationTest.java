@@ -20,8 +20,8 @@ class MappingValidationTest {
 
     @BeforeAll
     static void setUp() {
-        ctx = FhirContext.forR4Cached();
-        validator = new BundleValidator(ctx);
+        ctx = TestSupport.CTX;
+        validator = TestSupport.validator();
     }
 
     private static void assertValid(Bundle b) {
