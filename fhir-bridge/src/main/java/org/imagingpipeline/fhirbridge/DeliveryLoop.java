@@ -118,6 +118,7 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
     @Override
     public void run() {
         try {
+            processor.warmUp();
             consumer.subscribe(List.of(settings.topic()), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {

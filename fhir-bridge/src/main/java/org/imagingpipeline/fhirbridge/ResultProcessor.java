@@ -124,6 +124,28 @@ public final class ResultProcessor {
         return classify(resp, r, encode(bundle), source, attempt);
     }
 
+    /**
+     * Validates a synthetic bundle once, so that the validator's first, slow run (loading and snapshotting the core
+     * definitions, tens of seconds on a small machine) happens before the first real result, not on it.
+     */
+    public void warmUp() {
+        long t0 = System.nanoTime();
+        SegmentationResult sample = new SegmentationResult(SegmentationResult.SCHEMA_VERSION, "warm-up",
+                SegmentationResult.Status.OK, null, "2.25.1", "2.25.2", null, "WARM-UP", null, null, "MR", 1, null,
+                null, new SegmentationResult.Model("warm-up", "0", null),
+                new SegmentationResult.Lesion(1, 0.001, "assumed 1x1x1 mm", 1, 0.9, 0.1),
+                new SegmentationResult.Seg("2.25.3", "2.25.4", null), null, Instant.now());
+        BundleValidator.Outcome o;
+        try {
+            o = validator.validate(mapper.map(sample, List.of()));
+        } catch (RuntimeException e) {
+            LOG.warn("validator warm-up failed; the first result will pay for it", e);
+            return;
+        }
+        LOG.infof("validator ready in %d ms (%s)", (System.nanoTime() - t0) / 1_000_000,
+                o.hasErrors() ? "warm-up bundle has errors: " + o.errors().get(0).getMessage() : "warm-up bundle valid");
+    }
+
     /** Counts a dead-lettered record once the DLQ has acknowledged it. */
     public void metricsDeadLettered(DeliveryFailure.Reason reason) {
         metrics.deadLettered(reason);
