@@ -48,7 +48,12 @@ class BridgeAppTest {
 
     @Test
     void resultBecomesDiagnosticReportAndIsCounted() throws Exception {
+        // Ready once the validator is warm and Kafka was polled (tens of seconds on a small machine).
         HttpResponse<String> health = get(ready.toString());
+        for (long end = System.nanoTime() + 180_000_000_000L; health.statusCode() != 200 && System.nanoTime() < end; ) {
+            Thread.sleep(500);
+            health = get(ready.toString());
+        }
         assertEquals(200, health.statusCode(), health.body());
         assertTrue(health.body().contains("fhir-bridge delivery"), health.body());
 

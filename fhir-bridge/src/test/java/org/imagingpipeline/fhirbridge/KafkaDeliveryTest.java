@@ -64,6 +64,7 @@ class KafkaDeliveryTest {
         DeliveryLoop.Settings s = new DeliveryLoop.Settings(broker.bootstrap(), GROUP, Topics.SEGMENTATION_RESULTS,
                 Topics.EHR_DELIVERY_DLQ, new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.5), Map.of());
         loop = new DeliveryLoop(s, TestSupport.processor(ehr, registry)).start();
+        await("the loop to poll", Duration.ofSeconds(120), () -> !loop.lastPoll().equals(java.time.Instant.EPOCH));
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -104,10 +105,11 @@ class KafkaDeliveryTest {
         double deliveredBefore = registry.get("fhir_bridge.delivered").counter().count();
         for (String s : series) send(TestResults.ok(s, "3", "PAT-" + s.substring(s.length() - 3)), null);
         send(TestResults.ok(series.get(0), "3", "PAT-" + series.get(0).substring(series.get(0).length() - 3)), null);
-        Thread.sleep(3000);
+        await("retries while the EHR is down", Duration.ofSeconds(60), () -> {
+            var c = registry.find("fhir_bridge.retries").tag("reason", "connection_refused").counter();
+            return c != null && c.count() >= 6;
+        });
         assertEquals(deliveredBefore, registry.get("fhir_bridge.delivered").counter().count(), "EHR is down");
-        double refused = registry.get("fhir_bridge.retries").tag("reason", "connection_refused").counter().count();
-        assertTrue(refused >= 3, "retried while down: " + refused);
         ehr.start();
         await("backlog to drain", Duration.ofSeconds(60), () -> series.stream().allMatch(s -> !reportsFor(s).isEmpty()));
         awaitAllCommitted();
