@@ -4,13 +4,18 @@ import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -40,6 +45,7 @@ public final class EhrServer implements AutoCloseable {
     private final FhirContext ctx;
     private final EhrStore store;
     private final TransactionProvider transactions;
+    private volatile Predicate<String> acceptToken;
     private Server server;
 
     public EhrServer(String host, int port) {
@@ -60,6 +66,7 @@ public final class EhrServer implements AutoCloseable {
         ServletContextHandler handler = new ServletContextHandler();
         handler.setContextPath("/");
         handler.addServlet(new ServletHolder(fhir), "/fhir/*");
+        handler.addFilter(new FilterHolder(bearerFilter()), "/fhir/*", EnumSet.of(DispatcherType.REQUEST));
         handler.addServlet(new ServletHolder(new Health()), "/health");
         Server s = new Server(new InetSocketAddress(host, port));
         s.setHandler(handler);
@@ -92,6 +99,32 @@ public final class EhrServer implements AutoCloseable {
     /** See {@link TransactionProvider#setFault}. */
     public void setTransactionFault(Function<Bundle, BaseServerResponseException> rule) {
         transactions.setFault(rule);
+    }
+
+    /**
+     * Requires {@code Authorization: Bearer T} with {@code accept.test(T)} on every FHIR request (401 with an
+     * OperationOutcome otherwise); null turns the check off (the default).
+     */
+    public void requireBearer(Predicate<String> accept) {
+        this.acceptToken = accept;
+    }
+
+    private Filter bearerFilter() {
+        return (req, resp, chain) -> {
+            Predicate<String> accept = acceptToken;
+            String h = ((HttpServletRequest) req).getHeader("Authorization");
+            String token = h != null && h.startsWith("Bearer ") ? h.substring(7) : null;
+            if (accept == null || (token != null && accept.test(token))) {
+                chain.doFilter(req, resp);
+                return;
+            }
+            HttpServletResponse r = (HttpServletResponse) resp;
+            r.setStatus(401);
+            r.setHeader("WWW-Authenticate", "Bearer");
+            r.setContentType("application/fhir+json");
+            r.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
+                    + "\"code\":\"login\",\"diagnostics\":\"missing or invalid bearer token\"}]}");
+        };
     }
 
     private static final class Health extends HttpServlet {
