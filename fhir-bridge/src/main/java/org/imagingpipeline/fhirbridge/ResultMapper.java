@@ -217,9 +217,14 @@ public final class ResultMapper {
         String reportUrl = add(b, report, r, "report", ifNone(report.getIdentifierFirstRep()));
 
         // Reports this one supersedes: drop their "current report of the series" identifier, tag them.
+        List<String> replacedUrls = new ArrayList<>();
         for (Superseded s : replaced) {
             DiagnosticReport old = s.report().copy();
             String oldId = old.getIdElement().getIdPart();
+            // The entry's fullUrl is the report's absolute URL when the EHR gave one (a search result does), so that
+            // the Provenance's relative reference to it resolves inside the bundle too.
+            String oldUrl = old.getIdElement().hasBaseUrl() ? old.getIdElement().toVersionless().getValue()
+                    : placeholder(r, "superseded-" + oldId);
             old.getIdentifier().removeIf(i -> Codes.ID_SERIES_REPORT.equals(i.getSystem()));
             if (old.getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED) == null) {
                 old.getMeta().addTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED,
@@ -227,7 +232,8 @@ public final class ResultMapper {
             }
             old.setId(oldId);
             old.getMeta().setVersionId(null).setLastUpdated(null);
-            b.addEntry().setFullUrl(placeholder(r, "superseded-" + oldId)).setResource(old).getRequest()
+            replacedUrls.add(oldUrl);
+            b.addEntry().setFullUrl(oldUrl).setResource(old).getRequest()
                     .setMethod(HTTPVerb.PUT).setUrl("DiagnosticReport/" + oldId);
         }
 
@@ -243,9 +249,8 @@ public final class ResultMapper {
         prov.addAgent().setType(new CodeableConcept(new Coding(Codes.PROVENANCE_AGENT, "author", "Author")))
                 .setWho(new Reference(deviceUrl));
         prov.addEntity().setRole(Provenance.ProvenanceEntityRole.SOURCE).setWhat(new Reference(studyUrl));
-        for (Superseded s : replaced) {
-            prov.addEntity().setRole(Provenance.ProvenanceEntityRole.REVISION)
-                    .setWhat(new Reference("DiagnosticReport/" + s.report().getIdElement().getIdPart()));
+        for (String url : replacedUrls) {
+            prov.addEntity().setRole(Provenance.ProvenanceEntityRole.REVISION).setWhat(new Reference(url));
         }
         b.addEntry().setFullUrl(placeholder(r, "provenance")).setResource(prov).getRequest().setMethod(HTTPVerb.PUT)
                 .setUrl("Provenance/" + provId);

@@ -50,6 +50,36 @@ class MappingValidationTest {
     }
 
     @Test
+    void supersedingBundleUnderFinalValidatesAndIsAmended() {
+        MappingOptions finalStatus = new MappingOptions(DiagnosticReport.DiagnosticReportStatus.FINAL,
+                "urn:imaging-pipeline:patient-id:local", "urn:imaging-pipeline:patient-id:", java.util.Map.of());
+        String series = TestResults.series(4);
+        // the earlier report as the EHR returns it: stored id, meta, references resolved
+        DiagnosticReport old = (DiagnosticReport) new ResultMapper(finalStatus).map(TestResults.ok(series, "3", "PAT-004"),
+                List.of()).getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x instanceof DiagnosticReport).findFirst().orElseThrow();
+        old.setId("http://ehr.example.org/fhir/DiagnosticReport/17/_history/1");
+        old.getMeta().setVersionId("1");
+        old.setSubject(new org.hl7.fhir.r4.model.Reference("Patient/1"));
+        old.getImagingStudy().clear();
+        old.addImagingStudy(new org.hl7.fhir.r4.model.Reference("ImagingStudy/2"));
+        old.getResult().clear();
+        old.addResult(new org.hl7.fhir.r4.model.Reference("Observation/4"));
+        old.getMedia().clear();
+        Bundle b = new ResultMapper(finalStatus).map(TestResults.ok(series, "4", "PAT-004"),
+                List.of(new ResultMapper.Superseded(old)));
+        assertValid(b);
+        List<DiagnosticReport> reports = b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x instanceof DiagnosticReport).map(DiagnosticReport.class::cast).toList();
+        assertEquals(2, reports.size());
+        assertEquals(DiagnosticReport.DiagnosticReportStatus.AMENDED, reports.get(0).getStatus());
+        assertEquals(DiagnosticReport.DiagnosticReportStatus.FINAL, reports.get(1).getStatus(), "old keeps its status");
+        assertTrue(reports.get(1).getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED) != null);
+        assertEquals("DiagnosticReport/17", b.getEntry().get(8).getRequest().getUrl());
+        assertEquals("http://ehr.example.org/fhir/DiagnosticReport/17", b.getEntry().get(8).getFullUrl());
+    }
+
+    @Test
     void missingStatusIsCaught() {
         Bundle b = MAPPER.map(TestResults.ok(TestResults.series(3), "3", "PAT-003"), List.of());
         b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource).filter(x -> x instanceof Observation)
