@@ -69,6 +69,7 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
     private volatile boolean running = true;
     private volatile Instant lastPoll = Instant.EPOCH;
     private volatile String lastRetryReason;
+    private volatile int assigned = -1;
     private Thread thread;
 
     public DeliveryLoop(Settings settings, ResultProcessor processor) {
@@ -110,6 +111,11 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
         return lastPoll;
     }
 
+    /** Partitions this consumer holds; -1 until it first joined its group (so: Kafka not reached yet). */
+    public int assignedPartitions() {
+        return assigned;
+    }
+
     /** Partitions currently waiting to retry a record, and why the last retry happened. */
     public synchronized String retryState() {
         return waiting.isEmpty() ? "none" : waiting.size() + " partition(s) waiting, last reason " + lastRetryReason;
@@ -122,6 +128,7 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
             consumer.subscribe(List.of(settings.topic()), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    assigned = Math.max(0, assigned - partitions.size());
                     synchronized (DeliveryLoop.this) {
                         partitions.forEach(waiting::remove);
                     }
@@ -129,6 +136,7 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    assigned = Math.max(0, assigned) + partitions.size();
                     LOG.infof("assigned %s", partitions);
                 }
             });

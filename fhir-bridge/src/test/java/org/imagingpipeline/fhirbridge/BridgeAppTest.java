@@ -55,7 +55,7 @@ class BridgeAppTest {
             health = get(ready.toString());
         }
         assertEquals(200, health.statusCode(), health.body());
-        assertTrue(health.body().contains("fhir-bridge delivery"), health.body());
+        assertTrue(health.body().contains("fhir-bridge ready"), health.body());
 
         String series = TestResults.series(900);
         Properties p = new Properties();
