@@ -177,7 +177,17 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
         int attempt = w != null && w.offset() == rec.offset() ? w.attempts() + 1 : 1;
         Instant first = w != null && w.offset() == rec.offset() ? w.firstAttempt() : Instant.now();
         DeliveryFailure.SourceRecord src = new DeliveryFailure.SourceRecord(rec.topic(), rec.partition(), rec.offset());
-        ResultProcessor.Decision d = processor.attempt(rec.value(), src, attempt, first);
+        ResultProcessor.Decision d;
+        try {
+            d = processor.attempt(rec.value(), src, attempt, first);
+        } catch (RuntimeException e) {
+            // A defect or an unexpected answer (e.g. a 2xx body that is not FHIR): keep the record and retry it
+            // with backoff rather than lose it or stop the whole loop; the log and the retries metric show it.
+            LOG.errorf(e, "unexpected failure on %s-%d@%d (series key %s)", rec.topic(), rec.partition(),
+                    rec.offset(), rec.key());
+            processor.metricsRetried("internal_error");
+            d = new ResultProcessor.Retry("internal_error", e.toString());
+        }
         if (d instanceof ResultProcessor.DeadLetter dl) {
             try {
                 producer.send(new ProducerRecord<>(settings.dlqTopic(), rec.key(),
@@ -187,6 +197,7 @@ public final class DeliveryLoop implements Runnable, AutoCloseable {
                         rec.key(), dl.failure().reason());
             } catch (Exception e) {
                 if (e instanceof InterruptedException ie) throw ie;
+                processor.metricsRetried("dlq_unavailable");
                 d = new ResultProcessor.Retry("dlq_unavailable", e.toString());
             }
         }

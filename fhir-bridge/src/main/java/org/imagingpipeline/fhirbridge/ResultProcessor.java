@@ -146,6 +146,11 @@ public final class ResultProcessor {
                 o.hasErrors() ? "warm-up bundle has errors: " + o.errors().get(0).getMessage() : "warm-up bundle valid");
     }
 
+    /** Counts a retry decided outside this class. */
+    public void metricsRetried(String reason) {
+        metrics.retried(reason);
+    }
+
     /** Counts a dead-lettered record once the DLQ has acknowledged it. */
     public void metricsDeadLettered(DeliveryFailure.Reason reason) {
         metrics.deadLettered(reason);
