@@ -1,0 +1,224 @@
+package org.imagingpipeline.fhirbridge;
+
+import ca.uhn.fhir.context.FhirContext;
+import java.io.IOException;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DiagnosticReport;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.imagingpipeline.events.DeliveryFailure;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.SegmentationResult;
+import org.jboss.logging.Logger;
+
+/**
+ * One delivery attempt for one consumed record: read the result, find the report it supersedes, map, validate,
+ * POST. Says what to do with the record: it is done (delivered, or a {@link DeliveryFailure} for the DLQ), or it
+ * must be tried again later (the EHR is unreachable, slow, overloaded or failing). Never throws for a bad record.
+ * Logs carry UIDs and model versions only, never patient data.
+ */
+public final class ResultProcessor {
+    private static final Logger LOG = Logger.getLogger(ResultProcessor.class);
+    private final FhirContext ctx;
+    private final ResultMapper mapper;
+    private final BundleValidator validator;
+    private final EhrClient ehr;
+    private final BridgeMetrics metrics;
+    private final JsonSerde<SegmentationResult> serde = JsonSerde.of(SegmentationResult.class);
+
+    public ResultProcessor(ResultMapper mapper, BundleValidator validator, EhrClient ehr, BridgeMetrics metrics) {
+        this.ctx = validator.context();
+        this.mapper = mapper;
+        this.validator = validator;
+        this.ehr = ehr;
+        this.metrics = metrics;
+    }
+
+    /** What to do with the record after an attempt. */
+    public sealed interface Decision permits Delivered, DeadLetter, Retry {
+    }
+
+    /** Stored in the EHR (2xx). */
+    public record Delivered(String seriesUid, String modelVersion, int httpStatus) implements Decision {
+    }
+
+    /** Permanent failure: publish {@code failure} to the DLQ, then move on. */
+    public record DeadLetter(DeliveryFailure failure) implements Decision {
+    }
+
+    /** Transient failure: try the same record again after a backoff. */
+    public record Retry(String reason, String detail) implements Decision {
+    }
+
+    /**
+     * @param value        the record value
+     * @param source       topic/partition/offset, for the DLQ record
+     * @param attempt      1 for the first attempt at this record
+     * @param firstAttempt when the first attempt at this record started
+     */
+    public Decision attempt(byte[] value, DeliveryFailure.SourceRecord source, int attempt, Instant firstAttempt)
+            throws InterruptedException {
+        SegmentationResult r;
+        try {
+            r = serde.deserialize(source.topic(), value);
+            if (r == null) throw new IllegalArgumentException("empty record value");
+        } catch (RuntimeException e) {
+            LOG.warnf("unreadable result at %s-%d@%d: %s", source.topic(), source.partition(), source.offset(),
+                    e.getMessage());
+            return dlq(DeliveryFailure.Reason.UNREADABLE_EVENT, e.getMessage(), null, null, null, null,
+                    value == null ? null : new String(value, StandardCharsets.UTF_8), source, attempt);
+        }
+        String series = r.seriesInstanceUid();
+        String version = r.model().version();
+
+        List<ResultMapper.Superseded> superseded;
+        try {
+            superseded = supersededReports(r);
+        } catch (EhrClient.SearchFailed e) {
+            return classify(e.response(), r, null, source, attempt);
+        } catch (IOException e) {
+            return retry(r, ioReason(e), e.toString());
+        }
+
+        Bundle bundle;
+        try {
+            bundle = mapper.map(r, superseded);
+        } catch (RuntimeException e) {
+            LOG.warnf("result for series %s model %s cannot be mapped: %s", series, version, e.getMessage());
+            return dlq(DeliveryFailure.Reason.MAPPING_FAILED, e.getMessage(), null, null, null, r, null, source,
+                    attempt);
+        }
+        return validateAndSend(r, bundle, source, attempt, firstAttempt);
+    }
+
+    /** Validation and POST of an already mapped bundle (also the entry point for tests that break a mapping). */
+    public Decision validateAndSend(SegmentationResult r, Bundle bundle, DeliveryFailure.SourceRecord source,
+                                    int attempt, Instant firstAttempt) throws InterruptedException {
+        String series = r.seriesInstanceUid();
+        String version = r.model().version();
+        BundleValidator.Outcome v = validator.validate(bundle);
+        if (v.hasErrors()) {
+            metrics.validationErrors(v.errors().size());
+            LOG.errorf("bundle for series %s model %s has %d validation errors, first: %s", series, version,
+                    v.errors().size(), v.errors().get(0).getLocationString() + " " + v.errors().get(0).getMessage());
+            return dlq(DeliveryFailure.Reason.VALIDATION_FAILED, v.errors().size() + " validation errors", null,
+                    encode(v.operationOutcome()), encode(bundle), r, null, source, attempt);
+        }
+        EhrClient.Response resp;
+        try {
+            resp = ehr.transaction(bundle);
+        } catch (IOException e) {
+            return retry(r, ioReason(e), e.toString());
+        }
+        if (resp.ok()) {
+            Instant now = Instant.now();
+            Instant complete = r.timings() == null ? null : r.timings().seriesCompleteAt();
+            metrics.delivered(Duration.between(firstAttempt, now), complete == null ? null : Duration.between(complete, now));
+            LOG.infof("delivered series %s model %s (HTTP %d, attempt %d)", series, version, resp.status(), attempt);
+            return new Delivered(series, version, resp.status());
+        }
+        return classify(resp, r, encode(bundle), source, attempt);
+    }
+
+    /**
+     * Validates a synthetic bundle once, so that the validator's first, slow run (loading and snapshotting the core
+     * definitions, tens of seconds on a small machine) happens before the first real result, not on it.
+     */
+    public void warmUp() {
+        long t0 = System.nanoTime();
+        SegmentationResult sample = new SegmentationResult(SegmentationResult.SCHEMA_VERSION, "warm-up",
+                SegmentationResult.Status.OK, null, "2.25.1", "2.25.2", null, "WARM-UP", null, null, "MR", 1, null,
+                null, new SegmentationResult.Model("warm-up", "0", null),
+                new SegmentationResult.Lesion(1, 0.001, "assumed 1x1x1 mm", 1, 0.9, 0.1),
+                new SegmentationResult.Seg("2.25.3", "2.25.4", null), null, Instant.now());
+        BundleValidator.Outcome o;
+        try {
+            o = validator.validate(mapper.map(sample, List.of()));
+        } catch (RuntimeException e) {
+            LOG.warn("validator warm-up failed; the first result will pay for it", e);
+            return;
+        }
+        LOG.infof("validator ready in %d ms (%s)", (System.nanoTime() - t0) / 1_000_000,
+                o.hasErrors() ? "warm-up bundle has errors: " + o.errors().get(0).getMessage() : "warm-up bundle valid");
+    }
+
+    /** Counts a retry decided outside this class. */
+    public void metricsRetried(String reason) {
+        metrics.retried(reason);
+    }
+
+    /** Counts a dead-lettered record once the DLQ has acknowledged it. */
+    public void metricsDeadLettered(DeliveryFailure.Reason reason) {
+        metrics.deadLettered(reason);
+    }
+
+    private Decision classify(EhrClient.Response resp, SegmentationResult r, String bundle,
+                              DeliveryFailure.SourceRecord source, int attempt) {
+        int s = resp.status();
+        if (s == 429 || s == 408 || s >= 500) {
+            return retry(r, s == 429 ? "http_429" : s == 408 ? "http_408" : "http_5xx", "HTTP " + s);
+        }
+        LOG.warnf("EHR rejected series %s model %s with HTTP %d", r.seriesInstanceUid(), r.model().version(), s);
+        return dlq(DeliveryFailure.Reason.EHR_REJECTED, "EHR answered HTTP " + s, s, outcomeOf(resp), bundle, r, null,
+                source, attempt);
+    }
+
+    /**
+     * The reports this result replaces: the series' current report when it is from another model version, unless
+     * this result's own report is already stored (a redelivery of an older result must not supersede a newer one).
+     * Error results supersede nothing.
+     */
+    List<ResultMapper.Superseded> supersededReports(SegmentationResult r)
+            throws IOException, InterruptedException, EhrClient.SearchFailed {
+        if (r.status() != SegmentationResult.Status.OK) return List.of();
+        String key = ResultMapper.reportKey(r.seriesInstanceUid(), r.model().version());
+        List<DiagnosticReport> current = ehr.reportsByIdentifier(Codes.ID_SERIES_REPORT, r.seriesInstanceUid());
+        if (current.isEmpty()) return List.of();
+        boolean ownIsCurrent = current.stream().anyMatch(d -> d.getIdentifier().stream()
+                .anyMatch(i -> Codes.ID_REPORT.equals(i.getSystem()) && key.equals(i.getValue())));
+        if (ownIsCurrent) return List.of();
+        if (!ehr.reportsByIdentifier(Codes.ID_REPORT, key).isEmpty()) return List.of();
+        return current.stream().map(ResultMapper.Superseded::new).toList();
+    }
+
+    private String outcomeOf(EhrClient.Response resp) {
+        try {
+            OperationOutcome oo = ctx.newJsonParser().parseResource(OperationOutcome.class, resp.body());
+            return encode(oo);
+        } catch (RuntimeException e) {
+            OperationOutcome oo = new OperationOutcome();
+            String body = resp.body() == null ? "" : resp.body();
+            oo.addIssue().setSeverity(OperationOutcome.IssueSeverity.ERROR).setCode(OperationOutcome.IssueType.EXCEPTION)
+                    .setDiagnostics("HTTP " + resp.status() + ": " + body.substring(0, Math.min(2000, body.length())));
+            return encode(oo);
+        }
+    }
+
+    private Retry retry(SegmentationResult r, String reason, String detail) {
+        metrics.retried(reason);
+        LOG.debugf("series %s model %s: will retry (%s: %s)", r.seriesInstanceUid(), r.model().version(), reason,
+                detail);
+        return new Retry(reason, detail);
+    }
+
+    private DeadLetter dlq(DeliveryFailure.Reason reason, String detail, Integer status, String outcome,
+                           String bundle, SegmentationResult r, String raw, DeliveryFailure.SourceRecord source,
+                           int attempt) {
+        return new DeadLetter(new DeliveryFailure(DeliveryFailure.SCHEMA_VERSION, reason, detail, status, outcome,
+                bundle, r, raw, source, attempt, Instant.now()));
+    }
+
+    private static String ioReason(IOException e) {
+        if (e instanceof HttpTimeoutException) return "timeout";
+        if (e instanceof java.net.ConnectException) return "connection_refused";
+        return "io";
+    }
+
+    private String encode(org.hl7.fhir.instance.model.api.IBaseResource res) {
+        return ctx.newJsonParser().encodeResourceToString(res);
+    }
+}

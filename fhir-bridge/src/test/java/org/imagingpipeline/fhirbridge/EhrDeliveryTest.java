@@ -1,0 +1,195 @@
+package org.imagingpipeline.fhirbridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
+import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.List;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.DiagnosticReport;
+import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Provenance;
+import org.hl7.fhir.r4.model.Resource;
+import org.imagingpipeline.events.DeliveryFailure;
+import org.imagingpipeline.events.EventJson;
+import org.imagingpipeline.events.SegmentationResult;
+import org.imagingpipeline.fhirbridge.ehr.EhrServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Delivery against the real EHR stand-in with the real validator: idempotence, supersession, error handling. */
+class EhrDeliveryTest {
+    static EhrServer ehr;
+    static ResultProcessor processor;
+    static SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    static final DeliveryFailure.SourceRecord SRC = new DeliveryFailure.SourceRecord("t", 0, 0);
+
+    @BeforeAll
+    static void start() throws Exception {
+        ehr = TestSupport.startEhr();
+        processor = TestSupport.processor(ehr, registry);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        ehr.stop();
+    }
+
+    @BeforeEach
+    void clean() {
+        ehr.store().clear();
+        ehr.setTransactionFault(null);
+    }
+
+    private static ResultProcessor.Decision deliver(SegmentationResult r) throws Exception {
+        return processor.attempt(EventJson.mapper().writeValueAsBytes(r), SRC, 1, Instant.now());
+    }
+
+    @Test
+    void sameResultTwiceMakesOneReport() throws Exception {
+        SegmentationResult r = TestResults.ok(TestResults.series(10), "3", "PAT-010");
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(r));
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(r));
+        assertEquals(1, ehr.store().count("DiagnosticReport"));
+        assertEquals(3, ehr.store().count("Observation"));
+        assertEquals(1, ehr.store().count("Patient"));
+        assertEquals(1, ehr.store().count("ImagingStudy"));
+        assertEquals(1, ehr.store().count("Device"));
+        assertEquals(1, ehr.store().count("Media"));
+        assertEquals(1, ehr.store().count("Provenance"));
+        DiagnosticReport d = (DiagnosticReport) TestSupport.all(ehr, "DiagnosticReport").get(0);
+        assertEquals(DiagnosticReport.DiagnosticReportStatus.PRELIMINARY, d.getStatus());
+        assertEquals(3, d.getResult().size());
+        assertTrue(d.getResult().get(0).getReference().startsWith("Observation/"));
+        assertTrue(d.getImagingStudyFirstRep().getReference().startsWith("ImagingStudy/"));
+    }
+
+    @Test
+    void searchesTheDemoUses() throws Exception {
+        deliver(TestResults.ok(TestResults.series(11), "3", "PAT-011"));
+        deliver(TestResults.ok(TestResults.series(12), "3", "PAT-012"));
+        Patient p = (Patient) ehr.store().search("Patient", x -> ((Patient) x).getIdentifierFirstRep().getValue()
+                .equals("PAT-011")).get(0);
+        HttpClient http = HttpClient.newHttpClient();
+        String subject = get(http, "DiagnosticReport?subject=Patient/" + p.getIdElement().getIdPart());
+        assertEquals(1, TestSupport.CTX.newJsonParser().parseResource(Bundle.class, subject).getEntry().size());
+        String byPid = get(http, "Patient?identifier=urn:imaging-pipeline:patient-id:SITE_A%7CPAT-012");
+        assertEquals(1, TestSupport.CTX.newJsonParser().parseResource(Bundle.class, byPid).getEntry().size());
+        String byKey = get(http, "DiagnosticReport?identifier=" + Codes.ID_REPORT + "%7C"
+                + ResultMapper.reportKey(TestResults.series(12), "3"));
+        assertEquals(1, TestSupport.CTX.newJsonParser().parseResource(Bundle.class, byKey).getEntry().size());
+        String all = get(http, "DiagnosticReport");
+        assertEquals(2, TestSupport.CTX.newJsonParser().parseResource(Bundle.class, all).getEntry().size());
+    }
+
+    private static String get(HttpClient http, String path) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(ehr.baseUrl() + "/" + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return r.body();
+    }
+
+    @Test
+    void newModelVersionSupersedesAndOldRedeliveryDoesNotFlipIt() throws Exception {
+        String series = TestResults.series(13);
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(series, "3", "PAT-013")));
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(series, "4", "PAT-013")));
+        // a late redelivery of the old result
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(series, "3", "PAT-013")));
+        List<Resource> reports = TestSupport.all(ehr, "DiagnosticReport");
+        assertEquals(2, reports.size());
+        DiagnosticReport v3 = byKey(reports, ResultMapper.reportKey(series, "3"));
+        DiagnosticReport v4 = byKey(reports, ResultMapper.reportKey(series, "4"));
+        assertNotNull(v3.getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED));
+        assertFalse(v3.getIdentifier().stream().anyMatch(i -> Codes.ID_SERIES_REPORT.equals(i.getSystem())));
+        assertNull(v4.getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED));
+        assertTrue(v4.getIdentifier().stream().anyMatch(i -> Codes.ID_SERIES_REPORT.equals(i.getSystem())));
+        Provenance prov = (Provenance) ehr.store().search("Provenance", p -> ((Provenance) p).getTarget().stream()
+                .anyMatch(t -> t.getReference().equals("DiagnosticReport/" + v4.getIdElement().getIdPart()))).get(0);
+        assertTrue(prov.getEntity().stream().anyMatch(e -> e.getRole() == Provenance.ProvenanceEntityRole.REVISION
+                && e.getWhat().getReference().equals("DiagnosticReport/" + v3.getIdElement().getIdPart())));
+        assertEquals(1, ehr.store().count("Patient"));
+    }
+
+    private static DiagnosticReport byKey(List<Resource> reports, String key) {
+        return reports.stream().map(DiagnosticReport.class::cast).filter(d -> d.getIdentifier().stream()
+                .anyMatch(i -> Codes.ID_REPORT.equals(i.getSystem()) && key.equals(i.getValue()))).findFirst()
+                .orElseThrow();
+    }
+
+    @Test
+    void errorResultIsFiledAsCancelledReport() throws Exception {
+        assertInstanceOf(ResultProcessor.Delivered.class,
+                deliver(TestResults.error(TestResults.series(14), "3", "PAT-014")));
+        DiagnosticReport d = (DiagnosticReport) TestSupport.all(ehr, "DiagnosticReport").get(0);
+        assertEquals(DiagnosticReport.DiagnosticReportStatus.CANCELLED, d.getStatus());
+        assertEquals(0, ehr.store().count("Observation"));
+    }
+
+    @Test
+    void badRequestGoesToDlqWithOperationOutcome() throws Exception {
+        ehr.setTransactionFault(b -> new InvalidRequestException("Unknown patient identifier system"));
+        ResultProcessor.Decision d = deliver(TestResults.ok(TestResults.series(15), "3", "PAT-015"));
+        DeliveryFailure f = assertInstanceOf(ResultProcessor.DeadLetter.class, d).failure();
+        assertEquals(DeliveryFailure.Reason.EHR_REJECTED, f.reason());
+        assertEquals(400, f.httpStatus());
+        OperationOutcome oo = TestSupport.CTX.newJsonParser().parseResource(OperationOutcome.class,
+                f.operationOutcome());
+        assertTrue(oo.getIssueFirstRep().getDiagnostics().contains("Unknown patient identifier system"));
+        assertNotNull(f.bundle());
+        assertEquals(0, ehr.store().count("DiagnosticReport"));
+    }
+
+    @Test
+    void serverErrorsAndRefusedConnectionsAreRetried() throws Exception {
+        ehr.setTransactionFault(b -> new InternalErrorException("database unavailable"));
+        assertEquals("http_5xx", assertInstanceOf(ResultProcessor.Retry.class,
+                deliver(TestResults.ok(TestResults.series(16), "3", "PAT-016"))).reason());
+        ehr.setTransactionFault(null);
+        ehr.stop();
+        try {
+            assertEquals("connection_refused", assertInstanceOf(ResultProcessor.Retry.class,
+                    deliver(TestResults.ok(TestResults.series(16), "3", "PAT-016"))).reason());
+        } finally {
+            ehr.start();
+        }
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(TestResults.series(16), "3", "PAT-016")));
+        assertEquals(1, ehr.store().count("DiagnosticReport"));
+    }
+
+    @Test
+    void brokenMappingIsCaughtAndNeverSent() throws Exception {
+        SegmentationResult r = TestResults.ok(TestResults.series(17), "3", "PAT-017");
+        Bundle b = new ResultMapper(MappingOptions.defaults()).map(r, List.of());
+        b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource).filter(x -> x instanceof DiagnosticReport)
+                .forEach(x -> ((DiagnosticReport) x).setStatus(null));
+        ResultProcessor.Decision d = processor.validateAndSend(r, b, SRC, 1, Instant.now());
+        DeliveryFailure f = assertInstanceOf(ResultProcessor.DeadLetter.class, d).failure();
+        assertEquals(DeliveryFailure.Reason.VALIDATION_FAILED, f.reason());
+        assertTrue(f.operationOutcome().contains("status"), f.operationOutcome());
+        assertEquals(0, ehr.store().count("DiagnosticReport"));
+        assertTrue(registry.get("fhir_bridge.validation_errors").counter().count() >= 1);
+    }
+
+    @Test
+    void unreadableEventGoesToDlq() throws Exception {
+        ResultProcessor.Decision d = processor.attempt("{not json".getBytes(), SRC, 1, Instant.now());
+        DeliveryFailure f = assertInstanceOf(ResultProcessor.DeadLetter.class, d).failure();
+        assertEquals(DeliveryFailure.Reason.UNREADABLE_EVENT, f.reason());
+        assertEquals("{not json", f.rawValue());
+    }
+}
