@@ -4,6 +4,9 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
 INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
+FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
+EHR_PORT="${EHR_PORT:-8090}"
+STACK_SERVICES=(broker ehr ingest fhir-bridge)
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
 
@@ -53,7 +56,9 @@ check_ports_free() { # name:port ...
 
 stack_up() {
   mkdir -p "$PIPELINE_HOME"
-  check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT"
+  check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
+    "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
+  [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
   wait_kafka
@@ -64,8 +69,25 @@ stack_up() {
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
     -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
+  local fhir_base="${FHIR_BASE_URL:-http://127.0.0.1:$EHR_PORT/fhir}"
+  if [ -z "${FHIR_BASE_URL:-}" ]; then
+    local q="$ROOT/fhir-bridge/target/quarkus-app"
+    start_bg ehr java -Xmx512m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
+      -cp "$q/app/*:$q/lib/main/*:$q/lib/boot/*" org.imagingpipeline.fhirbridge.ehr.EhrServerMain \
+      --host 127.0.0.1 --port "$EHR_PORT"
+  fi
+  start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
+    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
+    -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120
   log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
+  if [ -z "${FHIR_BASE_URL:-}" ]; then
+    wait_http ehr "http://127.0.0.1:$EHR_PORT/health" 60
+    log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
+  fi
+  # The bridge validates a sample bundle before it reports ready (10-60 s on 2 cores).
+  wait_http fhir-bridge "http://127.0.0.1:$FHIR_BRIDGE_HTTP_PORT/q/health/ready" 180
+  log "stack: fhir-bridge ready (HTTP 127.0.0.1:$FHIR_BRIDGE_HTTP_PORT, delivering to $fhir_base)"
   stack_status
 }
 
@@ -84,13 +106,15 @@ stop_one() { # name
 
 stack_down() {
   # Reverse start order: services first, the broker last so that they can flush.
+  stop_one fhir-bridge
   stop_one ingest
+  stop_one ehr
   stop_one broker
 }
 
 stack_status() {
   local name state out="{" first=1
-  for name in broker ingest; do
+  for name in "${STACK_SERVICES[@]}"; do
     if pid_alive "$name"; then state="\"running\",\"pid\":$(cat "$STACK_PIDS/$name.pid")"; else state="\"stopped\""; fi
     [ $first = 1 ] || out+=","; first=0
     out+="\"$name\":{\"state\":$state}"

@@ -30,6 +30,8 @@ class DemoScenarioIT {
         pb.environment().put("KAFKA_CONTROLLER_PORT", Integer.toString(BrokerProcess.freePort()));
         pb.environment().put("INGEST_DICOM_PORT", Integer.toString(BrokerProcess.freePort()));
         pb.environment().put("INGEST_HTTP_PORT", Integer.toString(BrokerProcess.freePort()));
+        pb.environment().put("FHIR_BRIDGE_HTTP_PORT", Integer.toString(BrokerProcess.freePort()));
+        pb.environment().put("EHR_PORT", Integer.toString(BrokerProcess.freePort()));
         pb.redirectError(out.resolve("demo.stderr").toFile());
         Process p = pb.start();
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
