@@ -16,10 +16,12 @@ import org.imagingpipeline.dicomnet.Part10;
 import org.imagingpipeline.dicomnet.StoreScu;
 
 /**
- * {@code ./pipeline send --data DIR [--to HOST:PORT] [--ae AE] [--calling-ae AE]}: sends every DICOM Part-10
- * file under DIR by real C-STORE, exactly as stored (each file's own transfer syntax is proposed, nothing is
- * transcoded), and prints JSON counts as the last line of stdout. Files that are not DICOM (README, LICENSE)
- * are counted as skipped. Exit status 0 only when every DICOM file was stored.
+ * {@code ./pipeline send --data DIR [--sites S[,S]] [--patients N] [--profile NAME] [--to HOST:PORT] [--ae AE]
+ * [--calling-ae AE]}: the scanner simulator. A folder of DICOM files is sent as it is (each file's own transfer
+ * syntax proposed, nothing transcoded; README/LICENSE files skipped); a folder of images (lgg-flair PNG or
+ * kaggle_3m TIFF) is turned into DICOM MR series, one per patient ({@link ScannerSimulator}), optionally through
+ * a simulated new scanner ({@link AcquisitionProfile}). Everything goes by real C-STORE; JSON counts are the
+ * last line of stdout. Exit status 0 only when every instance was stored.
  */
 public final class SendCommand {
     private SendCommand() {
@@ -37,9 +39,44 @@ public final class SendCommand {
         }
     }
 
-    record Item(Path file, Part10.Meta meta) {
-        StoreScu.Context context() {
+    /** One object to send: its presentation context, SOP Instance UID and Part-10 bytes. */
+    interface Sendable {
+        StoreScu.Context context();
+
+        String sopInstanceUid();
+
+        byte[] part10() throws IOException;
+
+        int datasetOffset();
+
+        String label();
+    }
+
+    record FileItem(Path file, Part10.Meta meta) implements Sendable {
+        public StoreScu.Context context() {
             return new StoreScu.Context(meta.mediaStorageSopClassUid(), meta.transferSyntaxUid());
+        }
+
+        public String sopInstanceUid() {
+            return meta.mediaStorageSopInstanceUid();
+        }
+
+        public byte[] part10() throws IOException {
+            return Files.readAllBytes(file);
+        }
+
+        public int datasetOffset() {
+            return meta.datasetOffset();
+        }
+
+        public String label() {
+            return file.toString();
+        }
+    }
+
+    record MemoryItem(StoreScu.Context context, String sopInstanceUid, byte[] bytes, int datasetOffset, String label) implements Sendable {
+        public byte[] part10() {
+            return bytes;
         }
     }
 
@@ -54,34 +91,52 @@ public final class SendCommand {
         int port = Integer.parseInt(to.substring(colon + 1));
         String calledAe = a.getOrDefault("ae", "INGEST");
         String callingAe = a.getOrDefault("calling-ae", "PIPELINE_SEND");
-        for (String unsupported : List.of("sites", "patients", "profile")) {
-            if (a.containsKey(unsupported)) {
-                throw new IllegalArgumentException("--" + unsupported + " needs the image-folder scanner simulator, which is not built yet;"
-                        + " this version sends DICOM files as they are");
-            }
-        }
 
         List<Path> files;
         try (Stream<Path> s = Files.walk(data)) {
             files = s.filter(Files::isRegularFile).sorted().toList();
         }
-        List<Item> items = new ArrayList<>();
+        List<Sendable> items = new ArrayList<>();
         int skipped = 0;
         for (Path f : files) {
             Part10.Meta meta = meta(f);
-            if (meta != null && meta.mediaStorageSopClassUid() != null && meta.mediaStorageSopInstanceUid() != null) items.add(new Item(f, meta));
+            if (meta != null && meta.mediaStorageSopClassUid() != null && meta.mediaStorageSopInstanceUid() != null) items.add(new FileItem(f, meta));
             else skipped++;
         }
+        String mode = "dicom-files";
         if (items.isEmpty()) {
-            boolean images = files.stream().anyMatch(f -> f.toString().toLowerCase(Locale.ROOT).matches(".*\\.(png|tif|tiff)$"));
-            throw new IllegalArgumentException("no DICOM files under " + data + (images
-                    ? " (image folders are turned into DICOM by the scanner simulator, which is not built yet)" : ""));
+            // Image folders: the scanner simulator turns them into DICOM MR series, one per patient.
+            List<String> sites = a.containsKey("sites") ? List.of(a.get("sites").split(",")) : List.of();
+            int patients = Integer.parseInt(a.getOrDefault("patients", "0"));
+            String profile = a.get("profile");
+            for (ScannerSimulator.Instance i : ScannerSimulator.convert(data, sites, patients, profile,
+                    Long.parseLong(a.getOrDefault("seed", "1")))) {
+                Part10.Meta meta = Part10.readMeta(i.part10());
+                items.add(new MemoryItem(new StoreScu.Context(i.sopClassUid(), meta.transferSyntaxUid()), i.sopInstanceUid(),
+                        i.part10(), meta.datasetOffset(), i.label()));
+            }
+            skipped = 0;
+            mode = profile == null ? "image-folders" : "image-folders, SIMULATED profile " + profile;
+        } else {
+            for (String imagesOnly : List.of("sites", "patients", "profile")) {
+                if (a.containsKey(imagesOnly)) {
+                    throw new IllegalArgumentException("--" + imagesOnly + " applies to image folders; " + data + " holds DICOM files, sent as they are");
+                }
+            }
         }
-        System.err.printf("send: %d DICOM files (%d other files skipped) -> %s@%s:%d%n", items.size(), skipped, calledAe, host, port);
+        System.err.printf("send: %d instances (%s; %d other files skipped) -> %s@%s:%d%n", items.size(), mode, skipped, calledAe, host, port);
+        int[] c = send(items, host, port, calledAe, callingAe);
+        double secs = c[3] / 1000.0;
+        System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"files\":%d,\"dicom\":%d,\"sent\":%d,\"warning\":%d,\"failed\":%d,"
+                        + "\"skipped_not_dicom\":%d,\"seconds\":%.2f,\"instances_per_second\":%.1f}%n",
+                mode, files.size(), items.size(), c[0], c[1], c[2], skipped, secs, c[0] / Math.max(secs, 1e-9));
+        return c[2] == 0 ? 0 : 1;
+    }
 
-        // One association per 128 distinct (SOP class, transfer syntax) pairs, in file order.
-        Map<StoreScu.Context, List<Item>> byContext = new LinkedHashMap<>();
-        for (Item it : items) byContext.computeIfAbsent(it.context(), k -> new ArrayList<>()).add(it);
+    /** Sends in one association per 128 distinct (SOP class, transfer syntax) pairs; returns {sent, warned, failed, millis}. */
+    static int[] send(List<Sendable> items, String host, int port, String calledAe, String callingAe) throws IOException {
+        Map<StoreScu.Context, List<Sendable>> byContext = new LinkedHashMap<>();
+        for (Sendable it : items) byContext.computeIfAbsent(it.context(), k -> new ArrayList<>()).add(it);
         List<StoreScu.Context> contexts = new ArrayList<>(byContext.keySet());
         int sent = 0, failed = 0, warned = 0, done = 0;
         long t0 = System.nanoTime();
@@ -89,21 +144,20 @@ public final class SendCommand {
             List<StoreScu.Context> chunk = contexts.subList(i, Math.min(contexts.size(), i + 128));
             try (StoreScu scu = StoreScu.open(host, port, calledAe, callingAe, chunk, Duration.ofSeconds(60))) {
                 for (StoreScu.Context c : chunk) {
-                    for (Item it : byContext.get(c)) {
+                    for (Sendable it : byContext.get(c)) {
                         done++;
                         if (!scu.accepts(c)) {
                             failed++;
-                            System.err.printf("send: FAILED %s: the peer accepts no presentation context for %s in %s%n", it.file(),
+                            System.err.printf("send: FAILED %s: the peer accepts no presentation context for %s in %s%n", it.label(),
                                     c.sopClassUid(), c.transferSyntaxUid());
                             continue;
                         }
-                        byte[] bytes = Files.readAllBytes(it.file());
-                        StoreScu.Response r = scu.store(c, it.meta().mediaStorageSopInstanceUid(), bytes, it.meta().datasetOffset());
+                        StoreScu.Response r = scu.store(c, it.sopInstanceUid(), it.part10(), it.datasetOffset());
                         if (r.success()) sent++;
                         else if (r.warning()) warned++;
                         else {
                             failed++;
-                            System.err.printf("send: FAILED %s: status 0x%04X %s%n", it.file(), r.status(),
+                            System.err.printf("send: FAILED %s: status 0x%04X %s%n", it.label(), r.status(),
                                     r.errorComment() == null ? "" : r.errorComment());
                         }
                         if (done % 200 == 0) System.err.printf("send: %d/%d%n", done, items.size());
@@ -111,11 +165,7 @@ public final class SendCommand {
                 }
             }
         }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "{\"files\":%d,\"dicom\":%d,\"sent\":%d,\"warning\":%d,\"failed\":%d,\"skipped_not_dicom\":%d,"
-                        + "\"seconds\":%.2f,\"instances_per_second\":%.1f}%n",
-                files.size(), items.size(), sent, warned, failed, skipped, secs, sent / Math.max(secs, 1e-9));
-        return failed == 0 ? 0 : 1;
+        return new int[] {sent, warned, failed, (int) ((System.nanoTime() - t0) / 1_000_000)};
     }
 
     /** The Part-10 meta of a file, or null when it is not a DICOM Part-10 file. */

@@ -1,13 +1,5 @@
 package org.imagingpipeline.deploy;
 
-import com.pixelmed.dicom.Attribute;
-import com.pixelmed.dicom.AttributeFactory;
-import com.pixelmed.dicom.AttributeList;
-import com.pixelmed.dicom.AttributeTag;
-import com.pixelmed.dicom.FileMetaInformation;
-import com.pixelmed.dicom.OtherWordAttribute;
-import com.pixelmed.dicom.TagFromName;
-import com.pixelmed.dicom.TransferSyntax;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -78,52 +70,16 @@ public final class SyntheticDicom {
                             px[y * size + x] = (short) Math.max(0, Math.min(32000, Math.round(val * s.scale())));
                         }
                     }
-                    AttributeList l = new AttributeList();
-                    put(l, TagFromName.SOPClassUID, "1.2.840.10008.5.1.4.1.1.4");
-                    put(l, TagFromName.SOPInstanceUID, uid());
-                    put(l, TagFromName.StudyInstanceUID, study);
-                    put(l, TagFromName.SeriesInstanceUID, series);
-                    put(l, TagFromName.FrameOfReferenceUID, frame);
-                    put(l, TagFromName.PatientID, patient);
-                    put(l, TagFromName.PatientName, "SYNTHETIC^" + patient);
-                    put(l, TagFromName.Modality, "MR");
-                    put(l, TagFromName.Manufacturer, s.manufacturer());
-                    put(l, TagFromName.ManufacturerModelName, s.model());
-                    put(l, TagFromName.InstitutionName, s.site() + " (SYNTHETIC)");
-                    put(l, TagFromName.StationName, s.site() + "-MR1");
-                    put(l, TagFromName.SeriesDescription, "SYNTHETIC AX FLAIR");
-                    put(l, TagFromName.ProtocolName, "AX FLAIR");
-                    put(l, new AttributeTag(0x0018, 0x0087), Double.toString(s.fieldStrength()));
-                    put(l, TagFromName.SeriesNumber, "1");
-                    put(l, TagFromName.InstanceNumber, Integer.toString(z + 1));
-                    put(l, TagFromName.ImagePositionPatient, "-64\\-64\\" + (z * 5.0));
-                    put(l, TagFromName.ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
-                    put(l, TagFromName.PixelSpacing, "1\\1");
-                    put(l, TagFromName.SliceThickness, "5");
-                    put(l, TagFromName.SamplesPerPixel, "1");
-                    put(l, TagFromName.PhotometricInterpretation, "MONOCHROME2");
-                    put(l, TagFromName.Rows, Integer.toString(size));
-                    put(l, TagFromName.Columns, Integer.toString(size));
-                    put(l, TagFromName.BitsAllocated, "16");
-                    put(l, TagFromName.BitsStored, "16");
-                    put(l, TagFromName.HighBit, "15");
-                    put(l, TagFromName.PixelRepresentation, "0");
-                    OtherWordAttribute pd = new OtherWordAttribute(TagFromName.PixelData);
-                    pd.setValues(px);
-                    l.put(pd);
-                    FileMetaInformation.addFileMetaInformation(l, TransferSyntax.ExplicitVRLittleEndian, "SYNTHETIC");
-                    l.write(dir.resolve(String.format("slice_%02d.dcm", z + 1)).toFile(), TransferSyntax.ExplicitVRLittleEndian, true, true);
+                    MrImage.Series ser = new MrImage.Series(patient, "SYNTHETIC^" + patient, study, series, frame, "20000101",
+                            s.manufacturer(), s.model(), s.site() + " (SYNTHETIC)", s.site() + "-MR1", s.fieldStrength(),
+                            "SYNTHETIC AX FLAIR", "AX FLAIR", "SYNTHETIC phantom, not patient data");
+                    Files.write(dir.resolve(String.format("slice_%02d.dcm", z + 1)),
+                            MrImage.build(ser, uid(), z + 1, z * 5.0, px, size, size, 16, 1.0, 5.0));
                     count++;
                 }
             }
         }
         return count;
-    }
-
-    private static void put(AttributeList l, AttributeTag tag, String value) throws Exception {
-        Attribute a = AttributeFactory.newAttribute(tag);
-        for (String v : value.split("\\\\")) a.addValue(v);
-        l.put(a);
     }
 
     /** UIDs under 2.25 (UUID as decimal), as the architecture asks. */
