@@ -14,7 +14,7 @@ public interface IngestConfig {
     String home();
 
     /** Largest instance accepted, in bytes. */
-    @WithDefault("536870912")
+    @WithDefault("268435456")
     long maxObjectBytes();
 
     /** How long to wait for Kafka to acknowledge an event before answering failure. */

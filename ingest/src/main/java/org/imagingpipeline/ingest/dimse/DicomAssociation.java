@@ -89,6 +89,22 @@ final class DicomAssociation implements Runnable {
                 send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_UNEXPECTED_PDU));
                 return;
             }
+            try {
+                serve(in, out, first, peer);
+            } catch (IOException | RuntimeException e) {
+                if (!socket.isClosed()) send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_INVALID_PARAMETER));
+                throw e;
+            }
+        } catch (EOFException e) {
+            LOG.debugf("association %d from %s: connection closed mid-PDU", number, peer);
+        } catch (IOException | RuntimeException e) {
+            // The socket is closed by now (try-with-resources); the peer saw an A-ABORT where one could be sent.
+            LOG.warnf("association %d from %s (AE %s) ended: %s", number, peer, callingAe, e.toString());
+        }
+    }
+
+    private void serve(DataInputStream in, OutputStream out, PduReader.Raw first, String peer) throws IOException {
+        {
             if (!negotiate(AssociateRequest.parse(first.body()), out, peer)) return;
             long maxIncoming = config.dicom().maxPduLength() + 64L;
             while (true) {
@@ -121,15 +137,6 @@ final class DicomAssociation implements Runnable {
                         return;
                     }
                 }
-            }
-        } catch (EOFException e) {
-            LOG.debugf("association %d from %s: connection closed mid-PDU", number, peer);
-        } catch (IOException | RuntimeException e) {
-            LOG.warnf("association %d from %s (AE %s) ended: %s", number, peer, callingAe, e.toString());
-            try {
-                send(socket.getOutputStream(), PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_INVALID_PARAMETER));
-            } catch (IOException ignored) {
-                // the connection is gone
             }
         }
     }
