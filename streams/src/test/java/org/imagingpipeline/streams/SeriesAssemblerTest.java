@@ -1,0 +1,116 @@
+package org.imagingpipeline.streams;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.imagingpipeline.events.BlobRef;
+import org.imagingpipeline.events.InstanceHeader;
+import org.imagingpipeline.events.InstanceReceived;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SeriesAssemblerTest {
+    private static final AssemblyConfig CONFIG = new AssemblyConfig(Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofMinutes(5));
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, InstanceReceived> in;
+    private TestOutputTopic<String, SeriesReady> out;
+
+    @BeforeEach
+    void setUp() {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "assembly-test");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(SeriesAssemblyTopology.build(CONFIG), p, Instant.parse("2026-01-01T00:00:00Z"));
+        in = driver.createInputTopic(Topics.INSTANCES_RECEIVED, Serdes.String().serializer(), JsonSerde.of(InstanceReceived.class));
+        out = driver.createOutputTopic(Topics.SERIES_READY, Serdes.String().deserializer(), JsonSerde.of(SeriesReady.class));
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    @Test
+    void instancesArrivingOutOfOrderAreEmittedInSliceOrderAfterInactivity() {
+        for (int z : new int[] {3, 1, 4, 2}) send("S1", z, null, "x");
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        assertTrue(out.isEmpty(), "not complete before the inactivity timeout");
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        SeriesReady r = out.readValue();
+        assertEquals(SeriesReady.Reason.INACTIVITY, r.reason());
+        assertEquals(1, r.revision());
+        assertEquals(List.of("S1.1", "S1.2", "S1.3", "S1.4"), r.instances().stream().map(SeriesReady.Instance::sopInstanceUid).toList());
+        assertEquals(2.5, r.geometry().sliceSpacing(), 1e-9, "spacing measured from positions");
+        assertTrue(r.geometry().consistent());
+        assertEquals("S1#1", r.eventId());
+        driver.advanceWallClockTime(Duration.ofSeconds(30));
+        assertTrue(out.isEmpty(), "emitted once");
+    }
+
+    @Test
+    void aSeriesIsCompleteAsSoonAsTheAnnouncedCountArrives() {
+        send("S2", 1, 3, "a");
+        send("S2", 2, 3, "a");
+        assertTrue(out.isEmpty());
+        send("S2", 3, 3, "a");
+        SeriesReady r = out.readValue();
+        assertEquals(SeriesReady.Reason.EXPECTED_COUNT, r.reason());
+        assertEquals(3, r.instances().size());
+        driver.advanceWallClockTime(Duration.ofSeconds(20));
+        assertTrue(out.isEmpty(), "no second emission on inactivity");
+    }
+
+    @Test
+    void redeliveredEventsChangeNothingAndLateInstancesBecomeARevision() {
+        send("S3", 1, null, "a");
+        send("S3", 2, null, "a");
+        send("S3", 2, null, "a"); // redelivery: same eventId
+        driver.advanceWallClockTime(Duration.ofSeconds(11));
+        assertEquals(2, out.readValue().instances().size());
+        send("S3", 3, null, "a"); // late
+        driver.advanceWallClockTime(Duration.ofSeconds(11));
+        SeriesReady update = out.readValue();
+        assertEquals(SeriesReady.Reason.LATE_UPDATE, update.reason());
+        assertEquals(2, update.revision());
+        assertEquals(3, update.instances().size(), "the update carries the whole series");
+        assertEquals("S3#2", update.eventId());
+    }
+
+    @Test
+    void completedSeriesAreForgottenAfterTheRetention() {
+        send("S4", 1, 1, "a");
+        assertNotNull(out.readValue());
+        KeyValueStore<String, SeriesState> store = driver.getKeyValueStore(SeriesAssembler.STORE);
+        assertNotNull(store.get("S4"));
+        driver.advanceWallClockTime(Duration.ofMinutes(6));
+        assertNull(store.get("S4"));
+    }
+
+    private void send(String series, int z, Integer expected, String bytesVersion) {
+        String sop = series + "." + z;
+        InstanceHeader h = new InstanceHeader("P1", null, null, "MR", "ACME", "M1", null, 3.0, "DU", null, null, null, null, null,
+                null, null, null, null, new double[] {1, 1}, 2.5, null, new double[] {0, 0, z * 2.5}, new double[] {1, 0, 0, 0, 1, 0},
+                "1.9", 64, 64, 16, 12, 0, 1, "MONOCHROME2", null, null, null, 1, z, expected, "BRAIN", null);
+        String sha = String.format("%064x", (long) (sop + bytesVersion).hashCode() & 0xffffffffL);
+        BlobRef blob = new BlobRef(sha, "file:/blobs/" + sha, 100, "application/dicom");
+        in.pipeInput(series, new InstanceReceived(1, InstanceReceived.eventIdFor(sop, sha), Instant.parse("2026-01-01T00:00:00Z"),
+                new InstanceReceived.Source("DIMSE", "A", "INGEST", "x"), "ST1", series, sop, "1.2.840.10008.5.1.4.1.1.4",
+                "1.2.840.10008.1.2.1", h, blob));
+    }
+}
