@@ -13,13 +13,16 @@ import java.util.Objects;
  * @param eventId       SeriesInstanceUID + "#" + revision: stable across redeliveries of the same revision
  * @param revision      1 for the first emission, +1 for each update
  * @param reason        why it was emitted now
+ * @param domainId      the series' acquisition domain (header fingerprint id, "dom-" + 12 hex digits)
+ * @param fingerprint   the header fingerprint's fields (manufacturer, model, institution, station, protocol, bins, ...)
  * @param header        header fields of the first instance (series-level values: scanner, protocol, patient id)
  * @param instances     the instances, ordered along the slice normal (then InstanceNumber, then UID)
  * @param geometry      what the instances share, and the slice spacing measured from their positions
  */
 public record SeriesReady(int schemaVersion, String eventId, int revision, Reason reason, String studyInstanceUid,
-                          String seriesInstanceUid, InstanceHeader header, List<Instance> instances, Geometry geometry,
-                          Instant firstReceivedAt, Instant lastReceivedAt, Instant completedAt) {
+                          String seriesInstanceUid, String domainId, java.util.Map<String, String> fingerprint, InstanceHeader header,
+                          List<Instance> instances, Geometry geometry, Instant firstReceivedAt, Instant lastReceivedAt,
+                          Instant completedAt) {
 
     public static final int SCHEMA_VERSION = 1;
 

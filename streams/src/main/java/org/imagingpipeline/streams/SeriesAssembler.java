@@ -90,8 +90,10 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         s.emitted = true;
         s.emittedAtMs = context.currentSystemTimeMs();
         List<SeriesReady.Instance> ordered = SeriesOrdering.ordered(s.instances.values());
+        String ts = s.instances.values().iterator().next().transferSyntaxUid();
+        DomainFingerprint fp = s.header == null ? null : DomainFingerprint.of(s.header, ts);
         SeriesReady ready = new SeriesReady(SeriesReady.SCHEMA_VERSION, SeriesReady.eventIdFor(key, s.revision), s.revision, reason,
-                s.studyInstanceUid, key, s.header, ordered, SeriesOrdering.geometry(s.instances.values(), ordered),
+                s.studyInstanceUid, key, fp == null ? null : fp.domainId(), fp == null ? null : fp.asMap(), s.header, ordered, SeriesOrdering.geometry(s.instances.values(), ordered),
                 s.firstReceivedAt, s.lastReceivedAt, Instant.ofEpochMilli(s.emittedAtMs));
         context.forward(new Record<>(key, ready, s.emittedAtMs));
     }

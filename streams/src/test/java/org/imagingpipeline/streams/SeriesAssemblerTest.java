@@ -59,6 +59,8 @@ class SeriesAssemblerTest {
         assertEquals(2.5, r.geometry().sliceSpacing(), 1e-9, "spacing measured from positions");
         assertTrue(r.geometry().consistent());
         assertEquals("S1#1", r.eventId());
+        assertTrue(r.domainId().startsWith("dom-"));
+        assertEquals("ACME", r.fingerprint().get("manufacturer"));
         driver.advanceWallClockTime(Duration.ofSeconds(30));
         assertTrue(out.isEmpty(), "emitted once");
     }
