@@ -37,6 +37,7 @@ demo_main() {
   trap 'log "demo: stopping the stack"; stack_down' EXIT
   trap 'exit 130' INT TERM
   log "demo: starting the stack (broker, ingest) under $PIPELINE_HOME"
+  export STREAMS_ASSEMBLY_INACTIVITY=${STREAMS_ASSEMBLY_INACTIVITY:-5s}
   stack_up >/dev/null
   local t0 t1 send_json arrivals metrics
   t0=$(date +%s%N)
@@ -46,7 +47,7 @@ demo_main() {
   log "demo: sent: $send_json"
   local expect; expect=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("sent",0))' "$send_json" 2>/dev/null || echo 0)
   log "demo: what arrived on imaging.instances.received:"
-  arrivals=$(java -cp "$(deploy_cp)" org.imagingpipeline.deploy.ArrivalsSummary --bootstrap "127.0.0.1:$KAFKA_PORT" --expect "$expect" --quiet-seconds 5 | tail -n 1)
+  arrivals=$(java -cp "$(deploy_cp)" org.imagingpipeline.deploy.ArrivalsSummary --bootstrap "127.0.0.1:$KAFKA_PORT" --expect "$expect" --quiet-seconds 5 --series-wait-seconds 60 | tail -n 1)
   metrics=$(curl -fsS "http://127.0.0.1:$INGEST_HTTP_PORT/q/metrics" | grep -E '^ingest_(instances_|store_to_ack_seconds\{)' || true)
   python3 - "$out" "$send_json" "$arrivals" "$metrics" "$synthetic" "$source_desc" "$(( (t1 - t0) / 1000000 ))" <<'PY'
 import html, json, sys
@@ -60,11 +61,13 @@ for line in metrics.splitlines():
 sent, arrived = send.get("sent", 0), arr.get("instances", 0)
 q = lambda x: m.get('ingest_store_to_ack_seconds{quantile="%s"}' % x)
 summary = {
-    "stage": "ingest (the later stages are not built yet: their fields are null)",
+    "stage": "ingest and series assembly (the later stages are not built yet: their fields are null)",
     "data": source, "synthetic": synthetic == "true",
     "studies_sent": arr.get("studies"),
     "instances_sent": sent, "instances_arrived": arrived, "instances_lost": sent - arrived,
     "series_arrived": arr.get("series"),
+    "series_assembled": arr.get("series_ready"),
+    "series_by_domain": arr.get("series_by_domain"),
     "rejected_by_reason": {k.split('"')[1]: v for k, v in m.items() if k.startswith("ingest_instances_rejected_total") and v > 0},
     "send_seconds": round(int(ms) / 1000.0, 2),
     "store_to_ack_ms": {"p50": round(q("0.5") * 1000, 1) if q("0.5") else None, "p95": round(q("0.95") * 1000, 1) if q("0.95") else None},
@@ -80,12 +83,13 @@ page = f"""<!doctype html><html><head><meta charset=utf-8><title>Imaging pipelin
 <body><h1>Imaging pipeline demo: ingest</h1>{banner}
 <p>Data: {html.escape(source)}</p>
 <p><b>{sent}</b> instances sent by C-STORE, <b>{arrived}</b> arrived on <code>imaging.instances.received</code>, lost: <b>{sent - arrived}</b>.
+Series assembled on <code>imaging.series.ready</code>: <b>{summary['series_assembled']}</b> of {summary['series_arrived']}, in {len(summary['series_by_domain'] or {})} header domains.
 Store-to-ack p50 {summary['store_to_ack_ms']['p50']} ms, p95 {summary['store_to_ack_ms']['p95']} ms.</p>
 <table><tr><th>manufacturer | model | modality</th><th>instances</th><th>series</th><th>studies</th><th>transfer syntaxes</th></tr>{rows}</table>
-<p>Series assembly, drift detection, segmentation, adaptation and FHIR delivery are later stages; this page grows with them.</p>
+<p>Drift detection, segmentation, adaptation and FHIR delivery of results are later stages; this page grows with them.</p>
 </body></html>"""
 open(f"{out}/index.html", "w").write(page)
 print(f"demo: {sent} sent, {arrived} arrived, {sent - arrived} lost; summary in {out}/summary.json, page in {out}/index.html", file=sys.stderr)
-print(json.dumps({k: summary[k] for k in ("instances_sent", "instances_arrived", "instances_lost", "studies_sent", "synthetic")}))
+print(json.dumps({k: summary[k] for k in ("instances_sent", "instances_arrived", "instances_lost", "series_arrived", "series_assembled", "studies_sent", "synthetic")}))
 PY
 }

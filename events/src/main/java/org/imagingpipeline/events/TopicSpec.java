@@ -16,9 +16,15 @@ import java.util.Map;
  * @param value       what the record value is (event type and schema)
  * @param producer    which module writes it
  * @param consumers   which modules read it
+ * @param maxMessageBytes largest record the topic takes (0 = the broker default, 1 MiB)
  */
 public record TopicSpec(String name, int partitions, boolean compacted, Duration retention,
-                        String key, String value, String producer, String consumers) {
+                        String key, String value, String producer, String consumers, int maxMessageBytes) {
+
+    public TopicSpec(String name, int partitions, boolean compacted, Duration retention, String key, String value, String producer,
+                     String consumers) {
+        this(name, partitions, compacted, retention, key, value, producer, consumers, 0);
+    }
 
     public TopicSpec {
         if (name == null || name.isBlank()) throw new IllegalArgumentException("topic name is required");
@@ -37,6 +43,7 @@ public record TopicSpec(String name, int partitions, boolean compacted, Duration
         }
         // A single-node broker: one replica; with more brokers the deploy layer raises this.
         c.put("min.insync.replicas", "1");
+        if (maxMessageBytes > 0) c.put("max.message.bytes", Integer.toString(maxMessageBytes));
         return c;
     }
 

@@ -32,6 +32,7 @@ class DemoScenarioIT {
         pb.environment().put("INGEST_HTTP_PORT", Integer.toString(BrokerProcess.freePort()));
         pb.environment().put("FHIR_BRIDGE_HTTP_PORT", Integer.toString(BrokerProcess.freePort()));
         pb.environment().put("EHR_PORT", Integer.toString(BrokerProcess.freePort()));
+        pb.environment().put("STREAMS_HTTP_PORT", Integer.toString(BrokerProcess.freePort()));
         pb.redirectError(out.resolve("demo.stderr").toFile());
         Process p = pb.start();
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -43,6 +44,7 @@ class DemoScenarioIT {
         assertEquals(892, line.get("instances_sent").asInt());
         assertEquals(892, line.get("instances_arrived").asInt());
         assertEquals(0, line.get("instances_lost").asInt());
+        assertEquals(line.get("series_arrived").asInt(), line.get("series_assembled").asInt(), "every series assembled");
         JsonNode summary = EventJson.mapper().readTree(out.resolve("summary.json").toFile());
         assertEquals(0, summary.get("instances_lost").asInt());
         assertEquals(6, summary.get("by_scanner").size(), "six scanners in the shared set");

@@ -3,6 +3,7 @@ package org.imagingpipeline.streams;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -19,13 +20,16 @@ import org.imagingpipeline.events.SeriesReady;
  * silence (wall clock). Redelivered events (same SOP Instance UID and eventId) change nothing. An instance
  * arriving after the series was emitted re-opens it; it is emitted again, whole, as the next revision with
  * reason LATE_UPDATE. Completed series are forgotten after {@link AssemblyConfig#retainCompleted()}.
+ * Two stores: a small summary per series and one entry per instance (keyed series/SOP, read by prefix scan).
  */
 public class SeriesAssembler implements Processor<String, InstanceReceived, String, SeriesReady> {
-    public static final String STORE = "series-assembly";
+    public static final String SERIES_STORE = "series-assembly";
+    public static final String INSTANCE_STORE = "series-instances";
 
     private final AssemblyConfig config;
     private ProcessorContext<String, SeriesReady> context;
-    private KeyValueStore<String, SeriesState> store;
+    private KeyValueStore<String, SeriesState> series;
+    private KeyValueStore<String, InstanceEntry> instances;
 
     public SeriesAssembler(AssemblyConfig config) {
         this.config = config;
@@ -34,16 +38,20 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
     @Override
     public void init(ProcessorContext<String, SeriesReady> context) {
         this.context = context;
-        this.store = context.getStateStore(STORE);
+        this.series = context.getStateStore(SERIES_STORE);
+        this.instances = context.getStateStore(INSTANCE_STORE);
         context.schedule(config.checkInterval(), PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 
     @Override
     public void process(Record<String, InstanceReceived> record) {
         InstanceReceived e = record.value();
-        if (e == null || e.seriesInstanceUid() == null) return;
+        if (e == null || e.seriesInstanceUid() == null || e.sopInstanceUid() == null) return;
         String key = e.seriesInstanceUid();
-        SeriesState s = store.get(key);
+        String instanceKey = InstanceEntry.key(key, e.sopInstanceUid());
+        InstanceEntry before = instances.get(instanceKey);
+        if (before != null && before.eventId() != null && before.eventId().equals(e.eventId())) return; // redelivery
+        SeriesState s = series.get(key);
         if (s == null) {
             s = new SeriesState();
             s.studyInstanceUid = e.studyInstanceUid();
@@ -51,9 +59,8 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
             s.header = e.header();
             s.firstReceivedAt = e.receivedAt();
         }
-        InstanceReceived before = s.instances.get(e.sopInstanceUid());
-        if (before != null && before.eventId() != null && before.eventId().equals(e.eventId())) return; // redelivery
-        s.instances.put(e.sopInstanceUid(), e);
+        instances.put(instanceKey, InstanceEntry.of(e));
+        if (before == null) s.instanceCount++;
         s.lastReceivedAt = e.receivedAt();
         s.lastChangeMs = context.currentSystemTimeMs();
         if (s.expected == null && e.header() != null && e.header().imagesInAcquisition() != null && e.header().imagesInAcquisition() > 0) {
@@ -61,16 +68,14 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         }
         boolean late = s.emitted;
         s.emitted = false;
-        if (!late && s.expected != null && s.instances.size() >= s.expected) {
-            emit(key, s, SeriesReady.Reason.EXPECTED_COUNT);
-        }
-        store.put(key, s);
+        if (!late && s.expected != null && s.instanceCount >= s.expected) emit(key, s, SeriesReady.Reason.EXPECTED_COUNT);
+        series.put(key, s);
     }
 
     private void sweep(long nowMs) {
         List<KeyValue<String, SeriesState>> due = new ArrayList<>();
         List<String> expired = new ArrayList<>();
-        try (KeyValueIterator<String, SeriesState> it = store.all()) {
+        try (KeyValueIterator<String, SeriesState> it = series.all()) {
             while (it.hasNext()) {
                 KeyValue<String, SeriesState> kv = it.next();
                 SeriesState s = kv.value;
@@ -80,21 +85,33 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         }
         for (KeyValue<String, SeriesState> kv : due) {
             emit(kv.key, kv.value, kv.value.revision == 0 ? SeriesReady.Reason.INACTIVITY : SeriesReady.Reason.LATE_UPDATE);
-            store.put(kv.key, kv.value);
+            series.put(kv.key, kv.value);
         }
-        expired.forEach(store::delete);
+        for (String key : expired) {
+            for (InstanceEntry e : entries(key)) instances.delete(InstanceEntry.key(key, e.sopInstanceUid()));
+            series.delete(key);
+        }
+    }
+
+    private List<InstanceEntry> entries(String seriesUid) {
+        List<InstanceEntry> out = new ArrayList<>();
+        try (KeyValueIterator<String, InstanceEntry> it = instances.prefixScan(seriesUid + "/", new StringSerializer())) {
+            it.forEachRemaining(kv -> out.add(kv.value));
+        }
+        return out;
     }
 
     private void emit(String key, SeriesState s, SeriesReady.Reason reason) {
         s.revision++;
         s.emitted = true;
         s.emittedAtMs = context.currentSystemTimeMs();
-        List<SeriesReady.Instance> ordered = SeriesOrdering.ordered(s.instances.values());
-        String ts = s.instances.values().iterator().next().transferSyntaxUid();
+        List<InstanceEntry> entries = entries(key);
+        List<SeriesReady.Instance> ordered = SeriesOrdering.ordered(entries);
+        String ts = entries.isEmpty() ? null : entries.get(0).transferSyntaxUid();
         DomainFingerprint fp = s.header == null ? null : DomainFingerprint.of(s.header, ts);
         SeriesReady ready = new SeriesReady(SeriesReady.SCHEMA_VERSION, SeriesReady.eventIdFor(key, s.revision), s.revision, reason,
-                s.studyInstanceUid, key, fp == null ? null : fp.domainId(), fp == null ? null : fp.asMap(), s.header, ordered, SeriesOrdering.geometry(s.instances.values(), ordered),
-                s.firstReceivedAt, s.lastReceivedAt, Instant.ofEpochMilli(s.emittedAtMs));
+                s.studyInstanceUid, key, fp == null ? null : fp.domainId(), fp == null ? null : fp.asMap(), s.header, ordered,
+                SeriesOrdering.geometry(s.header, entries, ordered), s.firstReceivedAt, s.lastReceivedAt, Instant.ofEpochMilli(s.emittedAtMs));
         context.forward(new Record<>(key, ready, s.emittedAtMs));
     }
 }

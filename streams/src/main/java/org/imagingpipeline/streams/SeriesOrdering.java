@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import org.imagingpipeline.events.InstanceHeader;
-import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.SeriesReady;
 
 /** Orders a series' instances along the slice normal and derives its geometry. */
@@ -25,11 +24,10 @@ public final class SeriesOrdering {
         return nx * p[0] + ny * p[1] + nz * p[2];
     }
 
-    static List<SeriesReady.Instance> ordered(Iterable<InstanceReceived> events) {
+    static List<SeriesReady.Instance> ordered(List<InstanceEntry> entries) {
         List<SeriesReady.Instance> out = new ArrayList<>();
-        for (InstanceReceived e : events) {
-            out.add(new SeriesReady.Instance(e.sopInstanceUid(), e.sopClassUid(), e.header() == null ? null : e.header().instanceNumber(),
-                    position(e.header()), e.transferSyntaxUid(), e.blob()));
+        for (InstanceEntry e : entries) {
+            out.add(new SeriesReady.Instance(e.sopInstanceUid(), e.sopClassUid(), e.instanceNumber(), e.position(), e.transferSyntaxUid(), e.blob()));
         }
         out.sort(Comparator.comparing(SeriesReady.Instance::position, Comparator.nullsLast(Comparator.naturalOrder()))
                 .thenComparing(SeriesReady.Instance::instanceNumber, Comparator.nullsLast(Comparator.naturalOrder()))
@@ -37,19 +35,13 @@ public final class SeriesOrdering {
         return out;
     }
 
-    static SeriesReady.Geometry geometry(Iterable<InstanceReceived> events, List<SeriesReady.Instance> ordered) {
-        InstanceHeader first = null;
+    static SeriesReady.Geometry geometry(InstanceHeader first, List<InstanceEntry> entries, List<SeriesReady.Instance> ordered) {
         boolean consistent = true;
-        for (InstanceReceived e : events) {
-            InstanceHeader h = e.header();
-            if (h == null) continue;
-            if (first == null) {
-                first = h;
-                continue;
-            }
-            consistent &= Objects.equals(first.rows(), h.rows()) && Objects.equals(first.columns(), h.columns())
-                    && Arrays.equals(first.pixelSpacing(), h.pixelSpacing())
-                    && Arrays.equals(first.imageOrientationPatient(), h.imageOrientationPatient());
+        InstanceEntry ref = entries.isEmpty() ? null : entries.get(0);
+        for (InstanceEntry e : entries) {
+            consistent &= Objects.equals(ref.rows(), e.rows()) && Objects.equals(ref.columns(), e.columns())
+                    && Arrays.equals(ref.pixelSpacing(), e.pixelSpacing())
+                    && Arrays.equals(ref.imageOrientationPatient(), e.imageOrientationPatient());
         }
         List<Double> gaps = new ArrayList<>();
         for (int i = 1; i < ordered.size(); i++) {

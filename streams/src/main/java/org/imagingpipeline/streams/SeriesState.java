@@ -1,18 +1,18 @@
 package org.imagingpipeline.streams;
 
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.imagingpipeline.events.InstanceHeader;
-import org.imagingpipeline.events.InstanceReceived;
 
-/** What the assembler remembers of one series (state store value, JSON). */
+/**
+ * What the assembler remembers of one series (store {@link SeriesAssembler#SERIES_STORE}, JSON). The instances
+ * themselves live in their own store, one entry each, so that a series of thousands of slices never makes
+ * one oversized changelog record.
+ */
 public class SeriesState {
     public String studyInstanceUid;
     public String seriesInstanceUid;
     public InstanceHeader header;
-    /** SOP Instance UID -> the latest event for it. */
-    public Map<String, InstanceReceived> instances = new LinkedHashMap<>();
+    public int instanceCount;
     public Instant firstReceivedAt;
     public Instant lastReceivedAt;
     /** wall-clock millis of the last change, for the inactivity timeout */

@@ -95,13 +95,26 @@ class SeriesAssemblerTest {
     }
 
     @Test
+    void aLargeSeriesNeverMakesAnOversizedStateRecord() {
+        for (int z = 1; z <= 2000; z++) send("S5", z, null, "a");
+        driver.advanceWallClockTime(Duration.ofSeconds(11));
+        SeriesReady r = out.readValue();
+        assertEquals(2000, r.instances().size());
+        byte[] summary = JsonSerde.of(SeriesState.class).serialize("t", driver.<String, SeriesState>getKeyValueStore(SeriesAssembler.SERIES_STORE).get("S5"));
+        assertTrue(summary.length < 10_000, "per-series state stays small: " + summary.length + " bytes");
+    }
+
+    @Test
     void completedSeriesAreForgottenAfterTheRetention() {
         send("S4", 1, 1, "a");
         assertNotNull(out.readValue());
-        KeyValueStore<String, SeriesState> store = driver.getKeyValueStore(SeriesAssembler.STORE);
+        KeyValueStore<String, SeriesState> store = driver.getKeyValueStore(SeriesAssembler.SERIES_STORE);
         assertNotNull(store.get("S4"));
+        KeyValueStore<String, InstanceEntry> entries = driver.getKeyValueStore(SeriesAssembler.INSTANCE_STORE);
+        assertNotNull(entries.get("S4/S4.1"));
         driver.advanceWallClockTime(Duration.ofMinutes(6));
         assertNull(store.get("S4"));
+        assertNull(entries.get("S4/S4.1"), "its instances are forgotten too");
     }
 
     private void send(String series, int z, Integer expected, String bytesVersion) {
