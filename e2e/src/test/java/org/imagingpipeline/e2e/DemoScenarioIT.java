@@ -1,4 +1,4 @@
-package org.imagingpipeline.ingest;
+package org.imagingpipeline.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,15 +13,21 @@ import org.imagingpipeline.events.EventJson;
 import org.junit.jupiter.api.Test;
 
 /**
- * Scenario (Maven profile {@code scenarios}, run by ./pipeline test after packaging): the whole
+ * Scenario (Maven profile {@code scenarios}, run by ./pipeline test after every service is packaged: this module
+ * comes last in the reactor): the whole
  * {@code ./pipeline demo} as a user runs it, on free ports: every shared vendor file sent by C-STORE arrives,
  * nothing is lost, the page and summary are written and the stack is stopped afterwards.
  */
 class DemoScenarioIT {
     @Test
     void demoSendsEveryVendorFileAndLosesNone() throws Exception {
-        SharedData.dicomVendors();
         Path root = BrokerProcess.repoRoot();
+        Path vendors = root.resolve("../shared/data/dicom-vendors").normalize();
+        if (!Files.isDirectory(vendors)) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) org.junit.jupiter.api.Assertions.fail("shared data missing in CI: " + vendors);
+            System.out.println("SKIPPED: shared test data missing: " + vendors);
+            org.junit.jupiter.api.Assumptions.abort("shared data missing: " + vendors);
+        }
         Path out = Files.createTempDirectory("demo-scenario");
         ProcessBuilder pb = new ProcessBuilder(root.resolve("pipeline").toString(), "demo", "--out", out.toString())
                 .directory(root.toFile()).redirectErrorStream(false);
