@@ -32,7 +32,7 @@ class TrainEvaluateRoundTripTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
-    Path dir;
+    static Path dir;
     Path data;
     Path model;
     JsonNode card;
