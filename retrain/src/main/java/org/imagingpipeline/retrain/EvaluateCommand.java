@@ -18,11 +18,17 @@ import java.util.Set;
 public final class EvaluateCommand {
 
     static final String USAGE = """
-            usage: evaluate --model MODEL.onnx --data DIR --sites S[,S] [--patients N] [--batch N] [--threads N]
+            usage: evaluate --model MODEL.onnx --data DIR --sites S[,S] [options]
+              --patients N        only the first N patients (sorted by id) of each site
+              --patient-ids A,B   only these patients (e.g. another model's validation patients)
+              --validation-only   only the validation patients listed in the model's card (MODEL.card.json)
+              --batch N           slices per ONNX Runtime call (default 16)
+              --threads N         ONNX Runtime intra-op threads (default: all cores)
             """;
 
-    private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--patients", "--batch", "--threads");
-    private static final Set<String> FLAGS = Set.of("--help");
+    private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--patients", "--patient-ids",
+            "--batch", "--threads");
+    private static final Set<String> FLAGS = Set.of("--help", "--validation-only");
 
     private EvaluateCommand() {
     }
@@ -44,10 +50,28 @@ public final class EvaluateCommand {
             int perSite = a.intValue("--patients", 0);
             int batch = a.intValue("--batch", 16);
             int threads = a.intValue("--threads", Runtime.getRuntime().availableProcessors());
+            java.util.Set<String> only = null;
+            if (a.get("--patient-ids", null) != null) {
+                only = new java.util.HashSet<>(a.list("--patient-ids"));
+            }
+            if (a.flag("--validation-only")) {
+                Path cardPath = ModelCard.pathFor(model);
+                if (!java.nio.file.Files.isRegularFile(cardPath)) {
+                    throw new DataException("--validation-only needs the model card " + cardPath);
+                }
+                only = new java.util.HashSet<>(ModelCard.read(cardPath).training().validationPatients());
+            }
             // Check the data before loading the model: both fail clearly, data errors are the commoner.
             List<List<SliceDataset.PatientRef>> perSitePatients = new ArrayList<>();
             for (String site : sites) {
                 List<SliceDataset.PatientRef> p = SliceDataset.discover(data, List.of(site));
+                if (only != null) {
+                    java.util.Set<String> keep = only;
+                    p = p.stream().filter(r -> keep.contains(r.patientId())).toList();
+                    if (p.isEmpty()) {
+                        throw new DataException("none of the selected patients is in site '" + site + "'");
+                    }
+                }
                 perSitePatients.add(perSite > 0 ? p.subList(0, Math.min(perSite, p.size())) : p);
             }
             ObjectMapper json = new ObjectMapper();

@@ -18,6 +18,12 @@ public final class Memory {
         return field("VmHWM:");
     }
 
+    /** Java heap in use (the rest of the RSS is native: libtorch, ONNX Runtime, JVM internals). */
+    public static long heapUsedMb() {
+        Runtime r = Runtime.getRuntime();
+        return (r.totalMemory() - r.freeMemory()) >> 20;
+    }
+
     private static long field(String name) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

@@ -143,6 +143,7 @@ public final class TrainCommand {
                     m.put("validation_dice", DiceEvaluator.round(e.valDice()));
                     m.put("seconds", Math.round(e.seconds()));
                     m.put("rss_mb", e.rssMb());
+                    m.put("heap_used_mb", e.heapMb());
                     epochs.add(m);
                 }
                 metrics.put("epochs", epochs);

@@ -32,7 +32,8 @@ import java.util.Random;
 public final class UNetTrainer {
 
     /** One epoch's summary. */
-    public record EpochLog(int epoch, long steps, double meanLoss, double valDice, double seconds, long rssMb) { }
+    public record EpochLog(int epoch, long steps, double meanLoss, double valDice, double seconds, long rssMb,
+                           long heapMb) { }
 
     /** The outcome; holds the DJL model (close it when done). */
     public record Result(Model model, UNet net, List<EpochLog> epochs, long steps, double seconds,
@@ -245,10 +246,10 @@ public final class UNetTrainer {
                           long te, List<EpochLog> logs) {
         double valDice = val.isEmpty() ? Double.NaN : validate(trainer, val);
         double secs = (System.nanoTime() - te) / 1e9;
-        logs.add(new EpochLog(epoch, step, meanLoss, valDice, secs, Memory.rssMb()));
+        logs.add(new EpochLog(epoch, step, meanLoss, valDice, secs, Memory.rssMb(), Memory.heapUsedMb()));
         bar.message(String.format(Locale.ROOT, "epoch %d: steps %d, mean loss %.4f, validation Dice (per patient, "
-                + "%dx%d) %.4f, %.0f s, RSS %d MB", epoch, step, meanLoss, cfg.size(), cfg.size(), valDice, secs,
-                Memory.rssMb()));
+                + "%dx%d) %.4f, %.0f s, RSS %d MB (JVM heap used %d MB)", epoch, step, meanLoss, cfg.size(), cfg.size(),
+                valDice, secs, Memory.rssMb(), Memory.heapUsedMb()));
     }
 
     private void checkpoint(Model model, int epoch) {
