@@ -23,7 +23,7 @@ public final class DiceEvaluator {
     /** One site's result: the ARCHITECTURE.md contract fields first. */
     @JsonPropertyOrder({"site", "patients", "dice_mean", "dice_median", "dice_std", "dice_min", "dice_max",
         "slices", "lesion_slices", "slice_dice_mean_lesion", "false_positive_slices", "false_negative_slices",
-        "lesion_voxels_median", "input_size", "model_sha256", "seconds", "per_patient"})
+        "lesion_voxels_median", "input_size", "model_sha256", "shift", "seconds", "per_patient"})
     public record SiteReport(String site, int patients,
                              @JsonProperty("dice_mean") double diceMean,
                              @JsonProperty("dice_median") double diceMedian,
@@ -38,17 +38,25 @@ public final class DiceEvaluator {
                              @JsonProperty("lesion_voxels_median") double lesionVoxelsMedian,
                              @JsonProperty("input_size") int inputSize,
                              @JsonProperty("model_sha256") String modelSha256,
+                             String shift,
                              double seconds,
                              @JsonProperty("per_patient") List<PatientResult> perPatient) { }
 
     private final OrtSegmenter segmenter;
     private final int batch;
     private final PrintStream log;
+    private final IntensityShift shift;
 
     public DiceEvaluator(OrtSegmenter segmenter, int batch, PrintStream log) {
+        this(segmenter, batch, log, null);
+    }
+
+    /** With a shift, every slice goes through it before segmentation (masks unchanged). */
+    public DiceEvaluator(OrtSegmenter segmenter, int batch, PrintStream log, IntensityShift shift) {
         this.segmenter = segmenter;
         this.batch = batch;
         this.log = log;
+        this.shift = shift;
     }
 
     public SiteReport evaluate(String site, List<SliceDataset.PatientRef> patients, String modelSha) {
@@ -61,7 +69,15 @@ public final class DiceEvaluator {
         double sliceDiceSum = 0;
         for (SliceDataset.PatientRef ref : patients) {
             SliceDataset.Volume v = SliceDataset.load(ref);
-            List<byte[]> pred = segmenter.segment(v.images(), v.width(), v.height(), batch);
+            List<float[]> images = v.images();
+            if (shift != null) {
+                List<float[]> shifted = new ArrayList<>();
+                for (int i = 0; i < images.size(); i++) {
+                    shifted.add(shift.apply(images.get(i), v.width(), v.height(), i));
+                }
+                images = shifted;
+            }
+            List<byte[]> pred = segmenter.segment(images, v.width(), v.height(), batch);
             long predVox = 0;
             for (int i = 0; i < pred.size(); i++) {
                 long p = count(pred.get(i));
@@ -91,7 +107,7 @@ public final class DiceEvaluator {
         return new SiteReport(site, results.size(), round(Dice.mean(dice)), round(Dice.median(dice)),
                 round(Dice.std(dice)), min, max, slices, lesionSlices,
                 round(lesionSlices == 0 ? Double.NaN : sliceDiceSum / lesionSlices), fp, fn,
-                Dice.median(lesion), segmenter.inputSize(), modelSha,
+                Dice.median(lesion), segmenter.inputSize(), modelSha, shift == null ? null : shift.spec(),
                 Math.round((System.nanoTime() - t0) / 1e7) / 100.0, results);
     }
 

@@ -22,12 +22,14 @@ public final class EvaluateCommand {
               --patients N        only the first N patients (sorted by id) of each site
               --patient-ids A,B   only these patients (e.g. another model's validation patients)
               --validation-only   only the validation patients listed in the model's card (MODEL.card.json)
+              --shift SPEC        apply a fixed intensity shift to the images first, e.g. gamma:1.5,blur:1
+                                  (gamma:G, bias:A, noise:SD, blur:SIGMA; see docs/model.md)
               --batch N           slices per ONNX Runtime call (default 16)
               --threads N         ONNX Runtime intra-op threads (default: all cores)
             """;
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--patients", "--patient-ids",
-            "--batch", "--threads");
+            "--batch", "--threads", "--shift");
     private static final Set<String> FLAGS = Set.of("--help", "--validation-only");
 
     private EvaluateCommand() {
@@ -50,6 +52,7 @@ public final class EvaluateCommand {
             int perSite = a.intValue("--patients", 0);
             int batch = a.intValue("--batch", 16);
             int threads = a.intValue("--threads", Runtime.getRuntime().availableProcessors());
+            IntensityShift shift = a.get("--shift", null) == null ? null : IntensityShift.parse(a.get("--shift", null));
             java.util.Set<String> only = null;
             if (a.get("--patient-ids", null) != null) {
                 only = new java.util.HashSet<>(a.list("--patient-ids"));
@@ -77,7 +80,7 @@ public final class EvaluateCommand {
             ObjectMapper json = new ObjectMapper();
             try (OrtSegmenter ort = new OrtSegmenter(model, threads)) {
                 String sha = Hashing.sha256Hex(model);
-                DiceEvaluator ev = new DiceEvaluator(ort, batch, err);
+                DiceEvaluator ev = new DiceEvaluator(ort, batch, err, shift);
                 List<DiceEvaluator.SiteReport> reports = new ArrayList<>();
                 for (int i = 0; i < sites.size(); i++) {
                     DiceEvaluator.SiteReport r = ev.evaluate(sites.get(i), perSitePatients.get(i), sha);
