@@ -24,6 +24,11 @@ public final class Memory {
         return (r.totalMemory() - r.freeMemory()) >> 20;
     }
 
+    /** RSS minus the committed Java heap: an upper bound of native memory (libtorch, ORT, JVM internals). */
+    public static long nativeMb() {
+        return rssMb() - (Runtime.getRuntime().totalMemory() >> 20);
+    }
+
     private static long field(String name) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

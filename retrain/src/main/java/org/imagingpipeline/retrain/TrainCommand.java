@@ -144,6 +144,7 @@ public final class TrainCommand {
                     m.put("seconds", Math.round(e.seconds()));
                     m.put("rss_mb", e.rssMb());
                     m.put("heap_used_mb", e.heapMb());
+                    m.put("native_mb", e.nativeMb());
                     epochs.add(m);
                 }
                 metrics.put("epochs", epochs);

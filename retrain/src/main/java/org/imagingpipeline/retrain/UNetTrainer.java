@@ -11,8 +11,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,13 +25,14 @@ import java.util.Random;
 /**
  * Trains a {@link UNet} with DJL (PyTorch engine, CPU): Dice + BCE loss, Adam, augmentation, validation
  * Dice per patient after every epoch, early stopping, best-weights checkpoint. Every batch lives in its own
- * child NDManager that is closed after the step, so native memory stays flat.
+ * child NDManager that is closed after the step, and the Adam update ({@link AdamStep}) scopes its temporaries the same way, so native memory
+ * stays flat.
  */
 public final class UNetTrainer {
 
     /** One epoch's summary. */
     public record EpochLog(int epoch, long steps, double meanLoss, double valDice, double seconds, long rssMb,
-                           long heapMb) { }
+                           long heapMb, long nativeMb) { }
 
     /** The outcome; holds the DJL model (close it when done). */
     public record Result(Model model, UNet net, List<EpochLog> epochs, long steps, double seconds,
@@ -121,7 +120,6 @@ public final class UNetTrainer {
         Random rnd = new Random(cfg.seed());
         Augmenter aug = new Augmenter(cfg.augment(), cfg.intensityAugment());
         DefaultTrainingConfig tc = new DefaultTrainingConfig(new DiceBceLoss())
-                .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(cfg.learningRate())).build())
                 .optDevices(new Device[] {Device.cpu()});
         List<EpochLog> logs = new ArrayList<>();
         long t0 = System.nanoTime();
@@ -135,6 +133,7 @@ public final class UNetTrainer {
         try (Trainer trainer = model.newTrainer(tc)) {
             trainer.initialize(new Shape(b, 1, s, s));
             NDManager root = trainer.getManager();
+            AdamStep adam = new AdamStep(cfg.learningRate());
             List<Integer> order = new ArrayList<>();
             int cursor = n;
             float[] x = new float[b * s * s];
@@ -178,7 +177,7 @@ public final class UNetTrainer {
                             float denom = pred.sum().getFloat() + ya.sum().getFloat();
                             batchDice = denom == 0 ? 1f : 2 * inter / denom;
                         }
-                        trainer.step();
+                        adam.step(net, root);
                     }
                     if (!Float.isFinite(lossValue)) {
                         throw new IllegalStateException("loss became " + lossValue + " at step " + (step + 1)
@@ -246,7 +245,8 @@ public final class UNetTrainer {
                           long te, List<EpochLog> logs) {
         double valDice = val.isEmpty() ? Double.NaN : validate(trainer, val);
         double secs = (System.nanoTime() - te) / 1e9;
-        logs.add(new EpochLog(epoch, step, meanLoss, valDice, secs, Memory.rssMb(), Memory.heapUsedMb()));
+        logs.add(new EpochLog(epoch, step, meanLoss, valDice, secs, Memory.rssMb(), Memory.heapUsedMb(),
+                Memory.nativeMb()));
         bar.message(String.format(Locale.ROOT, "epoch %d: steps %d, mean loss %.4f, validation Dice (per patient, "
                 + "%dx%d) %.4f, %.0f s, RSS %d MB (JVM heap used %d MB)", epoch, step, meanLoss, cfg.size(), cfg.size(),
                 valDice, secs, Memory.rssMb(), Memory.heapUsedMb()));
