@@ -120,6 +120,8 @@ public final class UNetTrainer {
         Random rnd = new Random(cfg.seed());
         Augmenter aug = new Augmenter(cfg.augment(), cfg.intensityAugment());
         DefaultTrainingConfig tc = new DefaultTrainingConfig(new DiceBceLoss())
+                .optOptimizer(ai.djl.training.optimizer.Optimizer.adam().optLearningRateTracker(
+                        ai.djl.training.tracker.Tracker.fixed(cfg.learningRate())).build())
                 .optDevices(new Device[] {Device.cpu()});
         List<EpochLog> logs = new ArrayList<>();
         long t0 = System.nanoTime();
@@ -134,6 +136,8 @@ public final class UNetTrainer {
             trainer.initialize(new Shape(b, 1, s, s));
             NDManager root = trainer.getManager();
             AdamStep adam = new AdamStep(cfg.learningRate());
+            // Diagnostic switch for memory comparisons: -Dretrain.optimizer=djl uses DJL's Trainer.step().
+            boolean djlStep = "djl".equals(System.getProperty("retrain.optimizer"));
             List<Integer> order = new ArrayList<>();
             int cursor = n;
             float[] x = new float[b * s * s];
@@ -177,7 +181,11 @@ public final class UNetTrainer {
                             float denom = pred.sum().getFloat() + ya.sum().getFloat();
                             batchDice = denom == 0 ? 1f : 2 * inter / denom;
                         }
-                        adam.step(net, root);
+                        if (djlStep) {
+                            trainer.step();
+                        } else {
+                            adam.step(net, root);
+                        }
                     }
                     if (!Float.isFinite(lossValue)) {
                         throw new IllegalStateException("loss became " + lossValue + " at step " + (step + 1)
