@@ -65,7 +65,7 @@ class TrainEvaluateRoundTripTest {
         model = dir.resolve("models/short.onnx");
         long t0 = System.nanoTime();
         Run r = train("--data", data.toString(), "--sites", "DU", "--patients", "4", "--out", model.toString(),
-                "--size", "128", "--batch", "8", "--base-filters", "8", "--epochs", "4", "--steps-per-epoch", "25",
+                "--size", "128", "--batch", "8", "--base-filters", "8", "--epochs", "4", "--steps-per-epoch", "60", "--no-augment", "--lr", "0.005",
                 "--max-minutes", "0", "--patience", "0", "--val-fraction", "0.25", "--threads", "2");
         System.out.printf("short training run: exit %d in %.1f s%n", r.code(), (System.nanoTime() - t0) / 1e9);
         assertEquals(0, r.code(), "train failed:\n" + r.err());
@@ -83,7 +83,7 @@ class TrainEvaluateRoundTripTest {
         assertTrue(last < first * 0.95, "mean loss should fall: epoch 1 " + first + ", epoch 4 " + last);
         assertEquals(Hashing.sha256Hex(model), card.get("sha256").asText());
         assertEquals(128, card.get("input_size").asInt());
-        assertEquals(100, card.get("training").get("steps").asInt());
+        assertEquals(240, card.get("training").get("steps").asInt());
         assertEquals(3, card.get("training").get("train_patients").asInt());
         assertEquals(1, card.get("training").get("validation_patients").size());
         assertTrue(card.get("normalisation").asText().contains("z-score"));
