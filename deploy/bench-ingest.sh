@@ -23,7 +23,8 @@ bench_ingest() {
   done
   files=$(find "$PIPELINE_HOME/rounds/0" -type f | wc -l)
 
-  stack_up >/dev/null
+  # Only the broker and ingest: other services consuming the same topic would compete for the cores.
+  STACK_PARTS=ingest stack_up >/dev/null
   TCP_NODELAY=1 storescp -od "$PIPELINE_HOME/storescp" "$scp_port" >"$STACK_LOGS/storescp.log" 2>&1 &
   scp_pid=$!
   sleep 1

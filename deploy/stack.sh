@@ -8,6 +8,9 @@ STREAMS_HTTP_PORT="${STREAMS_HTTP_PORT:-8082}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
 EHR_PORT="${EHR_PORT:-8090}"
 STACK_SERVICES=(broker ehr ingest streams fhir-bridge)
+# Which services `up` starts besides the broker (benchmarks start only what they measure).
+STACK_PARTS="${STACK_PARTS:-ehr ingest streams fhir-bridge}"
+part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
 
@@ -64,38 +67,39 @@ stack_up() {
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
   wait_kafka
   log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"
-  start_bg ingest java -Xmx1g \
+  part ingest && start_bg ingest java -Xmx1g \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" \
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
     -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
   local fhir_base="${FHIR_BASE_URL:-http://127.0.0.1:$EHR_PORT/fhir}"
-  if [ -z "${FHIR_BASE_URL:-}" ]; then
+  if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
     local q="$ROOT/fhir-bridge/target/quarkus-app"
     start_bg ehr java -Xmx512m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
       -cp "$q/app/*:$q/lib/main/*:$q/lib/boot/*" org.imagingpipeline.fhirbridge.ehr.EhrServerMain \
       --host 127.0.0.1 --port "$EHR_PORT"
   fi
-  start_bg streams java -Xmx768m \
+  part streams && start_bg streams java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
-  start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
+  part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
-  wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120
-  log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
-  wait_http streams "http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" 120
-  log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
-  if [ -z "${FHIR_BASE_URL:-}" ]; then
+  part ingest && wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120 \
+    && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
+  part streams && wait_http streams "http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" 120 \
+    && log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
+  if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
     wait_http ehr "http://127.0.0.1:$EHR_PORT/health" 60
     log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
   fi
   # The bridge validates a sample bundle before it reports ready (10-60 s on 2 cores).
-  wait_http fhir-bridge "http://127.0.0.1:$FHIR_BRIDGE_HTTP_PORT/q/health/ready" 180
-  log "stack: fhir-bridge ready (HTTP 127.0.0.1:$FHIR_BRIDGE_HTTP_PORT, delivering to $fhir_base)"
+  part fhir-bridge && wait_http fhir-bridge "http://127.0.0.1:$FHIR_BRIDGE_HTTP_PORT/q/health/ready" 180 \
+    && log "stack: fhir-bridge ready (HTTP 127.0.0.1:$FHIR_BRIDGE_HTTP_PORT, delivering to $fhir_base)"
   stack_status
+  return 0
 }
 
 stop_one() { # name
