@@ -85,4 +85,23 @@ class EventContractTest {
         assertEquals(TopicDocs.render(text), text,
                 "docs/topics.md is stale: run java -cp events/target/classes org.imagingpipeline.events.TopicDocs docs/topics.md");
     }
+
+    @Test
+    void domainAndModelEventsRoundTrip() {
+        DomainEvent d = new DomainEvent(DomainEvent.SCHEMA_VERSION, DomainEvent.eventIdFor("dom-0123456789ab", 2), 2, "dom-0123456789ab",
+                DomainEvent.Status.CANDIDATE, DomainEvent.Status.DRIFT_CONFIRMED, "MMD", java.util.Map.of("manufacturer", "GE"), 3,
+                Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:10:00Z"), 0.4,
+                new DomainEvent.Evidence("kernel-mmd-permutation", 0.12, 0.001, 3, 0.01, "dom-aaaaaaaaaaaa", java.util.Map.of("permutations", 999)),
+                null, java.util.List.of("1.2", "1.3"), Instant.parse("2026-01-01T00:10:01Z"));
+        DomainEvent db = JsonSerde.of(DomainEvent.class).deserialize("t", JsonSerde.of(DomainEvent.class).serialize("t", d));
+        assertEquals(d, db);
+        ModelVersion m = new ModelVersion(ModelVersion.SCHEMA_VERSION, ModelVersion.eventIdFor("dom-0123456789ab", "v2", ModelVersion.Status.PROMOTED),
+                "dom-0123456789ab", "v2", "lgg-flair-unet", "file:///m.onnx", "b".repeat(64), ModelVersion.Status.PROMOTED, "adabn",
+                "c".repeat(64), "d".repeat(64), 5, java.util.Map.of("decision", "promoted"),
+                new ModelVersion.Serving("v2", "file:///m.onnx", "b".repeat(64)), Instant.parse("2026-01-01T00:00:00Z"));
+        ModelVersion mb = JsonSerde.of(ModelVersion.class).deserialize("t", JsonSerde.of(ModelVersion.class).serialize("t", m));
+        assertEquals(m, mb);
+        assertTrue(ModelVersion.isRoutingKey(ModelVersion.routingKey("dom-0123456789ab")));
+        assertFalse(ModelVersion.isRoutingKey(ModelVersion.historyKey("dom-0123456789ab", "v2")));
+    }
 }
