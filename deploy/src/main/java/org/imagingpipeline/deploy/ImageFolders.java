@@ -28,12 +28,29 @@ final class ImageFolders {
     private ImageFolders() {
     }
 
-    /** One patient's slices in order, as 8-bit intensities. */
-    record Patient(String site, String id, List<int[]> slices, int width, int height) {
+    /** One patient's slices in order, as 8-bit intensities, and the files they came from. */
+    record Patient(String site, String id, List<int[]> slices, int width, int height, List<Path> files) {
     }
 
     /** Patients of the given sites (all when empty), the first {@code perSite} of each (all when <= 0), sorted by id. */
     static List<Patient> read(Path root, List<String> sites, int perSite) throws IOException {
+        return read(root, sites, perSite, PatientFilter.ALL);
+    }
+
+    /**
+     * Which patients to take by id: {@code include} (empty = every patient) minus {@code exclude}. Ids are folder
+     * names (lgg-flair) or the kaggle_3m case folder names.
+     */
+    record PatientFilter(java.util.Set<String> include, java.util.Set<String> exclude) {
+        static final PatientFilter ALL = new PatientFilter(java.util.Set.of(), java.util.Set.of());
+
+        boolean accepts(String id) {
+            return (include.isEmpty() || include.contains(id)) && !exclude.contains(id);
+        }
+    }
+
+    /** As {@link #read(Path, List, int)}, keeping only the patients the filter accepts (before counting {@code perSite}). */
+    static List<Patient> read(Path root, List<String> sites, int perSite, PatientFilter filter) throws IOException {
         List<Path[]> found = new ArrayList<>(); // {patientDir, siteName}
         try (Stream<Path> s = Files.walk(root, 3)) {
             for (Path d : s.filter(Files::isDirectory).sorted().toList()) {
@@ -56,12 +73,14 @@ final class ImageFolders {
         for (Path[] f : found) {
             String site = f[1].toString().toUpperCase(Locale.ROOT);
             if (!wanted.isEmpty() && !wanted.contains(site)) continue;
+            if (!filter.accepts(f[0].getFileName().toString())) continue;
             if (perSite > 0 && taken.getOrDefault(site, 0) >= perSite) continue;
             out.add(readPatient(f[0], site));
             taken.merge(site, 1, Integer::sum);
         }
         for (String w : wanted) {
-            if (!taken.containsKey(w)) throw new IllegalArgumentException("site " + w + " has no patients under " + root);
+            if (!taken.containsKey(w)) throw new IllegalArgumentException("site " + w + " has no patients under " + root
+                    + (filter == PatientFilter.ALL ? "" : " that the patient filter accepts"));
         }
         return out;
     }
@@ -90,10 +109,18 @@ final class ImageFolders {
             r.getSamples(0, 0, w, h, band, v);
             pixels.add(v);
         }
-        return new Patient(site, dir.getFileName().toString(), pixels, w, h);
+        return new Patient(site, dir.getFileName().toString(), pixels, w, h, slices);
     }
 
-    private static int sliceNumber(Path p) {
+    /** The expert mask file beside an image slice (never read by the simulator itself; only for --export). */
+    static Path maskFor(Path slice) {
+        String n = slice.getFileName().toString();
+        if (n.endsWith("_flair.png")) return slice.resolveSibling(n.replace("_flair.png", "_mask.png"));
+        int dot = n.lastIndexOf('.');
+        return slice.resolveSibling(n.substring(0, dot) + "_mask" + n.substring(dot));
+    }
+
+    static int sliceNumber(Path p) {
         Matcher m = PNG_SLICE.matcher(p.getFileName().toString());
         if (m.matches()) return Integer.parseInt(m.group(1));
         Matcher t = TIF_SLICE.matcher(p.getFileName().toString());

@@ -22,9 +22,19 @@ final class ScannerSimulator {
     }
 
     static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, String profileSpec, long seed) throws Exception {
+        return convert(data, sites, patientsPerSite, ImageFolders.PatientFilter.ALL, profileSpec, seed, null);
+    }
+
+    /**
+     * As {@link #convert(Path, List, int, String, long)} for the patients the filter accepts; with an exporter, each
+     * series' pixels as sent (after the profile) and the expert masks beside them are also written out, so that a
+     * caller holding the masks (the demo) can measure Dice on exactly what the pipeline received.
+     */
+    static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, ImageFolders.PatientFilter filter,
+                                  String profileSpec, long seed, SentSeriesExport export) throws Exception {
         AcquisitionProfile profile = profileSpec == null ? null : AcquisitionProfile.parse(profileSpec);
         List<Instance> out = new ArrayList<>();
-        for (ImageFolders.Patient p : ImageFolders.read(data, sites, patientsPerSite)) {
+        for (ImageFolders.Patient p : ImageFolders.read(data, sites, patientsPerSite, filter)) {
             String key = p.id() + "|" + (profile == null ? "" : profile.name() + profile);
             boolean sim = profile != null;
             MrImage.Series series = new MrImage.Series(p.id(), "ANONYMOUS^" + p.id(), MrImage.uidFor("study|" + key),
@@ -36,6 +46,7 @@ final class ScannerSimulator {
                             + (sim ? "; SIMULATED acquisition shift: " + profile : ""));
             Random rnd = new Random(seed ^ p.id().hashCode());
             int n = p.slices().size();
+            List<short[]> sent = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 int[] src = p.slices().get(i);
                 float[] v = new float[src.length];
@@ -43,9 +54,13 @@ final class ScannerSimulator {
                 if (sim) profile.apply(v, p.width(), p.height(), rnd);
                 short[] px = new short[v.length];
                 for (int k = 0; k < v.length; k++) px[k] = (short) Math.round(v[k] * 4095);
+                sent.add(px);
                 String sop = MrImage.uidFor("sop|" + key + "|" + (i + 1));
                 out.add(new Instance(MrImage.MR_IMAGE_STORAGE, sop,
                         MrImage.build(series, sop, i + 1, i * 1.0, px, p.height(), p.width(), 12, 1.0, 1.0), p.site() + "/" + p.id() + "/" + (i + 1)));
+            }
+            if (export != null) {
+                export.write(p, profile == null ? null : profile.name(), series.studyUid(), series.seriesUid(), sent);
             }
         }
         return out;

@@ -102,4 +102,29 @@ class ScannerSimulatorTest {
     private static short[] pixels(ScannerSimulator.Instance x) throws Exception {
         return header(x).get(TagFromName.PixelData).getShortValues();
     }
+
+    @Test
+    void patientFilterAndExportWriteWhatWasSentWithTheMasks() throws Exception {
+        List<String> du = ImageFolders.read(lgg(), List.of("DU"), 3).stream().map(ImageFolders.Patient::id).toList();
+        ImageFolders.PatientFilter onlySecond = new ImageFolders.PatientFilter(Set.of(du.get(1)), Set.of());
+        Path out = tmp.resolve("export");
+        List<ScannerSimulator.Instance> xs = ScannerSimulator.convert(lgg(), List.of("DU"), 0, onlySecond, "gamma", 1, new SentSeriesExport(out));
+        assertTrue(xs.stream().allMatch(x -> x.label().startsWith("DU/" + du.get(1) + "/")), "only the included patient");
+        List<String> index = Files.readAllLines(out.resolve(SentSeriesExport.INDEX));
+        assertEquals(1, index.size());
+        String[] f = index.get(0).split("\t");
+        assertEquals(header(xs.get(0)).get(TagFromName.SeriesInstanceUID).getSingleStringValueOrEmptyString(), f[0]);
+        assertEquals(List.of("DU", du.get(1), "gamma", Integer.toString(xs.size())), List.of(f[2], f[3], f[4], f[5]));
+        Path dir = out.resolve(f[6]);
+        assertEquals("DU-GAMMA/" + du.get(1), f[6]);
+        java.awt.image.Raster sent = javax.imageio.ImageIO.read(dir.resolve("slice_11_flair.png").toFile()).getRaster();
+        short[] px = pixels(xs.get(10));
+        int[] back = sent.getSamples(0, 0, sent.getWidth(), sent.getHeight(), 0, new int[px.length]);
+        for (int i = 0; i < px.length; i += 97) assertEquals(px[i] & 0xFFFF, back[i], "exported pixels are the ones sent");
+        assertTrue(Files.isRegularFile(dir.resolve("slice_11_mask.png")));
+        ImageFolders.PatientFilter excludeFirst = new ImageFolders.PatientFilter(Set.of(), Set.of(du.get(0)));
+        assertEquals(du.get(1), ImageFolders.read(lgg(), List.of("DU"), 1, excludeFirst).get(0).id());
+        assertThrows(IllegalArgumentException.class, () -> ImageFolders.read(lgg(), List.of("DU"), 0,
+                new ImageFolders.PatientFilter(Set.of("NO-SUCH-PATIENT"), Set.of())));
+    }
 }
