@@ -77,7 +77,7 @@ record AcquisitionProfile(String name, double gamma, double bias, double blur, d
         }
     }
 
-    private static void gaussianBlur(float[] v, int w, int h, double sigma) {
+    static void gaussianBlur(float[] v, int w, int h, double sigma) {
         int r = (int) Math.ceil(3 * sigma);
         double[] k = new double[2 * r + 1];
         double sum = 0;
