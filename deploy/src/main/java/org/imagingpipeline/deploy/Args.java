@@ -4,11 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Minimal {@code --name value} / {@code --flag} parser for the command-line tools of this module. */
-final class Args {
+public final class Args {
     private Args() {
     }
 
-    static Map<String, String> parse(String[] args) {
+    public static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -26,7 +26,7 @@ final class Args {
         return m;
     }
 
-    static String required(Map<String, String> m, String name) {
+    public static String required(Map<String, String> m, String name) {
         String v = m.get(name);
         if (v == null || v.isBlank() || v.equals("true")) throw new IllegalArgumentException("--" + name + " is required");
         return v;

@@ -1,0 +1,110 @@
+package org.imagingpipeline.deploy.demo;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.imagingpipeline.deploy.Args;
+import org.imagingpipeline.events.DomainEvent;
+import org.imagingpipeline.events.EventJson;
+import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+
+/**
+ * The demo's waits and lookups, each printing one JSON line on stdout and progress on stderr:
+ * <ul>
+ *   <li>{@code wait-promoted --bootstrap B --timeout S [--count N]}: until N domains other than "default" have a promoted
+ *       model on ml.model.versions (or the timeout); prints {domain: {version, sha256, uri}};</li>
+ *   <li>{@code wait-reports --ehr URL --sent DIR --timeout S}: until every series in DIR/series.tsv has a current
+ *       DiagnosticReport in the EHR; prints {expected, reported};</li>
+ *   <li>{@code domain-folders --bootstrap B --sent DIR}: which export folders hold which domain's series (from
+ *       imaging.series.ready); prints {domain: [folder, ...]}.</li>
+ * </ul>
+ */
+public final class DemoProbe {
+    private DemoProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) throw new IllegalArgumentException("DemoProbe wait-promoted|wait-reports|domain-folders ...");
+        Map<String, String> a = Args.parse(java.util.Arrays.copyOfRange(args, 1, args.length));
+        Object out = switch (args[0]) {
+            case "wait-promoted" -> waitPromoted(Args.required(a, "bootstrap"), Long.parseLong(a.getOrDefault("timeout", "600")),
+                    Integer.parseInt(a.getOrDefault("count", "1")));
+            case "wait-reports" -> waitReports(new EhrReports(Args.required(a, "ehr")), SentSeries.read(Path.of(Args.required(a, "sent"))),
+                    Long.parseLong(a.getOrDefault("timeout", "600")));
+            case "domain-folders" -> domainFolders(Args.required(a, "bootstrap"), SentSeries.read(Path.of(Args.required(a, "sent"))));
+            default -> throw new IllegalArgumentException("unknown probe " + args[0]);
+        };
+        System.out.println(EventJson.mapper().writeValueAsString(out));
+    }
+
+    static Map<String, ModelVersion.Serving> promoted(String bootstrap) {
+        Map<String, ModelVersion.Serving> routes = new TreeMap<>();
+        for (TopicSnapshot.Rec<ModelVersion> r : TopicSnapshot.read(bootstrap, Topics.MODEL_VERSIONS, ModelVersion.class)) {
+            if (!ModelVersion.isRoutingKey(r.key()) || ModelVersion.DEFAULT_DOMAIN.equals(r.key())) continue;
+            if (r.value().serving() == null) routes.remove(r.key());
+            else routes.put(r.key(), r.value().serving());
+        }
+        return routes;
+    }
+
+    static Map<String, ModelVersion.Serving> waitPromoted(String bootstrap, long timeoutSeconds, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        String lastLine = "";
+        while (true) {
+            Map<String, ModelVersion.Serving> routes = promoted(bootstrap);
+            if (routes.size() >= count || System.nanoTime() > deadline) return routes;
+            String line = progressLine(bootstrap);
+            if (!line.equals(lastLine)) System.err.println("demo: waiting for a promoted model: " + line);
+            lastLine = line;
+            Thread.sleep(5000);
+        }
+    }
+
+    /** Domains by status and model versions by status, in one line. */
+    private static String progressLine(String bootstrap) {
+        Map<String, DomainEvent.Status> domains = new TreeMap<>();
+        for (TopicSnapshot.Rec<DomainEvent> r : TopicSnapshot.read(bootstrap, Topics.DOMAIN_EVENTS, DomainEvent.class)) {
+            domains.put(r.value().domainId(), r.value().status());
+        }
+        Map<String, ModelVersion.Status> versions = new TreeMap<>();
+        for (TopicSnapshot.Rec<ModelVersion> r : TopicSnapshot.read(bootstrap, Topics.MODEL_VERSIONS, ModelVersion.class)) {
+            if (!ModelVersion.isRoutingKey(r.key())) versions.put(r.key(), r.value().status());
+        }
+        return "domains " + domains + "; model versions " + versions;
+    }
+
+    static Map<String, Integer> waitReports(EhrReports ehr, List<SentSeries> sent, long timeoutSeconds) throws Exception {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        int reported = 0;
+        int last = -1;
+        while (true) {
+            reported = 0;
+            for (SentSeries s : sent) if (ehr.current(s.seriesUid()).isPresent()) reported++;
+            if (reported >= sent.size() || System.nanoTime() > deadline) break;
+            if (reported != last) System.err.printf("demo: reports in the EHR: %d of %d series%n", reported, sent.size());
+            last = reported;
+            Thread.sleep(3000);
+        }
+        Map<String, Integer> out = new LinkedHashMap<>();
+        out.put("expected", sent.size());
+        out.put("reported", reported);
+        return out;
+    }
+
+    static Map<String, List<String>> domainFolders(String bootstrap, List<SentSeries> sent) {
+        Map<String, String> folderBySeries = new TreeMap<>();
+        sent.forEach(s -> folderBySeries.put(s.seriesUid(), s.siteFolder()));
+        Map<String, java.util.TreeSet<String>> byDomain = new TreeMap<>();
+        for (TopicSnapshot.Rec<SeriesReady> r : TopicSnapshot.read(bootstrap, Topics.SERIES_READY, SeriesReady.class)) {
+            String folder = folderBySeries.get(r.value().seriesInstanceUid());
+            if (folder != null && r.value().domainId() != null) byDomain.computeIfAbsent(r.value().domainId(), k -> new java.util.TreeSet<>()).add(folder);
+        }
+        Map<String, List<String>> out = new TreeMap<>();
+        byDomain.forEach((k, v) -> out.put(k, List.copyOf(v)));
+        return out;
+    }
+}
