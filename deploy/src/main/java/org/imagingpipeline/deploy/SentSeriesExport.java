@@ -16,7 +16,7 @@ import javax.imageio.ImageIO;
 /**
  * {@code send --export DIR}: writes each simulated series as it was sent (16-bit PNG, after the acquisition profile)
  * together with the expert masks of the source slices, in the lgg-flair layout
- * ({@code DIR/SITE[-PROFILE]/PATIENT/slice_NN_flair.png} + {@code slice_NN_mask.png}), and appends one line per series
+ * ({@code DIR/SITE[-PROFILE]/PATIENT/slice_NN_flair.png}, SITE replaced by {@code --export-label} when given, + {@code slice_NN_mask.png}), and appends one line per series
  * to {@code DIR/series.tsv} (SeriesInstanceUID, StudyInstanceUID, site, patient, profile, slices, folder).
  *
  * <p>This is for whoever holds the ground truth (the demo): it can evaluate models on exactly the pixels the pipeline
@@ -25,13 +25,21 @@ import javax.imageio.ImageIO;
 final class SentSeriesExport {
     static final String INDEX = "series.tsv";
     private final Path root;
+    private final String label;
 
     SentSeriesExport(Path root) throws IOException {
+        this(root, null);
+    }
+
+    /** @param label folder name to use instead of the site code (e.g. DU-HELDOUT), null for the site code */
+    SentSeriesExport(Path root, String label) throws IOException {
         this.root = Files.createDirectories(root);
+        this.label = label;
     }
 
     void write(ImageFolders.Patient p, String profile, String studyUid, String seriesUid, List<short[]> sent) throws IOException {
-        String siteDir = profile == null ? p.site() : p.site() + "-" + profile.toUpperCase(Locale.ROOT);
+        String base = label == null ? p.site() : label;
+        String siteDir = profile == null ? base : base + "-" + profile.toUpperCase(Locale.ROOT);
         Path dir = Files.createDirectories(root.resolve(siteDir).resolve(p.id()));
         for (int i = 0; i < sent.size(); i++) {
             String stem = String.format(Locale.ROOT, "slice_%02d", i + 1);
