@@ -1,0 +1,107 @@
+package org.imagingpipeline.e2e;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.imagingpipeline.deploy.BrokerProcess;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Runs {@code ./pipeline VERB ...} the way a user does, with every port free and its own PIPELINE_HOME, and remembers
+ * the environment so that later verbs (send, up, down) talk to the same stack.
+ */
+final class PipelineRun {
+    final Path root = BrokerProcess.repoRoot();
+    final Path home;
+    final Map<String, String> env = new LinkedHashMap<>();
+
+    PipelineRun(Path home) throws IOException {
+        this.home = home;
+        env.put("PIPELINE_HOME", home.toString());
+        for (String port : List.of("KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "INGEST_DICOM_PORT", "INGEST_HTTP_PORT", "STREAMS_HTTP_PORT",
+                "INFERENCE_HTTP_PORT", "RETRAIN_HTTP_PORT", "FHIR_BRIDGE_HTTP_PORT", "EHR_PORT")) {
+            env.put(port, Integer.toString(BrokerProcess.freePort()));
+        }
+    }
+
+    int port(String name) {
+        return Integer.parseInt(env.get(name));
+    }
+
+    /** The result of one run: exit status, stdout, stderr. */
+    record Result(int exit, String stdout, String stderr) {
+        String lastLine() {
+            return stdout.strip().lines().reduce((a, b) -> b).orElse("");
+        }
+    }
+
+    Result run(long timeoutMinutes, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(root.resolve("pipeline").toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile());
+        pb.environment().putAll(env);
+        Path err = Files.createTempFile(home.getParent(), "pipeline-" + args[0], ".stderr");
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            Assertions.fail("./pipeline " + String.join(" ", args) + " did not finish in " + timeoutMinutes + " min; stderr:\n" + tail(Files.readString(err)));
+        }
+        return new Result(p.exitValue(), out, Files.readString(err));
+    }
+
+    /** kill -9 a stack part by its recorded pid (the process group, as the stack starts each part with setsid). */
+    void kill9(String part) throws Exception {
+        Path pid = home.resolve("pids").resolve(part + ".pid");
+        Assertions.assertTrue(Files.isRegularFile(pid), "no pid file for " + part);
+        long p = Long.parseLong(Files.readString(pid).strip());
+        ProcessHandle.of(p).ifPresent(h -> {
+            h.descendants().forEach(ProcessHandle::destroyForcibly);
+            h.destroyForcibly();
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) Thread.sleep(100);
+    }
+
+    static String tail(String s) {
+        return s.length() <= 6000 ? s : s.substring(s.length() - 6000);
+    }
+
+    static Path sharedData(String name) {
+        Path p = BrokerProcess.repoRoot().resolve("../shared/data").resolve(name).normalize();
+        if (!Files.isDirectory(p)) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + p);
+            System.out.println("SKIPPED: shared test data missing: " + p);
+            Assumptions.abort("shared data missing: " + p);
+        }
+        return p;
+    }
+
+    /**
+     * A small DU source model for the scenarios, trained once per build (a few minutes: the scenarios check the loop,
+     * not the model's quality) and shared by them: e2e/target/models/ci-source.onnx.
+     */
+    static synchronized Path ciSourceModel() throws Exception {
+        Path root = BrokerProcess.repoRoot();
+        Path model = root.resolve("e2e/target/models/ci-source.onnx");
+        if (Files.isRegularFile(model)) return model;
+        Files.createDirectories(model.getParent());
+        Path data = sharedData("lgg-flair");
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("pipeline").toString(), "train", "--data", data.toString(), "--sites", "DU",
+                "--out", model.toString(), "--max-minutes", System.getProperty("e2e.train-minutes", "3"))
+                .directory(root.toFile()).redirectErrorStream(true).redirectOutput(model.resolveSibling("train.log").toFile());
+        Process p = pb.start();
+        Assertions.assertTrue(p.waitFor(15, TimeUnit.MINUTES), "training the CI source model");
+        Assertions.assertEquals(0, p.exitValue(), "training failed:\n" + tail(Files.readString(model.resolveSibling("train.log"))));
+        return model;
+    }
+}
