@@ -20,6 +20,10 @@ class DemoScenarioIT {
     @Test
     void demoRunsTheWholeLoopOnASmallRealSubset() throws Exception {
         Path data = PipelineRun.sharedData("lgg-flair");
+        boolean docker = Files.exists(Path.of("/var/run/docker.sock"));
+        System.out.println("demo scenario: " + (docker ? "a Docker engine exists, but this scenario runs the embedded stack"
+                + " (broker, EHR stand-in, services as local processes); no container variant is wired yet"
+                : "no Docker engine here: running against the embedded stack (broker, EHR stand-in, services as local processes)"));
         Path out = Files.createTempDirectory("demo-scenario");
         PipelineRun run = new PipelineRun(out.resolve("stack"));
         run.env.put("SOURCE_MODEL", PipelineRun.ciSourceModel().toString());
