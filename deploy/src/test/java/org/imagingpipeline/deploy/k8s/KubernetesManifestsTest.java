@@ -111,11 +111,11 @@ class KubernetesManifestsTest {
     @ParameterizedTest
     @ValueSource(strings = {"cpu", "gpu"})
     void rendersLikeKubectlKustomize(String overlay) throws Exception {
-        Assumptions.assumeTrue(onPath("kubectl"), "kubectl is not on the PATH: comparison with kubectl kustomize skipped");
+        Assumptions.assumeTrue(onPath("kubectl") && run("kubectl", "version", "--client") != null,
+                "no working kubectl on the PATH: comparison with kubectl kustomize skipped");
         Path dir = K8S.resolve("overlays").resolve(overlay);
-        Process p = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        String out = run("kubectl", "kustomize", dir.toString());
+        assertTrue(out != null, "kubectl kustomize " + dir + " failed");
         Path rendered = Files.createTempFile("kustomize", ".yaml");
         try {
             Files.writeString(rendered, out);
@@ -206,6 +206,18 @@ class KubernetesManifestsTest {
         int i = s.indexOf(find);
         assertTrue(i >= 0, file + " no longer contains [" + find + "]: update the mutation");
         Files.writeString(file, s.substring(0, i) + replace + s.substring(i + find.length()));
+    }
+
+    /** stdout and stderr of a command that exited 0 within a minute, else null. */
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return null;
+        }
+        if (p.exitValue() != 0) System.err.println(String.join(" ", command) + ": " + out);
+        return p.exitValue() == 0 ? out : null;
     }
 
     private static boolean onPath(String exe) {
