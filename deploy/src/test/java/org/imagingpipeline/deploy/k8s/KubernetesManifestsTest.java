@@ -1,0 +1,227 @@
+package org.imagingpipeline.deploy.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.imagingpipeline.events.Topics;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * deploy/k8s: every overlay renders, and its objects agree with each other, with the services' configuration
+ * and with events' Topics catalogue (ManifestChecks). The negative cases break one reference in a copy and
+ * expect the checks to name it.
+ */
+class KubernetesManifestsTest {
+    static final Path REPO = Path.of("").toAbsolutePath().getParent();
+    static final Path K8S = REPO.resolve("deploy/k8s");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
+    void overlayIsConsistent(String overlay) throws IOException {
+        Manifests m = ManifestChecks.render(K8S.resolve("overlays").resolve(overlay), REPO);
+        List<String> problems = ManifestChecks.problems(m);
+        assertEquals(List.of(), problems, String.join("\n", problems));
+        Set<String> kinds = m.objects.stream().map(o -> o.path("kind").asText()).collect(Collectors.toSet());
+        assertTrue(kinds.containsAll(Set.of("Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "Deployment", "Service", "ConfigMap",
+                "PodDisruptionBudget", "NetworkPolicy", "ScaledObject", "TriggerAuthentication", "PersistentVolumeClaim")), kinds.toString());
+        assertEquals(Set.of("ingest", "streams", "inference", "retrain", "fhir-bridge"),
+                m.deployments().stream().map(d -> d.getMetadata().getName()).collect(Collectors.toSet()));
+        assertEquals(Topics.ALL.size(), m.ofKind("KafkaTopic").size());
+    }
+
+    /** Every YAML file under deploy/k8s parses, and each is part of an overlay's build (no forgotten files). */
+    @Test
+    void everyManifestFileParsesAndIsUsed() throws IOException {
+        Set<String> used = new HashSet<>();
+        for (String overlay : List.of("cpu", "gpu")) {
+            for (ObjectNode o : Kustomize.build(K8S.resolve("overlays").resolve(overlay))) {
+                used.add(o.path("kind").asText() + "/" + Manifests.name(o));
+            }
+        }
+        try (Stream<Path> files = Files.walk(K8S)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+                JsonNode first = Kustomize.YAML.readTree(f.toFile());
+                if (f.getFileName().toString().equals("kustomization.yaml") || first.isArray()) continue; // builds, patches
+                for (ObjectNode o : Kustomize.readDocuments(f)) {
+                    String id = o.path("kind").asText() + "/" + Manifests.name(o);
+                    assertTrue(used.contains(id), K8S.relativize(f) + ": " + id + " is in no overlay's build");
+                }
+            }
+        }
+    }
+
+    @Test
+    void gpuOverlayPutsInferenceOnGpuNodesAndCpuOverlayDoesNot() throws IOException {
+        PodSpec gpu = inferencePod("gpu");
+        Container g = gpu.getContainers().get(0);
+        assertEquals(new Quantity("1"), g.getResources().getLimits().get("nvidia.com/gpu"));
+        assertEquals("cuda", env(g, "INFERENCE_PROVIDER"));
+        assertTrue(g.getImage().startsWith("imaging-pipeline/inference-cuda:"), g.getImage());
+        assertTrue(gpu.getTolerations().stream().anyMatch(t -> "nvidia.com/gpu".equals(t.getKey())));
+        assertEquals("true", gpu.getNodeSelector().get("nvidia.com/gpu.present"));
+
+        PodSpec cpu = inferencePod("cpu");
+        Container c = cpu.getContainers().get(0);
+        assertFalse(c.getResources().getLimits().containsKey("nvidia.com/gpu"));
+        assertEquals("cpu", env(c, "INFERENCE_PROVIDER"));
+        assertTrue(c.getImage().startsWith("imaging-pipeline/inference:"), c.getImage());
+        assertTrue(cpu.getTolerations().isEmpty() && cpu.getNodeSelector().isEmpty());
+    }
+
+    /** The images the manifests name are built by deploy/docker/Dockerfile.jvm as the user they run as. */
+    @Test
+    void dockerfileMatchesTheManifests() throws IOException {
+        String dockerfile = Files.readString(REPO.resolve("deploy/docker/Dockerfile.jvm"));
+        assertTrue(dockerfile.contains("USER " + WorkloadChecks.IMAGE_USER), "Dockerfile.jvm must run as " + WorkloadChecks.IMAGE_USER);
+        assertTrue(dockerfile.contains("WORKDIR /deployments"), "Dockerfile.jvm must work in /deployments (config/ is mounted there)");
+        Manifests m = ManifestChecks.render(K8S.resolve("overlays/cpu"), REPO);
+        for (Deployment d : m.deployments()) {
+            for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
+                if (ServiceConfig.isService(c)) assertEquals("/deployments", c.getWorkingDir(), d.getMetadata().getName());
+            }
+        }
+    }
+
+    /** Where kubectl is installed, the small resolver above renders what `kubectl kustomize` renders. */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
+    void rendersLikeKubectlKustomize(String overlay) throws Exception {
+        Assumptions.assumeTrue(onPath("kubectl") && run("kubectl", "version", "--client") != null,
+                "no working kubectl on the PATH: comparison with kubectl kustomize skipped");
+        Path dir = K8S.resolve("overlays").resolve(overlay);
+        String out = run("kubectl", "kustomize", dir.toString());
+        assertTrue(out != null, "kubectl kustomize " + dir + " failed");
+        Path rendered = Files.createTempFile("kustomize", ".yaml");
+        try {
+            Files.writeString(rendered, out);
+            Set<JsonNode> theirs = new HashSet<>(Kustomize.readDocuments(rendered));
+            Set<JsonNode> ours = new HashSet<>(Kustomize.build(dir));
+            assertEquals(theirs, ours);
+        } finally {
+            Files.delete(rendered);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}: {3}")
+    @CsvSource(delimiter = '|', textBlock = """
+            base/ingest/service.yaml       | targetPort: dicom-tls                       | targetPort: dicom-tsl                        | Service ingest: port dicom-tls targets 'dicom-tsl'
+            base/ingest/deployment.yaml    | {path: /q/health/ready, port: http}         | {path: /q/health/ready, port: web}           | readiness probe port 'web' is not a port
+            base/ingest/kustomization.yaml | '  - configmap.yaml\n'                      | ''                                           | needs ConfigMap ingest-config, which does not exist
+            base/streams/configmap.yaml    | quarkus.http.host=0.0.0.0                   | quarkus.http.host=127.0.0.1                  | quarkus.http.host is 127.0.0.1
+            base/streams/configmap.yaml    | kafka-streams.security.protocol=SSL         | kafka-streams.security.protocol=PLAINTEXT    | listener is TLS but security.protocol is not SSL
+            base/ingest/configmap.yaml     | ingest.dicom.port=11112                     | ingest.dicom.port=11113                      | ingest.dicom.port=11113 but container port 'dicom' is 11112
+            base/streams/deployment.yaml   | '- name: KAFKA_USER_PASSWORD'               | '- name: KAFKA_PASSWORD'                     | ${KAFKA_USER_PASSWORD} is neither a property nor an environment variable
+            base/fhir-bridge/deployment.yaml | 'secretName: fhir-bridge}'                | 'secretName: fhir-bridge-user}'              | needs Secret fhir-bridge-user, which nothing creates
+            base/fhir-bridge/configmap.yaml  | truststore.location"=/etc/kafka/cluster-ca/ca.crt | truststore.location"=/etc/kafka/ca/ca.crt | ssl.truststore.location /etc/kafka/ca/ca.crt is not in a mounted Secret
+            base/autoscaling.yaml          | 'consumerGroup: fhir-bridge'                | 'consumerGroup: bridge'                      | consumerGroup 'bridge' but Deployment fhir-bridge consumes as group 'fhir-bridge'
+            base/autoscaling.yaml          | 'topic: imaging.series.ready'               | 'topic: imaging.segmentation.results'        | lists fhir-bridge as consumers of imaging.segmentation.results, not inference
+            base/autoscaling.yaml          | 'maxReplicaCount: 3'                        | 'maxReplicaCount: 6'                         | maxReplicaCount 6 exceeds the 3 partitions
+            base/autoscaling.yaml          | 'name: streams\n  minReplicaCount'          | 'name: stream\n  minReplicaCount'            | scales Deployment stream, which does not exist
+            base/kafka/topics.yaml         | 'max.message.bytes: "16777216"'             | 'max.message.bytes: "1048576"'               | KafkaTopic imaging.series.ready: config
+            base/kafka/topics.yaml         | 'topicName: imaging.domain.events\n  partitions: 1' | 'topicName: imaging.domain.events\n  partitions: 2' | KafkaTopic imaging.domain.events: 2 partitions, the catalogue says 1
+            base/kafka/topics.yaml         | 'topicName: ehr.delivery.dlq'               | 'topicName: ehr.dlq'                         | differ from the Topics catalogue
+            base/kafka/kafka.yaml          | 'matchLabels: {app.kubernetes.io/name: ingest}' | 'matchLabels: {app.kubernetes.io/name: ingester}' | Deployment ingest: listener plain
+            base/network-policies.yaml     | 'strimzi.io/broker-role: "true"'            | 'strimzi.io/broker-role: "yes"'              | no NetworkPolicy lets it reach Kafka listener tls
+            base/network-policies.yaml     | '- {protocol: TCP, port: dicom-tls}'        | '- {protocol: TCP, port: dicomtls}'          | exposed port dicom-tls is admitted by no NetworkPolicy
+            base/ingest/pdb.yaml           | 'app.kubernetes.io/name: ingest'            | 'app.kubernetes.io/name: ingst'              | PodDisruptionBudget ingest: selects no Deployment
+            """)
+    void aBrokenReferenceIsReported(String file, String find, String replace, String expected, @TempDir Path tmp) throws IOException {
+        Path copy = copyOfManifests(tmp);
+        mutate(copy.resolve(file), find.replace("\\n", "\n"), replace.replace("\\n", "\n"));
+        List<String> problems = new ArrayList<>();
+        for (String overlay : List.of("cpu", "gpu")) {
+            problems.addAll(ManifestChecks.problems(ManifestChecks.render(copy.resolve("overlays").resolve(overlay), REPO)));
+        }
+        assertTrue(problems.stream().anyMatch(p -> p.contains(expected)),
+                "expected a problem containing [" + expected + "], got:\n" + String.join("\n", problems));
+    }
+
+    /** The gpu overlay's patch guards the env entry it rewrites: a reordered base stops the build. */
+    @Test
+    void gpuPatchRefusesAChangedBase(@TempDir Path tmp) throws IOException {
+        Path copy = copyOfManifests(tmp);
+        mutate(copy.resolve("base/inference/deployment.yaml"), "- name: INFERENCE_PROVIDER", "- name: ORT_PROVIDER");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Kustomize.build(copy.resolve("overlays/gpu")));
+        assertTrue(e.getMessage().contains("test /spec/template/spec/containers/0/env/0/name failed"), e.getMessage());
+    }
+
+    @Test
+    void unsupportedKustomizeFieldsAreRefused(@TempDir Path tmp) throws IOException {
+        Path copy = copyOfManifests(tmp);
+        Path k = copy.resolve("overlays/cpu/kustomization.yaml");
+        Files.writeString(k, Files.readString(k) + "commonLabels:\n  team: imaging\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kustomize.build(copy.resolve("overlays/cpu")));
+        assertTrue(e.getMessage().contains("field 'commonLabels' is not supported"), e.getMessage());
+    }
+
+    private static PodSpec inferencePod(String overlay) throws IOException {
+        Manifests m = ManifestChecks.render(K8S.resolve("overlays").resolve(overlay), REPO);
+        return m.as(m.find("Deployment", "inference").orElseThrow(), Deployment.class).getSpec().getTemplate().getSpec();
+    }
+
+    private static String env(Container c, String name) {
+        return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst().orElseThrow().getValue();
+    }
+
+    private static Path copyOfManifests(Path tmp) throws IOException {
+        Path copy = tmp.resolve("k8s");
+        try (Stream<Path> files = Files.walk(K8S)) {
+            for (Path f : files.toList()) {
+                Path to = copy.resolve(K8S.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to);
+                else Files.copy(f, to);
+            }
+        }
+        return copy;
+    }
+
+    /** Replaces the first occurrence; a find that is no longer in the file fails the test instead of testing nothing. */
+    private static void mutate(Path file, String find, String replace) throws IOException {
+        String s = Files.readString(file);
+        int i = s.indexOf(find);
+        assertTrue(i >= 0, file + " no longer contains [" + find + "]: update the mutation");
+        Files.writeString(file, s.substring(0, i) + replace + s.substring(i + find.length()));
+    }
+
+    /** stdout and stderr of a command that exited 0 within a minute, else null. */
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return null;
+        }
+        if (p.exitValue() != 0) System.err.println(String.join(" ", command) + ": " + out);
+        return p.exitValue() == 0 ? out : null;
+    }
+
+    private static boolean onPath(String exe) {
+        String path = System.getenv("PATH");
+        return path != null && Stream.of(path.split(File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, exe)));
+    }
+}

@@ -1,0 +1,217 @@
+package org.imagingpipeline.deploy.k8s;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapKeySelector;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.SecretKeySelector;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/** Deployments, their Services, PodDisruptionBudgets, volumes, config and secret references, probes and ports. */
+final class WorkloadChecks {
+    /** The user the images run as (deploy/docker/Dockerfile.jvm: USER 185). */
+    static final long IMAGE_USER = 185;
+
+    private WorkloadChecks() {
+    }
+
+    static List<String> check(Manifests m) {
+        List<String> problems = new ArrayList<>();
+        Map<String, Set<String>> secrets = m.secrets();
+        Map<String, Integer> claimsUsedBy = new HashMap<>();
+        for (Deployment d : m.deployments()) {
+            String dn = "Deployment " + d.getMetadata().getName();
+            PodSpec pod = d.getSpec().getTemplate().getSpec();
+            Map<String, String> podLabels = d.getSpec().getTemplate().getMetadata().getLabels();
+            if (d.getSpec().getSelector() == null || d.getSpec().getSelector().getMatchLabels() == null
+                    || !Manifests.selects(d.getSpec().getSelector(), podLabels)) {
+                problems.add(dn + ": selector does not match its pod template's labels");
+            }
+            if (pod.getSecurityContext() == null || !Boolean.TRUE.equals(pod.getSecurityContext().getRunAsNonRoot())) {
+                problems.add(dn + ": pod securityContext.runAsNonRoot is not true");
+            }
+            Map<String, Volume> volumes = new HashMap<>();
+            for (Volume v : pod.getVolumes()) {
+                volumes.put(v.getName(), v);
+                checkVolume(m, dn, v, secrets, problems);
+                if (v.getPersistentVolumeClaim() != null) claimsUsedBy.merge(v.getPersistentVolumeClaim().getClaimName(), 1, Integer::sum);
+            }
+            for (Container c : pod.getContainers()) {
+                String cn = dn + " container " + c.getName();
+                for (VolumeMount vm : c.getVolumeMounts()) {
+                    if (!volumes.containsKey(vm.getName())) problems.add(cn + ": mounts volume '" + vm.getName() + "', which the pod lacks");
+                }
+                for (EnvVar e : c.getEnv()) checkEnv(m, cn, e, secrets, problems);
+                checkProbe(cn, "liveness", c.getLivenessProbe(), c, problems);
+                checkProbe(cn, "readiness", c.getReadinessProbe(), c, problems);
+                checkProbe(cn, "startup", c.getStartupProbe(), c, problems);
+                checkContainerSecurity(cn, c, pod, problems);
+                if (ServiceConfig.isService(c)) checkService(m, d, c, problems);
+            }
+            List<Service> services = m.typed("Service", Service.class).stream()
+                    .filter(s -> s.getSpec().getSelector() != null && Manifests.selects(s.getSpec().getSelector(), podLabels)).toList();
+            if (services.isEmpty()) problems.add(dn + ": no Service selects its pods");
+            long pdbs = m.typed("PodDisruptionBudget", PodDisruptionBudget.class).stream()
+                    .filter(p -> Manifests.selects(p.getSpec().getSelector(), podLabels)).count();
+            if (pdbs != 1) problems.add(dn + ": " + pdbs + " PodDisruptionBudgets select its pods (want 1)");
+        }
+        for (Service s : m.typed("Service", Service.class)) checkServicePorts(m, s, problems);
+        for (PodDisruptionBudget p : m.typed("PodDisruptionBudget", PodDisruptionBudget.class)) {
+            boolean any = m.deployments().stream().anyMatch(d ->
+                    Manifests.selects(p.getSpec().getSelector(), d.getSpec().getTemplate().getMetadata().getLabels()));
+            if (!any) problems.add("PodDisruptionBudget " + p.getMetadata().getName() + ": selects no Deployment's pods");
+        }
+        claimsUsedBy.forEach((claim, users) -> m.find("PersistentVolumeClaim", claim)
+                .map(o -> m.as(o, PersistentVolumeClaim.class))
+                .filter(pvc -> users > 1 && !pvc.getSpec().getAccessModes().contains("ReadWriteMany"))
+                .ifPresent(pvc -> problems.add("PersistentVolumeClaim " + claim + ": mounted by " + users
+                        + " Deployments but not ReadWriteMany")));
+        return problems;
+    }
+
+    private static void checkVolume(Manifests m, String dn, Volume v, Map<String, Set<String>> secrets, List<String> problems) {
+        if (v.getConfigMap() != null && !Boolean.TRUE.equals(v.getConfigMap().getOptional())
+                && m.configMap(v.getConfigMap().getName()).isEmpty()) {
+            problems.add(dn + ": volume " + v.getName() + " needs ConfigMap " + v.getConfigMap().getName() + ", which does not exist");
+        }
+        if (v.getSecret() != null && !Boolean.TRUE.equals(v.getSecret().getOptional())
+                && !secrets.containsKey(v.getSecret().getSecretName())) {
+            problems.add(dn + ": volume " + v.getName() + " needs Secret " + v.getSecret().getSecretName() + ", which nothing creates");
+        }
+        if (v.getPersistentVolumeClaim() != null && m.find("PersistentVolumeClaim", v.getPersistentVolumeClaim().getClaimName()).isEmpty()) {
+            problems.add(dn + ": volume " + v.getName() + " claims PersistentVolumeClaim "
+                    + v.getPersistentVolumeClaim().getClaimName() + ", which does not exist");
+        }
+    }
+
+    private static void checkEnv(Manifests m, String cn, EnvVar e, Map<String, Set<String>> secrets, List<String> problems) {
+        if (e.getValueFrom() == null) return;
+        ConfigMapKeySelector cmRef = e.getValueFrom().getConfigMapKeyRef();
+        if (cmRef != null && !Boolean.TRUE.equals(cmRef.getOptional())) {
+            Optional<ConfigMap> cm = m.configMap(cmRef.getName());
+            if (cm.isEmpty() || cm.get().getData() == null || !cm.get().getData().containsKey(cmRef.getKey())) {
+                problems.add(cn + ": env " + e.getName() + " needs key " + cmRef.getKey() + " of ConfigMap " + cmRef.getName() + ", which is missing");
+            }
+        }
+        SecretKeySelector sRef = e.getValueFrom().getSecretKeyRef();
+        if (sRef != null && !Boolean.TRUE.equals(sRef.getOptional())) {
+            Set<String> keys = secrets.get(sRef.getName());
+            if (keys == null || !keys.contains(sRef.getKey())) {
+                problems.add(cn + ": env " + e.getName() + " needs key " + sRef.getKey() + " of Secret " + sRef.getName() + ", which nothing creates");
+            }
+        }
+    }
+
+    private static void checkProbe(String cn, String kind, Probe p, Container c, List<String> problems) {
+        if (p == null) return;
+        IntOrString port = p.getHttpGet() != null ? p.getHttpGet().getPort() : p.getTcpSocket() != null ? p.getTcpSocket().getPort() : null;
+        if (port == null) {
+            problems.add(cn + ": " + kind + " probe is neither httpGet nor tcpSocket");
+        } else if (!declares(c, port)) {
+            problems.add(cn + ": " + kind + " probe port " + show(port) + " is not a port of the container");
+        }
+    }
+
+    private static void checkContainerSecurity(String cn, Container c, PodSpec pod, List<String> problems) {
+        var sc = c.getSecurityContext();
+        if (sc == null || !Boolean.FALSE.equals(sc.getAllowPrivilegeEscalation()) || !Boolean.TRUE.equals(sc.getReadOnlyRootFilesystem())
+                || sc.getCapabilities() == null || !sc.getCapabilities().getDrop().contains("ALL")) {
+            problems.add(cn + ": securityContext must set allowPrivilegeEscalation false, readOnlyRootFilesystem true, drop ALL");
+        }
+        var res = c.getResources();
+        if (res == null || res.getRequests() == null || !res.getRequests().containsKey("cpu") || !res.getRequests().containsKey("memory")
+                || res.getLimits() == null || !res.getLimits().containsKey("memory")) {
+            problems.add(cn + ": resources need cpu and memory requests and a memory limit");
+        }
+        Long user = sc != null && sc.getRunAsUser() != null ? sc.getRunAsUser()
+                : pod.getSecurityContext() == null ? null : pod.getSecurityContext().getRunAsUser();
+        if (ServiceConfig.isService(c) && !Objects.equals(user, IMAGE_USER)) {
+            problems.add(cn + ": runs as user " + user + ", the image's user is " + IMAGE_USER);
+        }
+    }
+
+    /** A pipeline service: image from a module, Quarkus health probes, listens on all interfaces at its ports. */
+    private static void checkService(Manifests m, Deployment d, Container c, List<String> problems) {
+        String cn = "Deployment " + d.getMetadata().getName() + " container " + c.getName();
+        String module = ServiceConfig.module(c);
+        if (!Files.isRegularFile(m.repoRoot.resolve(module).resolve("pom.xml"))) {
+            problems.add(cn + ": image " + c.getImage() + " names no module of the build (" + module + "/pom.xml)");
+        }
+        if (c.getLivenessProbe() == null || c.getLivenessProbe().getHttpGet() == null
+                || !"/q/health/live".equals(c.getLivenessProbe().getHttpGet().getPath())) {
+            problems.add(cn + ": liveness probe must GET /q/health/live");
+        }
+        if (c.getReadinessProbe() == null || c.getReadinessProbe().getHttpGet() == null
+                || !"/q/health/ready".equals(c.getReadinessProbe().getHttpGet().getPath())) {
+            problems.add(cn + ": readiness probe must GET /q/health/ready");
+        }
+        ServiceConfig.of(m, d, c, problems).ifPresent(cfg -> {
+            if (!"0.0.0.0".equals(cfg.get("quarkus.http.host"))) {
+                problems.add(cn + ": quarkus.http.host is " + cfg.get("quarkus.http.host") + "; probes and Services need 0.0.0.0");
+            }
+            expectPort(cn, c, "http", cfg.get("quarkus.http.port"), "quarkus.http.port", problems);
+            if (cfg.get("ingest.dicom.port") != null) {
+                expectPort(cn, c, "dicom", cfg.get("ingest.dicom.port"), "ingest.dicom.port", problems);
+                if (!"0.0.0.0".equals(cfg.get("ingest.dicom.bind-address"))) problems.add(cn + ": ingest.dicom.bind-address is not 0.0.0.0");
+            }
+        });
+    }
+
+    private static void expectPort(String cn, Container c, String portName, String configured, String key, List<String> problems) {
+        Optional<Integer> declared = c.getPorts().stream().filter(p -> portName.equals(p.getName())).map(ContainerPort::getContainerPort).findFirst();
+        if (declared.isEmpty() || !declared.get().toString().equals(configured)) {
+            problems.add(cn + ": " + key + "=" + configured + " but container port '" + portName + "' is " + declared.orElse(null));
+        }
+    }
+
+    private static void checkServicePorts(Manifests m, Service s, List<String> problems) {
+        String sn = "Service " + s.getMetadata().getName();
+        if (s.getSpec().getSelector() == null || s.getSpec().getSelector().isEmpty()) {
+            problems.add(sn + ": has no selector");
+            return;
+        }
+        List<Deployment> targets = m.deployments().stream()
+                .filter(d -> Manifests.selects(s.getSpec().getSelector(), d.getSpec().getTemplate().getMetadata().getLabels())).toList();
+        if (targets.isEmpty()) {
+            problems.add(sn + ": selector " + s.getSpec().getSelector() + " matches no Deployment's pods");
+            return;
+        }
+        for (ServicePort p : s.getSpec().getPorts()) {
+            IntOrString target = p.getTargetPort() != null ? p.getTargetPort() : new IntOrString(p.getPort());
+            for (Deployment d : targets) {
+                boolean found = d.getSpec().getTemplate().getSpec().getContainers().stream().anyMatch(c -> declares(c, target));
+                if (!found) {
+                    problems.add(sn + ": port " + p.getName() + " targets " + show(target) + ", which no container of Deployment "
+                            + d.getMetadata().getName() + " declares");
+                }
+            }
+        }
+    }
+
+    static boolean declares(Container c, IntOrString port) {
+        return c.getPorts().stream().anyMatch(p -> port.getStrVal() != null ? port.getStrVal().equals(p.getName())
+                : port.getIntVal().equals(p.getContainerPort()));
+    }
+
+    static String show(IntOrString p) {
+        return p.getStrVal() != null ? "'" + p.getStrVal() + "'" : String.valueOf(p.getIntVal());
+    }
+}
