@@ -23,11 +23,16 @@ import org.imagingpipeline.events.BlobRef;
 /**
  * {@link BlobStore} in a local directory. Layout: {@code ROOT/sha256/ab/cd/<sha256>}; writes go to
  * {@code ROOT/tmp}, are fsynced, then renamed into place atomically and the directory is fsynced, so a crash
- * leaves either the whole blob or none (temporary files of a crashed write are removed at start-up).
+ * leaves either the whole blob or none. Several processes (ingest, inference, retrain; several pods on a shared
+ * volume) may open the same root at once, so start-up removes only temporary files older than
+ * {@link #STALE_TEMP_AGE} (left by a crashed write), never another process's write in progress.
  */
 public final class LocalBlobStore implements BlobStore {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final HexFormat HEX = HexFormat.of();
+
+    /** Temporary files older than this are leftovers of crashed writes (no write takes this long). */
+    public static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(1);
 
     private final Path root;
     private final Path tmp;
@@ -45,8 +50,15 @@ public final class LocalBlobStore implements BlobStore {
         this.fsync = fsync;
         Files.createDirectories(this.root.resolve("sha256"));
         Files.createDirectories(tmp);
+        java.nio.file.attribute.FileTime cutoff = java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(STALE_TEMP_AGE));
         try (var leftovers = Files.list(tmp)) {
-            for (Path p : (Iterable<Path>) leftovers::iterator) Files.deleteIfExists(p);
+            for (Path p : (Iterable<Path>) leftovers::iterator) {
+                try {
+                    if (Files.getLastModifiedTime(p).compareTo(cutoff) < 0) Files.deleteIfExists(p);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // finished (renamed) by its writer meanwhile
+                }
+            }
         }
     }
 

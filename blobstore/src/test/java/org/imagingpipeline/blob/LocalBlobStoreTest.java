@@ -48,11 +48,15 @@ class LocalBlobStoreTest {
     }
 
     @Test
-    void leftoversOfACrashedWriteAreRemovedAtStart() throws Exception {
+    void oldLeftoversOfACrashedWriteAreRemovedAtStartButAnotherProcesssWriteInProgressIsKept() throws Exception {
         Files.createDirectories(dir.resolve("tmp"));
         Files.write(dir.resolve("tmp/abc.part"), new byte[10]);
+        Files.setLastModifiedTime(dir.resolve("tmp/abc.part"), java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(LocalBlobStore.STALE_TEMP_AGE).minusSeconds(60)));
+        Files.write(dir.resolve("tmp/live.part"), new byte[10]); // another process sharing the root is writing it now
         new LocalBlobStore(dir);
         assertFalse(Files.exists(dir.resolve("tmp/abc.part")));
+        assertTrue(Files.exists(dir.resolve("tmp/live.part")), "a second process opening the store must not break a write in progress");
     }
 
     @Test
