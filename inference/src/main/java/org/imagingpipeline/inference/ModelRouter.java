@@ -31,7 +31,7 @@ import org.jboss.logging.Logger;
  * (log line + {@code inference.model.refused}) and the domain keeps its current model. A null {@code serving} (or a
  * tombstone) sends the domain back to the default model.
  */
-public final class ModelRouter implements AutoCloseable {
+public final class ModelRouter implements ModelRoutes, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ModelRouter.class);
 
     /** Told about every routing change and refusal (metrics). */
@@ -149,7 +149,7 @@ public final class ModelRouter implements AutoCloseable {
         }
     }
 
-    /** The model for a domain: its own, else the default; empty when neither exists. */
+    @Override
     public Optional<ModelRoute> route(String domainId) {
         ModelRoute own = domainId == null ? null : routes.get(domainId);
         return Optional.ofNullable(own != null ? own : routes.get(ModelVersion.DEFAULT_DOMAIN));

@@ -94,7 +94,7 @@ public final class SeriesLoader {
                     + ": blob " + inst.blob().sha256() + " is not in the blob store", e);
         } catch (IOException | DicomException | RuntimeException e) {
             throw new InferenceFailure(InferenceFailure.Kind.UNDECODABLE, "instance " + inst.sopInstanceUid()
-                    + " cannot be read as DICOM: " + e, e);
+                    + " (transfer syntax " + inst.transferSyntaxUid() + ") cannot be read: " + e, e);
         }
         return list;
     }

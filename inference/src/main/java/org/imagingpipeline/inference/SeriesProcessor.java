@@ -30,14 +30,14 @@ public final class SeriesProcessor {
     }
 
     private final SeriesLoader loader;
-    private final ModelRouter router;
+    private final ModelRoutes router;
     private final SeriesSegmenter segmenter;
     private final SegWriter segWriter = new SegWriter();
     private final BlobStore blobs;
     private final PacsSender pacs;
     private final InferenceMetrics metrics;
 
-    public SeriesProcessor(SeriesLoader loader, ModelRouter router, SeriesSegmenter segmenter, BlobStore blobs,
+    public SeriesProcessor(SeriesLoader loader, ModelRoutes router, SeriesSegmenter segmenter, BlobStore blobs,
                            PacsSender pacs, InferenceMetrics metrics) {
         this.loader = loader;
         this.router = router;
