@@ -1,6 +1,7 @@
 package org.imagingpipeline.inference;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +69,9 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
 
     /**
      * Reads the registry topic up to its current end (at most {@code timeout}) and applies the routing records.
-     * Records read together are collapsed to the latest per key first, so a restart loads only the serving models.
+     * Of the records read together for one domain the newest that can be applied wins: when it is refused the
+     * next older one is tried, so a restart loads only the serving models and a refused version never displaces a
+     * good one promoted just before it.
      *
      * @return true when the view reached the end offsets read at the start of the call
      */
@@ -82,15 +85,17 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
         }
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, ConsumerRecord<String, byte[]>> latest = new LinkedHashMap<>();
+        Map<String, List<ConsumerRecord<String, byte[]>>> byDomain = new LinkedHashMap<>();
         while (!reached(end) && System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                if (!ModelVersion.isRoutingKey(r.key())) continue;
-                latest.remove(r.key());
-                latest.put(r.key(), r);
+                if (ModelVersion.isRoutingKey(r.key())) byDomain.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
             }
         }
-        latest.values().forEach(this::apply);
+        byDomain.values().forEach(records -> {
+            for (int i = records.size() - 1; i >= 0; i--) {
+                if (apply(records.get(i))) break;
+            }
+        });
         boolean done = reached(end);
         if (done && !caughtUpOnce) {
             caughtUpOnce = true;
@@ -106,7 +111,8 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
         return true;
     }
 
-    private void apply(ConsumerRecord<String, byte[]> rec) {
+    /** @return false when the record was refused (an older record of the same domain may then be tried) */
+    private boolean apply(ConsumerRecord<String, byte[]> rec) {
         String domain = rec.key();
         ModelVersion mv;
         try {
@@ -115,7 +121,7 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
             LOG.warnf("registry record %s@%d (domain %s) is not a ModelVersion, ignored: %s", rec.partition(),
                     rec.offset(), domain, e.getMessage());
             listener.refused(domain, "unknown", "unreadable_record");
-            return;
+            return false;
         }
         if (mv == null || mv.serving() == null) {
             if (routes.remove(domain) != null) {
@@ -123,15 +129,15 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
                         mv == null ? "tombstone" : mv.status() + " of " + mv.version());
             }
             listener.unrouted(domain);
-            return;
+            return true;
         }
         if (mv.status() != ModelVersion.Status.PROMOTED && mv.status() != ModelVersion.Status.ROLLED_BACK) {
             LOG.debugf("domain %s: routing record with status %s ignored", domain, mv.status());
-            return;
+            return false;
         }
         ModelVersion.Serving s = mv.serving();
         ModelRoute current = routes.get(domain);
-        if (current != null && current.version().equals(s.version()) && current.sha256().equals(s.sha256())) return;
+        if (current != null && current.version().equals(s.version()) && current.sha256().equals(s.sha256())) return true;
         try {
             LoadedModel m = sessions.load(s.uri(), s.sha256());
             routes.put(domain, new ModelRoute(domain, s.version(), mv.name() == null ? "segmentation" : mv.name(), s.uri(), m));
@@ -141,11 +147,13 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
             Set<String> keep = new HashSet<>();
             routes.values().forEach(r -> keep.add(r.sha256()));
             sessions.retainOnly(keep);
+            return true;
         } catch (ModelRefusedException | RuntimeException e) {
             String reason = e instanceof ModelRefusedException mr ? mr.reason() : "invalid_uri";
             LOG.errorf("domain %s: model version %s REFUSED (%s); %s", domain, s.version(), e.getMessage(),
                     current == null ? "the domain has no model of its own" : "it keeps serving version " + current.version());
             listener.refused(domain, s.version(), reason);
+            return false;
         }
     }
 
