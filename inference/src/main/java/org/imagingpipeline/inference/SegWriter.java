@@ -110,7 +110,7 @@ public final class SegWriter {
         set(l, TagFromName.ContentTime, time);
         set(l, TagFromName.ContentLabel, "LESION");
         set(l, TagFromName.ContentDescription, "FLAIR lesion segmentation");
-        set(l, TagFromName.ContentCreatorName, "InferenceService");
+        set(l, TagFromName.ContentCreatorName, "Pipeline^Inference");
         set(l, TagFromName.SamplesPerPixel, "1");
         set(l, TagFromName.PhotometricInterpretation, "MONOCHROME2");
         set(l, TagFromName.Rows, Integer.toString(stack.rows()));

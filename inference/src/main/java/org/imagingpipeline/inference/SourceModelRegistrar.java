@@ -17,7 +17,9 @@ import org.jboss.logging.Logger;
 /**
  * Registers the configured source model as the PROMOTED default when the registry has no "default" routing record
  * yet: a history record ("default@source-xxxxxxxx") and the routing record ("default") that serves it. Version name:
- * "source-" + the first 8 hex digits of the file's SHA-256, so registering the same file twice names it the same.
+ * the {@code version} of the model card beside the file ({@code X.card.json} for {@code X.onnx}, as retrain writes
+ * it) when the card's sha256 matches the file, else "source-" + the first 8 hex digits of the file's SHA-256; so
+ * registering the same file twice names it the same.
  */
 public final class SourceModelRegistrar {
     private static final Logger LOG = Logger.getLogger(SourceModelRegistrar.class);
@@ -38,7 +40,7 @@ public final class SourceModelRegistrar {
         }
         Path abs = model.toAbsolutePath().normalize();
         String sha = ModelSessions.sha256(Files.readAllBytes(abs));
-        String version = "source-" + sha.substring(0, 8);
+        String version = cardVersion(abs, sha);
         String uri = abs.toUri().toString();
         String domain = ModelVersion.DEFAULT_DOMAIN;
         Instant now = Instant.now();
@@ -53,6 +55,23 @@ public final class SourceModelRegistrar {
         send(ModelVersion.routingKey(domain), routing);
         LOG.infof("registered the source model %s as %s (sha256 %s) and promoted it for domain %s", abs, version, sha, domain);
         return routing;
+    }
+
+    /** The card's version when a card beside the model describes this very file, else "source-" + 8 hex digits. */
+    static String cardVersion(Path model, String sha) {
+        String file = model.getFileName().toString();
+        Path card = model.resolveSibling((file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file) + ".card.json");
+        if (Files.isRegularFile(card)) {
+            try {
+                com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(card.toFile());
+                String v = n.path("version").asText("");
+                if (sha.equals(n.path("sha256").asText("")) && !v.isBlank()) return v;
+                LOG.warnf("model card %s does not describe %s (sha256 differs); naming the version by the file's hash", card, model);
+            } catch (IOException e) {
+                LOG.warnf("model card %s unreadable (%s); naming the version by the file's hash", card, e.getMessage());
+            }
+        }
+        return "source-" + sha.substring(0, 8);
     }
 
     private void send(String key, ModelVersion value) throws IOException {
