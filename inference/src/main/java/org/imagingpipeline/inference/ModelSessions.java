@@ -100,6 +100,8 @@ public final class ModelSessions implements AutoCloseable {
         OrtSession session = null;
         try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             if (intraOpThreads > 0) opts.setIntraOpNumThreads(intraOpThreads);
+            // Idle intra-op threads sleep instead of spinning: the service shares its cores (ingest, streams, Kafka).
+            opts.addConfigEntry("session.intra_op.allow_spinning", "0");
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             String used = provider;
             if (used.equals("cuda")) {

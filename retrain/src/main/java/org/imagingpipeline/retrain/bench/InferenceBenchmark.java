@@ -70,10 +70,11 @@ public final class InferenceBenchmark {
             for (int i = 0; i < input.length; i++) input[i] = (float) (300 + 120 * rnd.nextGaussian());
             for (int threads : threadCounts) {
                 JniUtils.setNumThreads(threads);
-                JniUtils.setNumInteropThreads(1);
                 try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
                     so.setIntraOpNumThreads(threads);
                     so.setInterOpNumThreads(1);
+                    // As the inference service runs it: no busy-waiting of idle pool threads (a shared machine).
+                    so.addConfigEntry("session.intra_op.allow_spinning", "0");
                     so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                     try (OrtSession session = env.createSession(onnx, so)) {
                         for (int batch : batches) {
