@@ -119,6 +119,13 @@ public final class SeriesLoader {
             throw new InferenceFailure(InferenceFailure.Kind.UNDECODABLE, "instance " + inst.sopInstanceUid()
                     + ": pixel data in transfer syntax " + ts + " cannot be decoded (" + e + ")", e);
         }
+        // SourceImage hands signed pixels over as their unsigned bit patterns (-1500 as 64036): keep the stored bits
+        // and sign-extend them when PixelRepresentation is 1.
+        int bitsStored = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.BitsStored,
+                Attribute.getSingleIntegerValueOrDefault(list, TagFromName.BitsAllocated, 16));
+        boolean signed = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.PixelRepresentation, 0) == 1;
+        int mask = bitsStored >= 32 ? -1 : (1 << bitsStored) - 1;
+        int signBit = bitsStored >= 32 ? 0 : 1 << (bitsStored - 1);
         double slope = Attribute.getSingleDoubleValueOrDefault(list, TagFromName.RescaleSlope, 1.0);
         double intercept = Attribute.getSingleDoubleValueOrDefault(list, TagFromName.RescaleIntercept, 0.0);
         if (slope == 0) slope = 1.0;
@@ -128,7 +135,11 @@ public final class SeriesLoader {
         int[] row = new int[w];
         for (int y = 0; y < h; y++) {
             raster.getSamples(0, y, w, 1, 0, row);
-            for (int x = 0; x < w; x++) out[y * w + x] = (float) (row[x] * slope + intercept);
+            for (int x = 0; x < w; x++) {
+                int v = row[x] & mask;
+                if (signed && (v & signBit) != 0) v -= signBit << 1;
+                out[y * w + x] = (float) (v * slope + intercept);
+            }
         }
         return out;
     }

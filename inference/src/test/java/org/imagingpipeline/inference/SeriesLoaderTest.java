@@ -72,6 +72,26 @@ class SeriesLoaderTest {
     }
 
     @Test
+    void signedPixelsKeepTheirSign() throws Exception {
+        Path ct = Prerequisites.dicomVendors().resolve("ge-ct/In/GE/14.dcm");
+        AttributeList raw = new AttributeList();
+        raw.read(ct.toFile());
+        assertEquals(1, Attribute.getSingleIntegerValueOrDefault(raw, TagFromName.PixelRepresentation, 0), "a signed CT");
+        short[] stored = raw.getPixelData().getShortValues();
+        double slope = Attribute.getSingleDoubleValueOrDefault(raw, TagFromName.RescaleSlope, 1);
+        double intercept = Attribute.getSingleDoubleValueOrDefault(raw, TagFromName.RescaleIntercept, 0);
+        LocalBlobStore blobs = new LocalBlobStore(dir, false);
+        BlobRef ref = blobs.put(Files.readAllBytes(ct), "application/dicom");
+        float[] px = new SeriesLoader(blobs).load(single(raw, "1.2.840.10008.1.2.1", ref)).slices().get(0);
+        float min = Float.MAX_VALUE;
+        for (int i = 0; i < stored.length; i++) {
+            assertEquals(stored[i] * slope + intercept, px[i], 1e-3, "pixel " + i);
+            min = Math.min(min, px[i]);
+        }
+        assertTrue(min < 0, "negative values survive: " + min);
+    }
+
+    @Test
     void notDicomIsUndecodable() throws Exception {
         LocalBlobStore blobs = new LocalBlobStore(dir, false);
         BlobRef ref = blobs.put("not dicom at all".getBytes(), "application/dicom");
