@@ -151,7 +151,7 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
         } catch (ModelRefusedException | RuntimeException e) {
             String reason = e instanceof ModelRefusedException mr ? mr.reason() : "invalid_uri";
             LOG.errorf("domain %s: model version %s REFUSED (%s); %s", domain, s.version(), e.getMessage(),
-                    current == null ? "the domain has no model of its own" : "it keeps serving version " + current.version());
+                    current == null ? "no own model so far" : "version " + current.version() + " stays unless an older record of this refresh applies");
             listener.refused(domain, s.version(), reason);
             return false;
         }

@@ -33,7 +33,7 @@ import org.imagingpipeline.retrain.UNet;
  * run {@code --seconds} seconds, so machine noise hits both alike. Both compute the probability (sigmoid) map; the
  * largest absolute difference between them is reported as a parity check. Progress on stderr, one JSON line on
  * stdout (last line). Options: --size 256, --seconds 4, --warmup 2, --seed 42, --base-filters 8, --depth 4,
- * --spin false (true lets ONNX Runtime's idle intra-op threads busy-wait, its own default; the service turns it off).
+ * --ort-opt all|extended|basic (ONNX Runtime graph optimisation level; all = the service's), --spin false (true lets ONNX Runtime's idle intra-op threads busy-wait, its own default; the service turns it off).
  */
 public final class InferenceBenchmark {
     private InferenceBenchmark() {
@@ -54,6 +54,12 @@ public final class InferenceBenchmark {
         int baseFilters = Integer.parseInt(opt.getOrDefault("base-filters", "8"));
         int depth = Integer.parseInt(opt.getOrDefault("depth", "4"));
         boolean spin = Boolean.parseBoolean(opt.getOrDefault("spin", "false"));
+        OrtSession.SessionOptions.OptLevel optLevel = switch (opt.getOrDefault("ort-opt", "all")) {
+            case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            default -> throw new IllegalArgumentException("--ort-opt must be all, extended or basic");
+        };
         int[] batches = {1, 8};
         int[] threadCounts = {1, 2};
 
@@ -77,7 +83,7 @@ public final class InferenceBenchmark {
                     so.setInterOpNumThreads(1);
                     // As the inference service runs it: no busy-waiting of idle pool threads (a shared machine).
                     so.addConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
-                    so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                    so.setOptimizationLevel(optLevel);
                     try (OrtSession session = env.createSession(onnx, so)) {
                         for (int batch : batches) {
                             float[] x = java.util.Arrays.copyOf(input, batch * size * size);
@@ -121,8 +127,8 @@ public final class InferenceBenchmark {
         double minRatio = cases.stream().mapToDouble(Case::ratio).min().orElse(0);
         StringBuilder json = new StringBuilder();
         json.append(String.format(Locale.ROOT, "{\"bench\":\"inference\",\"size\":%d,\"model\":\"U-Net base %d depth %d, seeded"
-                        + " weights (seed %d)\",\"seconds_per_engine_and_case\":%.1f,\"ort_spinning\":%b,\"cpus\":%d,\"max_abs_prob_diff\":%.3g,\"cases\":[",
-                size, baseFilters, depth, seed, seconds, spin, Runtime.getRuntime().availableProcessors(), maxDiff));
+                        + " weights (seed %d)\",\"seconds_per_engine_and_case\":%.1f,\"ort_spinning\":%b,\"ort_opt\":\"%s\",\"cpus\":%d,\"max_abs_prob_diff\":%.3g,\"cases\":[",
+                size, baseFilters, depth, seed, seconds, spin, optLevel, Runtime.getRuntime().availableProcessors(), maxDiff));
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
             json.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT,
@@ -178,7 +184,7 @@ public final class InferenceBenchmark {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: bench inference [--size N] [--seconds S] [--warmup N] [--seed N]"
-                        + " [--base-filters N] [--depth N] [--spin true|false]; got " + String.join(" ", args));
+                        + " [--base-filters N] [--depth N] [--spin true|false] [--ort-opt all|extended|basic]; got " + String.join(" ", args));
             }
             m.put(args[i].substring(2), args[++i]);
         }
