@@ -6,10 +6,13 @@ INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
 INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
 STREAMS_HTTP_PORT="${STREAMS_HTTP_PORT:-8082}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
+INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
+# The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
+SOURCE_MODEL="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
 EHR_PORT="${EHR_PORT:-8090}"
-STACK_SERVICES=(broker ehr ingest streams fhir-bridge)
+STACK_SERVICES=(broker ehr ingest streams inference fhir-bridge)
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
-STACK_PARTS="${STACK_PARTS:-ehr ingest streams fhir-bridge}"
+STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference fhir-bridge}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
@@ -61,7 +64,7 @@ check_ports_free() { # name:port ...
 stack_up() {
   mkdir -p "$PIPELINE_HOME"
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
-    "streams:$STREAMS_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
+    "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
@@ -84,6 +87,13 @@ stack_up() {
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
+  if part inference; then
+    [ -f "$SOURCE_MODEL" ] || log "stack: no source model at $SOURCE_MODEL (set SOURCE_MODEL or ./pipeline train --out it);" \
+      "inference answers series with ERROR results until a default model is promoted"
+    start_bg inference env SOURCE_MODEL="$([ -f "$SOURCE_MODEL" ] && echo "$SOURCE_MODEL")" PACS_ADDRESS="${PACS_ADDRESS:-}" \
+      java -Xmx1g -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
+      -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
+  fi
   part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
@@ -91,6 +101,8 @@ stack_up() {
     && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
   part streams && wait_http streams "http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" 120 \
     && log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
+  part inference && wait_http inference "http://127.0.0.1:$INFERENCE_HTTP_PORT/q/health/ready" 120 \
+    && log "stack: inference ready (series -> segmentation results + SEG, HTTP 127.0.0.1:$INFERENCE_HTTP_PORT)"
   if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
     wait_http ehr "http://127.0.0.1:$EHR_PORT/health" 60
     log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
@@ -118,6 +130,7 @@ stop_one() { # name
 stack_down() {
   # Reverse start order: services first, the broker last so that they can flush.
   stop_one fhir-bridge
+  stop_one inference
   stop_one streams
   stop_one ingest
   stop_one ehr

@@ -16,6 +16,7 @@ public final class Topics {
     public static final String SERIES_READY = "imaging.series.ready";
     public static final String DOMAIN_EVENTS = "imaging.domain.events";
     public static final String SEGMENTATION_RESULTS = "imaging.segmentation.results";
+    public static final String SEGMENTATION_DLQ = "imaging.segmentation.dlq";
     public static final String MODEL_VERSIONS = "ml.model.versions";
     public static final String EHR_DELIVERY_DLQ = "ehr.delivery.dlq";
 
@@ -37,6 +38,11 @@ public final class Topics {
                     "SeriesInstanceUID",
                     "SegmentationResult (JSON): model version and sha256, lesion measures, SEG blob reference, status",
                     "inference", "fhir-bridge"),
+            new TopicSpec(SEGMENTATION_DLQ, 1, false, Duration.ofDays(30),
+                    "SeriesInstanceUID",
+                    "SegmentationResult (JSON) of a series that failed (status ERROR) or whose SEG the PACS refused;"
+                            + " headers dlq.reason and dlq.source (topic-partition@offset); raw bytes for an unreadable event",
+                    "inference", "operators", 16 << 20),
             new TopicSpec(MODEL_VERSIONS, 1, true, null,
                     "domain id (\"default\" for the source model)",
                     "ModelVersion (JSON): version, URI, sha256, status candidate/promoted/rejected/rolled-back, gate evidence",

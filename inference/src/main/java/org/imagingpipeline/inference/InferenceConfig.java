@@ -1,0 +1,95 @@
+package org.imagingpipeline.inference;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** The service's settings (prefix {@code inference}); every key is documented in application.properties. */
+@ConfigMapping(prefix = "inference")
+public interface InferenceConfig {
+    @WithDefault("true")
+    boolean enabled();
+
+    /** Root of the content-addressed blob store shared with ingest. */
+    @WithName("blob-root")
+    String blobRoot();
+
+    /** cpu | cuda */
+    @WithDefault("cpu")
+    String provider();
+
+    @WithName("cuda-device")
+    @WithDefault("0")
+    int cudaDevice();
+
+    @WithName("intra-op-threads")
+    @WithDefault("0")
+    int intraOpThreads();
+
+    @WithName("batch-size")
+    @WithDefault("8")
+    int batchSize();
+
+    @WithName("default-input-size")
+    @WithDefault("128")
+    int defaultInputSize();
+
+    @WithName("min-component-pixels")
+    @WithDefault("0")
+    int minComponentPixels();
+
+    @WithName("source-model")
+    Optional<String> sourceModel();
+
+    @WithName("source-model-name")
+    @WithDefault("lgg-flair-unet")
+    String sourceModelName();
+
+    @WithName("registry-refresh-timeout")
+    @WithDefault("5s")
+    Duration registryRefreshTimeout();
+
+    /** HOST:PORT:AET of the PACS that receives the SEGs; empty = none. */
+    Optional<String> pacs();
+
+    @WithName("pacs-calling-ae")
+    @WithDefault("INFERENCE")
+    String pacsCallingAe();
+
+    @WithName("pacs-timeout")
+    @WithDefault("30s")
+    Duration pacsTimeout();
+
+    Kafka kafka();
+
+    interface Kafka {
+        @WithName("bootstrap-servers")
+        String bootstrapServers();
+
+        @WithName("group-id")
+        @WithDefault("inference")
+        String groupId();
+
+        @WithName("series-topic")
+        @WithDefault("imaging.series.ready")
+        String seriesTopic();
+
+        @WithName("results-topic")
+        @WithDefault("imaging.segmentation.results")
+        String resultsTopic();
+
+        @WithName("dlq-topic")
+        @WithDefault("imaging.segmentation.dlq")
+        String dlqTopic();
+
+        @WithName("models-topic")
+        @WithDefault("ml.model.versions")
+        String modelsTopic();
+
+        /** Extra Kafka client properties, e.g. inference.kafka.client."security.protocol"=SSL. */
+        Map<String, String> client();
+    }
+}

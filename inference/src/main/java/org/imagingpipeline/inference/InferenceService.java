@@ -1,0 +1,81 @@
+package org.imagingpipeline.inference;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.imagingpipeline.blob.LocalBlobStore;
+import org.jboss.logging.Logger;
+
+/** Builds the service from {@link InferenceConfig} at start-up and runs its {@link InferenceLoop} until shutdown. */
+@ApplicationScoped
+public class InferenceService {
+    private static final Logger LOG = Logger.getLogger(InferenceService.class);
+
+    @Inject
+    InferenceConfig config;
+
+    @Inject
+    MeterRegistry registry;
+
+    private volatile InferenceLoop loop;
+    private volatile ModelRouter router;
+    private volatile ModelSessions sessions;
+    private volatile LocalBlobStore blobs;
+
+    void onStart(@Observes StartupEvent ev) throws IOException {
+        if (!config.enabled()) {
+            LOG.info("inference.enabled=false: not consuming");
+            return;
+        }
+        InferenceMetrics metrics = new InferenceMetrics(registry);
+        sessions = new ModelSessions(config.provider(), config.intraOpThreads(), config.defaultInputSize(), config.cudaDevice());
+        metrics.provider(sessions.provider());
+        InferenceConfig.Kafka k = config.kafka();
+        router = new ModelRouter(k.bootstrapServers(), k.modelsTopic(), k.client(), sessions, metrics);
+        blobs = new LocalBlobStore(Path.of(config.blobRoot()));
+        PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
+                .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
+                .orElse(null);
+        SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
+                new SeriesSegmenter(config.batchSize(), new ComponentCleanup(config.minComponentPixels())), blobs, pacs, metrics);
+        Path source = config.sourceModel().filter(s -> !s.isBlank()).map(Path::of).orElse(null);
+        InferenceLoop.Settings s = new InferenceLoop.Settings(k.bootstrapServers(), k.groupId(), k.seriesTopic(),
+                k.resultsTopic(), k.dlqTopic(), k.modelsTopic(), k.client(), source, config.sourceModelName(),
+                config.registryRefreshTimeout());
+        loop = new InferenceLoop(s, processor, router, metrics).start();
+        LOG.infof("segmenting %s -> %s (DLQ %s), registry %s, blobs %s, batch %d, provider %s, PACS %s, source model %s",
+                s.seriesTopic(), s.resultsTopic(), s.dlqTopic(), s.modelsTopic(), blobs.root(), config.batchSize(),
+                sessions.provider(), pacs == null ? "none" : pacs.address(), source == null ? "none" : source);
+    }
+
+    void onStop(@Observes ShutdownEvent ev) throws InterruptedException {
+        InferenceLoop l = loop;
+        if (l != null) l.close();
+        if (sessions != null) sessions.close();
+    }
+
+    public boolean enabled() {
+        return config.enabled();
+    }
+
+    public InferenceLoop loop() {
+        return loop;
+    }
+
+    public ModelRouter router() {
+        return router;
+    }
+
+    public LocalBlobStore blobs() {
+        return blobs;
+    }
+
+    public ModelSessions sessions() {
+        return sessions;
+    }
+}

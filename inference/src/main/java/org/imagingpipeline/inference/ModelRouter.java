@@ -1,0 +1,190 @@
+package org.imagingpipeline.inference;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.ModelVersion;
+import org.jboss.logging.Logger;
+
+/**
+ * The registry view: domain -> serving model, built from the routing-key records of the compacted topic
+ * {@code ml.model.versions} (history keys "domain@version" are ignored). It reads the topic from the beginning with
+ * its own group-less consumer and is refreshed by the processing thread before every series ({@link #refresh}), so a
+ * version promoted before a series is read is the version that segments it, without a restart.
+ *
+ * <p>A routing record with status PROMOTED or ROLLED_BACK and a {@code serving} model switches the domain to that
+ * model only after its file matched the registered SHA-256 and ONNX Runtime loaded it; otherwise it is refused
+ * (log line + {@code inference.model.refused}) and the domain keeps its current model. A null {@code serving} (or a
+ * tombstone) sends the domain back to the default model.
+ */
+public final class ModelRouter implements ModelRoutes, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ModelRouter.class);
+
+    /** Told about every routing change and refusal (metrics). */
+    public interface Listener {
+        void served(String domainId, String version);
+
+        void unrouted(String domainId);
+
+        void refused(String domainId, String version, String reason);
+    }
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final ModelSessions sessions;
+    private final Listener listener;
+    private final String topic;
+    private final JsonSerde<ModelVersion> serde = JsonSerde.of(ModelVersion.class);
+    private final Map<String, ModelRoute> routes = new ConcurrentHashMap<>();
+    private List<TopicPartition> partitions;
+    private volatile boolean caughtUpOnce;
+
+    public ModelRouter(String bootstrapServers, String topic, Map<String, String> extraKafka, ModelSessions sessions,
+                       Listener listener) {
+        this.topic = topic;
+        this.sessions = sessions;
+        this.listener = listener;
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "inference-model-registry");
+        p.putAll(extraKafka);
+        consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /**
+     * Reads the registry topic up to its current end (at most {@code timeout}) and applies the routing records.
+     * Of the records read together for one domain the newest that can be applied wins: when it is refused the
+     * next older one is tried, so a restart loads only the serving models and a refused version never displaces a
+     * good one promoted just before it.
+     *
+     * @return true when the view reached the end offsets read at the start of the call
+     */
+    public boolean refresh(Duration timeout) {
+        if (partitions == null) {
+            partitions = consumer.partitionsFor(topic, timeout).stream()
+                    .map(pi -> new TopicPartition(pi.topic(), pi.partition())).toList();
+            if (partitions.isEmpty()) throw new IllegalStateException("topic " + topic + " does not exist");
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+        }
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, List<ConsumerRecord<String, byte[]>>> byDomain = new LinkedHashMap<>();
+        while (!reached(end) && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                if (ModelVersion.isRoutingKey(r.key())) byDomain.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);
+            }
+        }
+        byDomain.values().forEach(records -> {
+            for (int i = records.size() - 1; i >= 0; i--) {
+                if (apply(records.get(i))) break;
+            }
+        });
+        boolean done = reached(end);
+        if (done && !caughtUpOnce) {
+            caughtUpOnce = true;
+            LOG.infof("model registry read: %s", describe());
+        }
+        return done;
+    }
+
+    private boolean reached(Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) return false;
+        }
+        return true;
+    }
+
+    /** @return false when the record was refused (an older record of the same domain may then be tried) */
+    private boolean apply(ConsumerRecord<String, byte[]> rec) {
+        String domain = rec.key();
+        ModelVersion mv;
+        try {
+            mv = serde.deserialize(rec.topic(), rec.value());
+        } catch (SerializationException e) {
+            LOG.warnf("registry record %s@%d (domain %s) is not a ModelVersion, ignored: %s", rec.partition(),
+                    rec.offset(), domain, e.getMessage());
+            listener.refused(domain, "unknown", "unreadable_record");
+            return false;
+        }
+        if (mv == null || mv.serving() == null) {
+            if (routes.remove(domain) != null) {
+                LOG.infof("domain %s: no own model any more (%s), served by the default model", domain,
+                        mv == null ? "tombstone" : mv.status() + " of " + mv.version());
+            }
+            listener.unrouted(domain);
+            return true;
+        }
+        if (mv.status() != ModelVersion.Status.PROMOTED && mv.status() != ModelVersion.Status.ROLLED_BACK) {
+            LOG.debugf("domain %s: routing record with status %s ignored", domain, mv.status());
+            return false;
+        }
+        ModelVersion.Serving s = mv.serving();
+        ModelRoute current = routes.get(domain);
+        if (current != null && current.version().equals(s.version()) && current.sha256().equals(s.sha256())) return true;
+        try {
+            LoadedModel m = sessions.load(s.uri(), s.sha256());
+            routes.put(domain, new ModelRoute(domain, s.version(), mv.name() == null ? "segmentation" : mv.name(), s.uri(), m));
+            LOG.infof("domain %s: now served by model version %s (sha256 %s, %s after %s of %s)", domain, s.version(),
+                    s.sha256(), m.provider(), mv.status(), mv.version());
+            listener.served(domain, s.version());
+            Set<String> keep = new HashSet<>();
+            routes.values().forEach(r -> keep.add(r.sha256()));
+            sessions.retainOnly(keep);
+            return true;
+        } catch (ModelRefusedException | RuntimeException e) {
+            String reason = e instanceof ModelRefusedException mr ? mr.reason() : "invalid_uri";
+            LOG.errorf("domain %s: model version %s REFUSED (%s); %s", domain, s.version(), e.getMessage(),
+                    current == null ? "no own model so far" : "version " + current.version() + " stays unless an older record of this refresh applies");
+            listener.refused(domain, s.version(), reason);
+            return false;
+        }
+    }
+
+    @Override
+    public Optional<ModelRoute> route(String domainId) {
+        ModelRoute own = domainId == null ? null : routes.get(domainId);
+        return Optional.ofNullable(own != null ? own : routes.get(ModelVersion.DEFAULT_DOMAIN));
+    }
+
+    public boolean hasDefault() {
+        return routes.containsKey(ModelVersion.DEFAULT_DOMAIN);
+    }
+
+    /** Whether the registry was read to its end at least once (readiness). */
+    public boolean caughtUpOnce() {
+        return caughtUpOnce;
+    }
+
+    /** domain -> serving version. */
+    public Map<String, String> servingVersions() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        routes.forEach((d, r) -> out.put(d, r.version()));
+        return out;
+    }
+
+    private String describe() {
+        return routes.isEmpty() ? "no model routed yet" : servingVersions().toString();
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
+    }
+}

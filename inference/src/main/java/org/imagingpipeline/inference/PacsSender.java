@@ -1,0 +1,75 @@
+package org.imagingpipeline.inference;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import org.imagingpipeline.dicomnet.MalformedDicomException;
+import org.imagingpipeline.dicomnet.Part10;
+import org.imagingpipeline.dicomnet.StoreScu;
+import org.imagingpipeline.dicomnet.TransferSyntaxes;
+
+/** Sends a Part-10 object to a PACS by C-STORE (one association per object), e.g. the SEG of a series. */
+public final class PacsSender {
+    /**
+     * Where the PACS is.
+     *
+     * @param host  host name or address
+     * @param port  DICOM port
+     * @param aeTitle called AE title
+     */
+    public record Address(String host, int port, String aeTitle) {
+        /** Parses HOST:PORT:AET (the PACS_ADDRESS form). */
+        public static Address parse(String text) {
+            String[] p = text.trim().split(":");
+            if (p.length != 3 || p[0].isBlank() || p[2].isBlank()) {
+                throw new IllegalArgumentException("inference.pacs must be HOST:PORT:AET, got '" + text + "'");
+            }
+            try {
+                return new Address(p[0], Integer.parseInt(p[1]), p[2]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("inference.pacs port is not a number in '" + text + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return aeTitle + "@" + host + ":" + port;
+        }
+    }
+
+    private final Address address;
+    private final String callingAe;
+    private final Duration timeout;
+
+    public PacsSender(Address address, String callingAe, Duration timeout) {
+        this.address = address;
+        this.callingAe = callingAe;
+        this.timeout = timeout;
+    }
+
+    public Address address() {
+        return address;
+    }
+
+    /** Stores the file; an IOException says why the PACS did not take it. */
+    public void store(byte[] part10) throws IOException {
+        Part10.Meta meta;
+        try {
+            meta = Part10.readMeta(part10);
+        } catch (MalformedDicomException e) {
+            throw new IOException("not a Part-10 file: " + e.getMessage(), e);
+        }
+        String ts = meta.transferSyntaxUid() == null ? TransferSyntaxes.EXPLICIT_VR_LE : meta.transferSyntaxUid();
+        StoreScu.Context ctx = new StoreScu.Context(meta.mediaStorageSopClassUid(), ts);
+        try (StoreScu scu = StoreScu.open(address.host(), address.port(), address.aeTitle(), callingAe, List.of(ctx), timeout)) {
+            if (!scu.accepts(ctx)) {
+                throw new IOException(address + " does not accept SOP class " + meta.mediaStorageSopClassUid() + " in " + ts);
+            }
+            StoreScu.Response r = scu.store(ctx, meta.mediaStorageSopInstanceUid(), part10, meta.datasetOffset());
+            if (!r.success() && !r.warning()) {
+                throw new IOException(address + " answered C-STORE status 0x" + Integer.toHexString(r.status())
+                        + (r.errorComment() == null ? "" : " (" + r.errorComment() + ")"));
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package org.imagingpipeline.inference;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.imagingpipeline.blob.BlobStore;
+import org.imagingpipeline.events.BlobRef;
+import org.imagingpipeline.events.InstanceHeader;
+import org.imagingpipeline.events.SegmentationResult;
+import org.imagingpipeline.events.SeriesReady;
+import org.jboss.logging.Logger;
+
+/**
+ * One series in, one result out: route by domain, load the slices, segment, measure, write the SEG to the blob
+ * store and (when configured) C-STORE it to the PACS. Every failure becomes an ERROR result; nothing is thrown.
+ */
+public final class SeriesProcessor {
+    private static final Logger LOG = Logger.getLogger(SeriesProcessor.class);
+    static final String SEG_MEDIA_TYPE = "application/dicom";
+
+    /**
+     * What became of a series.
+     *
+     * @param result    the result to publish (OK or ERROR)
+     * @param dlqReason non-null when a DLQ record must be written as well (ERROR results, PACS refusals)
+     * @param segBytes  the SEG written, null when none
+     */
+    public record Outcome(SegmentationResult result, String dlqReason, byte[] segBytes) {
+    }
+
+    private final SeriesLoader loader;
+    private final ModelRoutes router;
+    private final SeriesSegmenter segmenter;
+    private final SegWriter segWriter = new SegWriter();
+    private final BlobStore blobs;
+    private final PacsSender pacs;
+    private final InferenceMetrics metrics;
+
+    public SeriesProcessor(SeriesLoader loader, ModelRoutes router, SeriesSegmenter segmenter, BlobStore blobs,
+                           PacsSender pacs, InferenceMetrics metrics) {
+        this.loader = loader;
+        this.router = router;
+        this.segmenter = segmenter;
+        this.blobs = blobs;
+        this.pacs = pacs;
+        this.metrics = metrics;
+    }
+
+    public Outcome process(SeriesReady series) {
+        long start = System.nanoTime();
+        Optional<ModelRoute> route = router.route(series.domainId());
+        SegmentationResult.Model model = route.map(r -> new SegmentationResult.Model(r.name(), r.version(), r.sha256()))
+                .orElse(new SegmentationResult.Model(null, "none", null));
+        long loadNs = 0;
+        long inferNs = 0;
+        try {
+            if (route.isEmpty()) {
+                throw new InferenceFailure(InferenceFailure.Kind.NO_MODEL, "no model serves domain " + series.domainId()
+                        + " and no default model is registered on the model registry topic");
+            }
+            SliceStack stack = loader.load(series);
+            loadNs = System.nanoTime() - start;
+            long t1 = System.nanoTime();
+            Segmentation seg = segmenter.segment(stack, route.get().model());
+            inferNs = System.nanoTime() - t1;
+            long t2 = System.nanoTime();
+            SegmentationResult.Lesion lesion = LesionMeasures.of(seg, stack);
+            SegWriter.Uids uids = SegWriter.Uids.of(series.seriesInstanceUid(), model.version());
+            Instant now = Instant.now();
+            byte[] segBytes;
+            BlobRef segRef;
+            try {
+                segBytes = segWriter.write(stack, seg, model, uids, now);
+                segRef = blobs.put(segBytes, SEG_MEDIA_TYPE);
+            } catch (IOException e) {
+                throw new InferenceFailure(InferenceFailure.Kind.OUTPUT_ERROR, "SEG not written: " + e.getMessage(), e);
+            }
+            String dlq = sendToPacs(series, segBytes);
+            long postNs = System.nanoTime() - t2;
+            metrics.stages(loadNs, inferNs, postNs, System.nanoTime() - start);
+            metrics.series("ok", stack.size());
+            LOG.infof("series %s (domain %s): %d slices, model %s on %s, lesion %d voxels %.2f mL on %d slices;"
+                            + " load %d ms, inference %d ms, post %d ms", series.seriesInstanceUid(), series.domainId(),
+                    stack.size(), model.version(), route.get().model().provider(), lesion.volumeVoxels(), lesion.volumeMl(),
+                    lesion.slicesWithLesion(), ms(loadNs), ms(inferNs), ms(postNs));
+            SegmentationResult result = result(series, SegmentationResult.Status.OK, null, model, lesion,
+                    new SegmentationResult.Seg(uids.sopInstanceUid(), uids.seriesInstanceUid(), segRef),
+                    new SegmentationResult.Timings(series.completedAt(), ms(loadNs), ms(inferNs), ms(postNs)), now);
+            return new Outcome(result, dlq, segBytes);
+        } catch (InferenceFailure f) {
+            return failed(series, model, f, loadNs, inferNs, start);
+        } catch (RuntimeException e) {
+            return failed(series, model, new InferenceFailure(InferenceFailure.Kind.INTERNAL_ERROR, e.toString(), e),
+                    loadNs, inferNs, start);
+        }
+    }
+
+    private String sendToPacs(SeriesReady series, byte[] segBytes) {
+        if (pacs == null) return null;
+        try {
+            pacs.store(segBytes);
+            metrics.pacs("stored");
+            return null;
+        } catch (IOException | RuntimeException e) {
+            metrics.pacs("failed");
+            LOG.errorf("series %s: SEG not stored to PACS %s: %s (result stays OK; DLQ record PACS_STORE_FAILED)",
+                    series.seriesInstanceUid(), pacs.address(), e.getMessage());
+            return "PACS_STORE_FAILED: " + e.getMessage();
+        }
+    }
+
+    private Outcome failed(SeriesReady series, SegmentationResult.Model model, InferenceFailure f, long loadNs,
+                           long inferNs, long start) {
+        metrics.failed(f.kind().name());
+        metrics.series("error", 0);
+        LOG.errorf("series %s (domain %s, model %s): %s", series.seriesInstanceUid(), series.domainId(), model.version(),
+                f.describe());
+        if (f.kind() == InferenceFailure.Kind.INTERNAL_ERROR) LOG.error("defect while segmenting", f);
+        long post = Math.max(0, System.nanoTime() - start - loadNs - inferNs);
+        SegmentationResult r = result(series, SegmentationResult.Status.ERROR, f.describe(), model, null, null,
+                new SegmentationResult.Timings(series.completedAt(), ms(loadNs), ms(inferNs), ms(post)), Instant.now());
+        return new Outcome(r, f.kind().name(), null);
+    }
+
+    private static SegmentationResult result(SeriesReady s, SegmentationResult.Status status, String error,
+                                             SegmentationResult.Model model, SegmentationResult.Lesion lesion,
+                                             SegmentationResult.Seg seg, SegmentationResult.Timings timings, Instant now) {
+        InstanceHeader h = s.header();
+        List<String> sops = s.instances().stream().map(SeriesReady.Instance::sopInstanceUid).toList();
+        return new SegmentationResult(SegmentationResult.SCHEMA_VERSION,
+                SegmentationResult.eventIdFor(s.seriesInstanceUid(), model.version()), status, error,
+                s.studyInstanceUid() == null ? "" : s.studyInstanceUid(), s.seriesInstanceUid(), sops,
+                h == null ? null : h.patientId(), h == null ? null : h.issuerOfPatientId(),
+                h == null ? null : h.accessionNumber(), h == null ? null : h.modality(), s.instances().size(),
+                h == null ? null : h.studyDate(), s.domainId(), model, lesion, seg, timings, now);
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+}

@@ -1,0 +1,99 @@
+package org.imagingpipeline.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.SegmentationResult;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The service as it runs (Quarkus app, real broker): CUDA requested but absent -> CPU; the source model registered
+ * at start; one series -> one OK result; health and metrics say so.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = AppStackResource.class, restrictToAnnotatedClass = true)
+class InferenceAppTest {
+    @TestHTTPResource("/q/health/ready")
+    URL ready;
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private HttpResponse<String> get(URL url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void seriesBecomesResultWithTheSourceModelOnCpu() throws Exception {
+        HttpResponse<String> health = get(ready);
+        for (long end = System.nanoTime() + 120_000_000_000L; health.statusCode() != 200 && System.nanoTime() < end; ) {
+            Thread.sleep(250);
+            health = get(ready);
+        }
+        assertEquals(200, health.statusCode(), health.body());
+        assertTrue(health.body().contains("\"defaultModel\": true"), health.body());
+        assertTrue(health.body().contains("\"provider\": \"cpu\""), health.body());
+
+        LocalBlobStore blobs = new LocalBlobStore(AppStackResource.home.resolve("blobs"), false);
+        SeriesReady s = SyntheticSeries.write(blobs, "601", "dom-app", 3, 1);
+        String bootstrap = AppStackResource.broker.bootstrap();
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaProducer<String, SeriesReady> producer = new KafkaProducer<>(p, new StringSerializer(),
+                JsonSerde.of(SeriesReady.class))) {
+            producer.send(new ProducerRecord<>(Topics.SERIES_READY, s.seriesInstanceUid(), s)).get();
+        }
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "app-test-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        SegmentationResult result = null;
+        try (KafkaConsumer<String, SegmentationResult> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
+                JsonSerde.of(SegmentationResult.class))) {
+            consumer.subscribe(List.of(Topics.SEGMENTATION_RESULTS));
+            long end = System.nanoTime() + 90_000_000_000L;
+            while (result == null && System.nanoTime() < end) {
+                for (ConsumerRecord<String, SegmentationResult> r : consumer.poll(Duration.ofMillis(300))) {
+                    if (r.key().equals(s.seriesInstanceUid())) result = r.value();
+                }
+            }
+        }
+        assertTrue(result != null, "no result within 90 s");
+        assertEquals(SegmentationResult.Status.OK, result.status(), result.error());
+        assertEquals("source-" + AppStackResource.sourceSha.substring(0, 8), result.model().version());
+        assertEquals(256, result.lesion().volumeVoxels());
+
+        String m = get(metrics).body();
+        assertTrue(m.contains("inference_series_total{status=\"ok\"} 1.0"), m);
+        assertTrue(m.contains("inference_slices_total 3.0"), m);
+        assertTrue(m.contains("inference_provider{provider=\"cpu\"} 1.0"), m);
+        assertTrue(m.contains("inference_model_serving{domain=\"default\",version=\"source-"), m);
+        assertTrue(m.contains("inference_stage_seconds_count{stage=\"inference\"} 1.0"), m);
+    }
+}

@@ -1,0 +1,252 @@
+package org.imagingpipeline.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.events.BlobRef;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.events.SegmentationResult;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The loop against a real broker: the source model is registered at start and serves every domain; a second model
+ * promoted for one domain serves that domain's next series only; a rollback reverts; a corrupt or mismatching model is
+ * refused while the service goes on; failures give ERROR results plus DLQ records; an older revision is skipped.
+ *
+ * <p>Models: rescaled intensities are 40 (background) and 200 (a 16x16 square). The source model is foreground
+ * above 150 (the square: 256 voxels a lesion slice); the second above 30 (everything: 1024 voxels a slice). The
+ * series of the routing test have 3 slices, 2 of them with the square.
+ */
+class InferenceBrokerTest {
+    @TempDir
+    static Path dir;
+    static BrokerProcess broker;
+    static LocalBlobStore blobs;
+    static InferenceLoop loop;
+    static ModelSessions sessions;
+    static SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    static KafkaProducer<String, byte[]> producer;
+    static KafkaConsumer<String, byte[]> results;
+    static final List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+    static String sourceVersion;
+    static Path secondModel;
+    static String secondSha;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = BrokerProcess.startWithTopics(dir.resolve("kafka"));
+        blobs = new LocalBlobStore(dir.resolve("blobs"), false);
+        Path source = dir.resolve("models/source.onnx");
+        String sourceSha = TinyModels.write(source, 1f, -150f, 16);
+        sourceVersion = "source-" + sourceSha.substring(0, 8);
+        secondModel = dir.resolve("models/dom-b-v2.onnx");
+        secondSha = TinyModels.write(secondModel, 1f, -30f, 16);
+        InferenceMetrics metrics = new InferenceMetrics(meters);
+        sessions = new ModelSessions("cpu", 1, 128, 0);
+        ModelRouter router = new ModelRouter(broker.bootstrap(), Topics.MODEL_VERSIONS, Map.of(), sessions, metrics);
+        SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
+                new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
+        loop = new InferenceLoop(new InferenceLoop.Settings(broker.bootstrap(), "inference-test", Topics.SERIES_READY,
+                Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ, Topics.MODEL_VERSIONS, Map.of(), source,
+                "tiny", Duration.ofSeconds(5)), processor, router, metrics).start();
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        results = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        results.subscribe(List.of(Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!loop.ready() && System.nanoTime() < deadline) Thread.sleep(100);
+        assertTrue(loop.ready(), "the loop did not read the registry within 60 s");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (loop != null) loop.close();
+        if (results != null) results.close();
+        if (producer != null) producer.close();
+        if (sessions != null) sessions.close();
+        if (broker != null) broker.stop();
+    }
+
+    @Test
+    void routingPromotionRollbackAndRefusals() throws Exception {
+        ModelVersion registered = registryRecord(ModelVersion.DEFAULT_DOMAIN);
+        assertNotNull(registered, "the source model was registered on the registry topic");
+        assertEquals(sourceVersion, registered.serving().version());
+        assertEquals(ModelVersion.Status.PROMOTED, registered.status());
+
+        SegmentationResult a1 = segment("201", "dom-a");
+        assertEquals(sourceVersion, a1.model().version());
+        assertEquals(2 * 256, a1.lesion().volumeVoxels());
+
+        promote("dom-b", "dom-b-v2", secondModel, secondSha);
+        SegmentationResult b1 = segment("202", "dom-b");
+        assertEquals("dom-b-v2", b1.model().version());
+        assertEquals(secondSha, b1.model().sha256());
+        assertEquals(3 * 1024, b1.lesion().volumeVoxels());
+        SegmentationResult a2 = segment("203", "dom-a");
+        assertEquals(sourceVersion, a2.model().version(), "another domain keeps the default model");
+
+        publish("dom-b", new ModelVersion(1, ModelVersion.eventIdFor("dom-b", "dom-b-v2", ModelVersion.Status.ROLLED_BACK),
+                "dom-b", "dom-b-v2", "tiny", secondModel.toUri().toString(), secondSha, ModelVersion.Status.ROLLED_BACK,
+                "adabn", null, null, null, Map.of("decision", "rolled back by test"), null, Instant.now()));
+        SegmentationResult b2 = segment("204", "dom-b");
+        assertEquals(sourceVersion, b2.model().version(), "after the rollback the domain is served by the default");
+
+        Path corrupt = dir.resolve("models/corrupt.onnx");
+        Files.write(corrupt, "truncated model bytes".getBytes(StandardCharsets.UTF_8));
+        promote("dom-b", "dom-b-v3", secondModel, secondSha);
+        promote("dom-b", "dom-b-corrupt", corrupt, ModelSessions.sha256(Files.readAllBytes(corrupt)));
+        SegmentationResult b3 = segment("205", "dom-b");
+        assertEquals("dom-b-v3", b3.model().version(), "an unloadable model is refused; the previous version serves");
+        promote("dom-a", "dom-a-tampered", secondModel, "ab".repeat(32));
+        SegmentationResult a3 = segment("206", "dom-a");
+        assertEquals(sourceVersion, a3.model().version(), "a sha256 mismatch is refused");
+        assertEquals(SegmentationResult.Status.OK, a3.status());
+        assertEquals(1.0, meters.get("inference.model.refused").tag("reason", "unloadable").counter().count());
+        assertEquals(1.0, meters.get("inference.model.refused").tag("reason", "sha256_mismatch").counter().count());
+        assertTrue(loop.isAlive());
+    }
+
+    @Test
+    void failuresGiveErrorResultsAndDlqRecords() throws Exception {
+        SeriesReady s = SyntheticSeries.write(blobs, "301", "dom-z", 2, 0);
+        SeriesReady.Instance i0 = s.instances().get(0);
+        SeriesReady broken = withInstances(s, 1, List.of(new SeriesReady.Instance(i0.sopInstanceUid(), i0.sopClassUid(), 1,
+                0.0, i0.transferSyntaxUid(), new BlobRef("f".repeat(64), "file:///gone", 1, null))));
+        send(broken);
+        ConsumerRecord<String, byte[]> result = await(Topics.SEGMENTATION_RESULTS, s.seriesInstanceUid());
+        SegmentationResult r = JsonSerde.of(SegmentationResult.class).deserialize(result.topic(), result.value());
+        assertEquals(SegmentationResult.Status.ERROR, r.status());
+        assertTrue(r.error().startsWith("MISSING_BLOB"), r.error());
+        ConsumerRecord<String, byte[]> dlq = await(Topics.SEGMENTATION_DLQ, s.seriesInstanceUid());
+        assertEquals("MISSING_BLOB", new String(dlq.headers().lastHeader("dlq.reason").value(), StandardCharsets.UTF_8));
+
+        producer.send(new ProducerRecord<>(Topics.SERIES_READY, "garbage-key", "{not json".getBytes())).get();
+        ConsumerRecord<String, byte[]> garbage = await(Topics.SEGMENTATION_DLQ, "garbage-key");
+        assertEquals("UNREADABLE_EVENT", new String(garbage.headers().lastHeader("dlq.reason").value(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anOlderRevisionIsSkipped() throws Exception {
+        SeriesReady s = SyntheticSeries.write(blobs, "401", "dom-r", 2, 0);
+        send(withInstances(s, 2, s.instances()));
+        await(Topics.SEGMENTATION_RESULTS, s.seriesInstanceUid());
+        double before = superseded();
+        send(withInstances(s, 1, s.instances()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (superseded() == before && System.nanoTime() < deadline) Thread.sleep(100);
+        assertEquals(before + 1, superseded());
+        drain();
+        assertEquals(1, seen.stream().filter(r -> r.topic().equals(Topics.SEGMENTATION_RESULTS)
+                && r.key().equals(s.seriesInstanceUid())).count(), "revision 1 after revision 2 produced no result");
+    }
+
+    private static double superseded() {
+        var c = meters.find("inference.series.superseded").counter();
+        return c == null ? 0 : c.count();
+    }
+
+    private static SeriesReady withInstances(SeriesReady s, int revision, List<SeriesReady.Instance> instances) {
+        return new SeriesReady(s.schemaVersion(), SeriesReady.eventIdFor(s.seriesInstanceUid(), revision), revision,
+                revision == 1 ? s.reason() : SeriesReady.Reason.LATE_UPDATE, s.studyInstanceUid(), s.seriesInstanceUid(),
+                s.domainId(), s.fingerprint(), s.header(), instances, s.geometry(), s.firstReceivedAt(),
+                s.lastReceivedAt(), s.completedAt());
+    }
+
+    private static SegmentationResult segment(String id, String domain) throws Exception {
+        SeriesReady s = SyntheticSeries.write(blobs, id, domain, 3, 1, 2);
+        send(s);
+        ConsumerRecord<String, byte[]> rec = await(Topics.SEGMENTATION_RESULTS, s.seriesInstanceUid());
+        SegmentationResult r = JsonSerde.of(SegmentationResult.class).deserialize(rec.topic(), rec.value());
+        assertEquals(SegmentationResult.Status.OK, r.status(), r.error());
+        assertEquals(domain, r.domainId());
+        return r;
+    }
+
+    private static void send(SeriesReady s) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.SERIES_READY, s.seriesInstanceUid(),
+                JsonSerde.of(SeriesReady.class).serialize(Topics.SERIES_READY, s))).get();
+    }
+
+    private static void promote(String domain, String version, Path file, String sha) throws Exception {
+        ModelVersion.Serving serving = new ModelVersion.Serving(version, file.toUri().toString(), sha);
+        publish(domain, new ModelVersion(1, ModelVersion.eventIdFor(domain, version, ModelVersion.Status.PROMOTED),
+                domain, version, "tiny", serving.uri(), sha, ModelVersion.Status.PROMOTED, "adabn", null, null, 1,
+                Map.of("decision", "promoted by test"), serving, Instant.now()));
+    }
+
+    private static void publish(String routingKey, ModelVersion mv) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.MODEL_VERSIONS, routingKey,
+                JsonSerde.of(ModelVersion.class).serialize(Topics.MODEL_VERSIONS, mv))).get();
+    }
+
+    private static ModelVersion registryRecord(String key) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "registry-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        ModelVersion found = null;
+        try (KafkaConsumer<String, byte[]> k = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+            k.subscribe(List.of(Topics.MODEL_VERSIONS));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (found == null && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : k.poll(Duration.ofMillis(200))) {
+                    if (key.equals(r.key())) found = JsonSerde.of(ModelVersion.class).deserialize(r.topic(), r.value());
+                }
+            }
+        }
+        return found;
+    }
+
+    private static synchronized void drain() {
+        for (ConsumerRecord<String, byte[]> r : results.poll(Duration.ofMillis(300))) seen.add(r);
+    }
+
+    private static synchronized ConsumerRecord<String, byte[]> await(String topic, String key) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : seen) {
+                if (r.topic().equals(topic) && key.equals(r.key())) return r;
+            }
+            drain();
+        }
+        throw new AssertionError("no record with key " + key + " on " + topic + " within 90 s");
+    }
+}
