@@ -5,11 +5,12 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
 INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
 STREAMS_HTTP_PORT="${STREAMS_HTTP_PORT:-8082}"
+RETRAIN_HTTP_PORT="${RETRAIN_HTTP_PORT:-8084}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
 EHR_PORT="${EHR_PORT:-8090}"
-STACK_SERVICES=(broker ehr ingest streams fhir-bridge)
+STACK_SERVICES=(broker ehr ingest streams retrain fhir-bridge)
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
-STACK_PARTS="${STACK_PARTS:-ehr ingest streams fhir-bridge}"
+STACK_PARTS="${STACK_PARTS:-ehr ingest streams retrain fhir-bridge}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
@@ -61,7 +62,7 @@ check_ports_free() { # name:port ...
 stack_up() {
   mkdir -p "$PIPELINE_HOME"
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
-    "streams:$STREAMS_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
+    "streams:$STREAMS_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
@@ -84,6 +85,13 @@ stack_up() {
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
+  # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
+  local source_data=() ; [ -d "$SHARED_DATA/lgg-flair" ] && source_data=(-Dretrain.source-data="$SHARED_DATA/lgg-flair" \
+    -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
+  part retrain && start_bg retrain java -Xmx384m \
+    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
+    -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \
+    "${source_data[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
   part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
@@ -91,6 +99,8 @@ stack_up() {
     && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
   part streams && wait_http streams "http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" 120 \
     && log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
+  part retrain && wait_http retrain "http://127.0.0.1:$RETRAIN_HTTP_PORT/q/health/ready" 120 \
+    && log "stack: retrain ready (adaptation jobs, HTTP 127.0.0.1:$RETRAIN_HTTP_PORT)"
   if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
     wait_http ehr "http://127.0.0.1:$EHR_PORT/health" 60
     log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
@@ -118,6 +128,7 @@ stop_one() { # name
 stack_down() {
   # Reverse start order: services first, the broker last so that they can flush.
   stop_one fhir-bridge
+  stop_one retrain
   stop_one streams
   stop_one ingest
   stop_one ehr

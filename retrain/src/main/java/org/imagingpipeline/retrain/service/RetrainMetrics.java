@@ -1,6 +1,7 @@
 package org.imagingpipeline.retrain.service;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -17,7 +18,8 @@ public final class RetrainMetrics {
 
     public RetrainMetrics(MeterRegistry registry, Supplier<Number> queued) {
         this.registry = registry;
-        registry.gauge("retrain.jobs.queued", java.util.List.of(), queued, s -> s.get().doubleValue());
+        Gauge.builder("retrain.jobs.queued", queued, s -> s.get().doubleValue()).description("jobs waiting for a worker")
+                .strongReference(true).register(registry);
     }
 
     public void jobFinished(String method, String outcome, Duration duration) {

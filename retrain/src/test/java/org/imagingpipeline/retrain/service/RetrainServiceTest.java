@@ -150,6 +150,7 @@ class RetrainServiceTest {
         assertTrue(metrics.contains("retrain_promoted_versions_total{domain=\"" + DRIFTED + "\"} 1.0"), metrics);
         assertTrue(metrics.contains("retrain_job_duration_seconds_count{method=\"adabn\",outcome=\"SUCCEEDED\"} 1"), metrics);
         assertTrue(metrics.contains("retrain_gate_outcomes_total{method=\"entropy\",outcome=\"failed\"} 1.0"), metrics);
+        assertTrue(metrics.contains("retrain_jobs_queued 0.0"), metrics);
     }
 
     @Test
@@ -161,6 +162,9 @@ class RetrainServiceTest {
         assertEquals(400, post("/domains/dom-000000000001/adapt", "{}").statusCode());
         assertEquals(400, post("/domains/dom-000000000001/adapt", "{\"method\":\"adabn\",\"maxMinutes\":-1}").statusCode());
         assertEquals(400, post("/domains/..%2Fetc/adapt", "{\"method\":\"adabn\"}").statusCode() / 100 * 100);
+        HttpResponse<String> noSeries = post("/domains/dom-000000000001/adapt", "{\"method\":\"adabn\"}");
+        assertEquals(409, noSeries.statusCode());
+        assertTrue(noSeries.body().contains("no series of domain dom-000000000001"), noSeries.body());
         HttpResponse<String> missing = get("/jobs/job-does-not-exist");
         assertEquals(404, missing.statusCode());
         assertNotNull(JSON.readTree(missing.body()).path("error").asText(null));

@@ -24,8 +24,8 @@ import org.imagingpipeline.retrain.service.registry.RegistryView;
 /**
  * The ML-ops API: start an adaptation (POST /domains/{id}/adapt), follow jobs (GET /jobs, GET /jobs/{id}, POST
  * /jobs/{id}/cancel), see the registry (GET /models) and roll a domain back (POST /domains/{id}/rollback). Errors are
- * JSON objects {@code {"error": "..."}} with 400 (bad request), 404 (unknown), 409 (not possible now) or 503 (the
- * service is not running jobs).
+ * JSON objects {@code {"error": "..."}} with 400 (bad request), 404 (unknown), 409 (not possible now: no series of
+ * the domain, nothing to roll back, job already finished) or 503 (the service is not running jobs).
  */
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
@@ -56,6 +56,9 @@ public class RetrainResource {
         }
         if (body.maxMinutes() != null && !(body.maxMinutes() > 0)) return error(400, "maxMinutes must be > 0");
         if (body.maxSeries() != null && body.maxSeries() < 1) return error(400, "maxSeries must be >= 1");
+        if (service.catalog().count(domainId) == 0) {
+            return error(409, "no series of domain " + domainId + " have arrived on imaging.series.ready");
+        }
         Job job = service.runner().submit(domainId, body.method(), new Job.Options(body.maxMinutes(), body.seed(), body.maxSeries()),
                 "api");
         return Response.accepted(job).location(URI.create("/jobs/" + job.id)).build();

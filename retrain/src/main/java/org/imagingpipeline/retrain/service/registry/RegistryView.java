@@ -33,8 +33,9 @@ public final class RegistryView {
         notifyAll();
     }
 
-    void markCaughtUp() {
+    synchronized void markCaughtUp() {
         caughtUp = true;
+        notifyAll();
     }
 
     /** True once the records that were on the topic at start have been read. */
