@@ -86,12 +86,15 @@ stack_up() {
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
-  local source_data=() ; [ -d "$SHARED_DATA/lgg-flair" ] && source_data=(-Dretrain.source-data="$SHARED_DATA/lgg-flair" \
+  # SOURCE_MODEL (default: the demo's cached target/models/source.onnx) is registered as the default model when present.
+  local retrain_opts=() source_model="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
+  [ -d "$SHARED_DATA/lgg-flair" ] && retrain_opts=(-Dretrain.source-data="$SHARED_DATA/lgg-flair" \
     -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
+  [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
   part retrain && start_bg retrain java -Xmx384m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \
-    "${source_data[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
+    "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
   part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"

@@ -30,6 +30,10 @@ public interface RetrainConfig {
     @WithDefault("lgg-flair-unet")
     String modelName();
 
+    /** ONNX file registered as the default model at start (unless the default already is this file). */
+    @WithName("source-model")
+    Optional<Path> sourceModel();
+
     @WithName("source-data")
     Optional<Path> sourceData();
 

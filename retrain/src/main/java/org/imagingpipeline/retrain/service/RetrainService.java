@@ -22,6 +22,7 @@ import org.imagingpipeline.retrain.service.jobs.JobStore;
 import org.imagingpipeline.retrain.service.registry.RegistryPublisher;
 import org.imagingpipeline.retrain.service.registry.RegistryReader;
 import org.imagingpipeline.retrain.service.registry.RegistryView;
+import org.imagingpipeline.retrain.service.registry.SourceModelRegistrar;
 import org.jboss.logging.Logger;
 
 /**
@@ -61,6 +62,7 @@ public class RetrainService {
             return;
         }
         reader = new RegistryReader(bootstrap, config.kafka().client(), Topics.MODEL_VERSIONS, view).start();
+        config.sourceModel().ifPresent(this::registerSourceModel);
         catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
         SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
         List<String> command = Arrays.stream(config.adapt().command().trim().split("\\s+")).toList();
@@ -76,6 +78,22 @@ public class RetrainService {
         inputs.start();
         LOG.infof("retrain service: home %s, adapt command %s, min-series %d, %d worker(s)", config.home(), command,
                 config.minSeries(), settings.workers());
+    }
+
+    /** In the background: it waits for the registry view, and start-up must not. */
+    private void registerSourceModel(java.nio.file.Path file) {
+        Thread t = new Thread(() -> {
+            try {
+                SourceModelRegistrar.register(file.toAbsolutePath(), config.modelsDir().toAbsolutePath(), config.modelName(), view,
+                        publisher);
+            } catch (IOException | RuntimeException e) {
+                LOG.errorf(e, "cannot register the source model %s", file);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "retrain-source-model");
+        t.setDaemon(true);
+        t.start();
     }
 
     void onStop(@Observes ShutdownEvent ev) throws InterruptedException {

@@ -78,11 +78,25 @@ class PromotionTest {
         apply(view, second.records());
         assertTrue(Promotion.rollback(view, "dom-x", "again", T0.plusSeconds(240)).isEmpty(), "nothing left to roll back");
         view.apply("default", new ModelVersion(1, "e", "default", "source-1", "unet", "file:///s.onnx", SHA_P, Status.PROMOTED,
-                "source", null, null, null, null, new ModelVersion.Serving("source-1", "file:///s.onnx", SHA_P), T0));
+                "source", null, null, null, null, new ModelVersion.Serving("source-1", "file:///s.onnx", SHA_P), T0), offset++);
         assertEquals("source-1", view.servingFor("dom-x").orElseThrow().version(), "a domain without its own model uses the default");
     }
 
-    private static void apply(RegistryView view, List<RegistryRecords.Keyed> records) {
-        records.forEach(r -> view.apply(r.key(), r.value()));
+    @Test
+    void aLaggingReaderCannotTakeAKeyBackToAnOlderRecord() {
+        RegistryView view = new RegistryView();
+        List<RegistryRecords.Keyed> v1 = Promotion.decide(candidate("v1", SHA_A, Map.of("passed", true)), T0).records();
+        List<RegistryRecords.Keyed> v2 = Promotion.decide(candidate("v2", SHA_B, Map.of("passed", true)), T0).records();
+        view.apply(v2.get(2).key(), v2.get(2).value(), 12); // the publisher, right after the ack
+        view.apply(v1.get(2).key(), v1.get(2).value(), 5); // the reader, still behind
+        assertEquals("v2", view.servingFor("dom-x").orElseThrow().version());
+        view.apply(v2.get(2).key(), v2.get(2).value(), 12); // the reader catching up: the same record again
+        assertEquals("v2", view.servingFor("dom-x").orElseThrow().version());
+    }
+
+    private long offset;
+
+    private void apply(RegistryView view, List<RegistryRecords.Keyed> records) {
+        records.forEach(r -> view.apply(r.key(), r.value(), offset++));
     }
 }

@@ -56,17 +56,21 @@ class RetrainServiceTest {
     @ConfigProperty(name = "retrain.models-dir")
     Path modelsDir;
 
+    @ConfigProperty(name = "retrain.source-model")
+    Path sourceModel;
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     void driftToPromotionRejectionAndRollback() throws Exception {
-        // The source model, registered as the default.
-        Path source = Files.writeString(Files.createDirectories(blobDir.getParent()).resolve("source.onnx"), "source model");
-        String sourceSha = Hashing.sha256Hex(source);
-        ModelVersion.Serving serving = new ModelVersion.Serving("source-1", source.toUri().toString(), sourceSha);
-        TestBroker.send(bootstrap, Topics.MODEL_VERSIONS, "default", new ModelVersion(1, "default@source-1#PROMOTED", "default",
-                "source-1", "lgg-flair-unet", serving.uri(), sourceSha, ModelVersion.Status.PROMOTED, "source", null, null, null,
-                null, serving, Instant.now()), ModelVersion.class);
+        // The source model (retrain.source-model) is registered as the default at start.
+        String sourceSha = Hashing.sha256Hex(sourceModel);
+        JsonNode models0 = awaitJson("/models", n -> n.findValues("domainId").stream().anyMatch(d -> d.asText().equals("default")), 60);
+        JsonNode def = find(models0, "default");
+        assertEquals(sourceSha, def.path("serving").path("sha256").asText());
+        assertEquals("source-" + sourceSha.substring(0, 12), def.path("serving").path("version").asText());
+        assertEquals("PROMOTED", def.path("versions").get(0).path("status").asText());
+        assertTrue(Files.exists(modelsDir.resolve(sourceSha + ".onnx")));
         awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
 
         // One series, then the drift confirmation (min-series is 2: it waits), then the second series.
@@ -91,6 +95,8 @@ class RetrainServiceTest {
         String sha = job.path("model").path("sha256").asText();
         String version = job.path("model").path("version").asText();
         assertTrue(Files.exists(modelsDir.resolve(sha + ".onnx")));
+        assertTrue(Files.readString(modelsDir.resolve(sha + ".card.json")).contains("\"parent_sha256\":\"" + sourceSha + "\""),
+                "the adapted model's card is kept beside it");
 
         List<Map.Entry<String, ModelVersion>> records = TestBroker.registry(bootstrap);
         List<String> drifted = records.stream().filter(e -> e.getValue().domainId().equals(DRIFTED))
@@ -126,6 +132,20 @@ class RetrainServiceTest {
         assertEquals(List.of("CANDIDATE", "REJECTED"), after.stream().filter(e -> e.getValue().domainId().equals(REJECTED))
                 .map(e -> e.getValue().status().name()).toList());
         assertFalse(after.stream().anyMatch(e -> e.getKey().equals(REJECTED)), "no routing record for a rejected candidate");
+
+        // One job at a time: while a long job runs, the next waits QUEUED; both can be cancelled.
+        String longId = JSON.readTree(post("/domains/" + REJECTED + "/adapt", "{\"method\":\"adabn\",\"seed\":99}").body()).path("id").asText();
+        awaitJson("/jobs/" + longId, n -> n.path("phase").asText().equals("ADAPTING") && n.path("progress").path("step").asInt() == 1, 60);
+        String waitingId = JSON.readTree(post("/domains/" + REJECTED + "/adapt", "{\"method\":\"adabn\"}").body()).path("id").asText();
+        Thread.sleep(500);
+        assertEquals("QUEUED", JSON.readTree(get("/jobs/" + waitingId).body()).path("status").asText());
+        HttpResponse<String> cancelWaiting = post("/jobs/" + waitingId + "/cancel", "");
+        assertEquals(200, cancelWaiting.statusCode(), cancelWaiting.body());
+        assertEquals("FAILED", JSON.readTree(cancelWaiting.body()).path("status").asText());
+        assertEquals(202, post("/jobs/" + longId + "/cancel", "").statusCode());
+        JsonNode cancelled = awaitJson("/jobs/" + longId, n -> n.path("status").asText().equals("FAILED"), 30);
+        assertEquals("cancelled by ML ops", cancelled.path("error").asText());
+        assertEquals(409, post("/jobs/" + longId + "/cancel", "").statusCode());
 
         // The registry view.
         JsonNode models = JSON.readTree(get("/models").body());

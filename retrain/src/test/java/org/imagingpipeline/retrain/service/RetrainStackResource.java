@@ -5,13 +5,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** A real broker and a fresh PIPELINE_HOME-like directory for {@link RetrainServiceTest}; adapt = the fake script. */
+/**
+ * A real broker and a fresh PIPELINE_HOME-like directory for {@link RetrainServiceTest}; adapt = the fake script; a
+ * source model file the service registers as the default.
+ */
 public class RetrainStackResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         try {
             Path home = Files.createTempDirectory("retrain-service-test");
-            return Map.of("kafka.bootstrap.servers", TestBroker.bootstrap(),
+            Path source = Files.writeString(home.resolve("source.onnx"), "source model " + System.nanoTime());
+            return Map.of("retrain.source-model", source.toString(),"kafka.bootstrap.servers", TestBroker.bootstrap(),
                     "pipeline.home", home.toString(),
                     "retrain.adapt.command", "bash " + FakeAdapt.script(),
                     "retrain.adapt.directory", home.toString(),

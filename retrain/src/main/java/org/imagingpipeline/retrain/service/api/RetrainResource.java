@@ -95,11 +95,11 @@ public class RetrainResource {
     @Path("jobs/{id}/cancel")
     public Response cancel(@PathParam("id") String id) {
         if (service.runner() == null) return error(503, "jobs are not running");
-        Optional<Job> j = service.runner().cancel(id);
-        if (j.isEmpty()) return error(404, "no job " + id);
-        if (j.get().finished() && j.get().error != null && j.get().error.startsWith("cancelled")) return Response.ok(j.get()).build();
-        if (j.get().status == Job.Status.RUNNING) return Response.accepted(j.get()).build();
-        return error(409, "job " + id + " is " + j.get().status + " already");
+        Optional<Job> before = service.store().get(id);
+        if (before.isEmpty()) return error(404, "no job " + id);
+        if (before.get().finished()) return error(409, "job " + id + " is " + before.get().status + " already");
+        Job after = service.runner().cancel(id).orElseThrow();
+        return after.finished() ? Response.ok(after).build() : Response.accepted(after).build();
     }
 
     @GET

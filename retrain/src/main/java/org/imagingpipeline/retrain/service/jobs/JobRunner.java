@@ -22,7 +22,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.retrain.Hashing;
-import org.imagingpipeline.retrain.service.AtomicFiles;
 import org.imagingpipeline.retrain.service.RetrainMetrics;
 import org.imagingpipeline.retrain.service.SafeNames;
 import org.imagingpipeline.retrain.service.adapt.AdaptProcess;
@@ -31,6 +30,7 @@ import org.imagingpipeline.retrain.service.adapt.AdaptResult;
 import org.imagingpipeline.retrain.service.data.CatalogSeries;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
+import org.imagingpipeline.retrain.service.registry.ModelFiles;
 import org.imagingpipeline.retrain.service.registry.Promotion;
 import org.imagingpipeline.retrain.service.registry.RegistryPublisher;
 import org.imagingpipeline.retrain.service.registry.RegistryView;
@@ -151,23 +151,29 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
-    /** The job if it is still to run (not cancelled meanwhile). */
+    /**
+     * The job if it is still to run (not cancelled meanwhile), a QUEUED one saved as RUNNING under the same lock as
+     * {@link #cancel}, so that a cancel cannot be overwritten.
+     */
     private synchronized Optional<Job> claim(String id) {
-        return store.get(id).filter(j -> j.status == Job.Status.QUEUED
+        Optional<Job> job = store.get(id).filter(j -> j.status == Job.Status.QUEUED
                 || (j.status == Job.Status.RUNNING && j.phase == Job.Phase.PUBLISHING && j.model != null));
+        job.filter(j -> j.status == Job.Status.QUEUED).ifPresent(j -> {
+            j.status = Job.Status.RUNNING;
+            j.phase = Job.Phase.EXPORTING;
+            j.startedAt = clock.instant();
+            store.save(j);
+        });
+        return job;
     }
 
     private void execute(Job job) {
         Path work = settings.workDirectory().resolve(job.id);
         try {
-            if (job.status == Job.Status.RUNNING) { // a restart found it publishing: complete the publication
+            if (job.phase == Job.Phase.PUBLISHING) { // a restart found it publishing: complete the publication
                 publish(job, AdaptResult.parse(JSON.writeValueAsString(job.result)));
                 return;
             }
-            job.status = Job.Status.RUNNING;
-            job.phase = Job.Phase.EXPORTING;
-            job.startedAt = clock.instant();
-            store.save(job);
             ModelVersion.Serving parent = view.servingFor(job.domainId).orElseThrow(() -> new JobFailure(
                     "no model serves domain " + job.domainId + " and ml.model.versions has no 'default' routing record"));
             Path parentFile = localFile(parent);
@@ -251,7 +257,7 @@ public final class JobRunner implements AutoCloseable {
         return result;
     }
 
-    /** Verifies the adapted file against its reported sha256 and keeps it as models/<sha256>.onnx. */
+    /** Verifies the adapted file against its reported sha256 and keeps it (and its card) as models/<sha256>.onnx. */
     private void store(Job job, ModelVersion.Serving parent, AdaptResult result) throws IOException, JobFailure {
         Path produced = settings.adaptDirectory().resolve(result.model());
         if (!Files.isRegularFile(produced)) throw new JobFailure("adapt reported model " + produced + " but it does not exist");
@@ -259,8 +265,7 @@ public final class JobRunner implements AutoCloseable {
         if (!actual.equals(result.sha256())) {
             throw new JobFailure("adapt reported sha256 " + result.sha256() + " but " + produced + " has " + actual);
         }
-        Path kept = settings.modelsDirectory().resolve(actual + ".onnx");
-        if (!Files.exists(kept)) AtomicFiles.copy(produced, kept);
+        Path kept = ModelFiles.keep(produced, actual, settings.modelsDirectory());
         String version = job.domainId + "-" + job.method + "-" + actual.substring(0, 12);
         job.model = new Job.Model(version, kept.toUri().toString(), actual, parent.sha256(), parent.version());
         job.phase = Job.Phase.PUBLISHING;

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
@@ -41,8 +42,8 @@ public final class RegistryPublisher implements AutoCloseable {
     public void publish(List<RegistryRecords.Keyed> records) throws InterruptedException {
         for (RegistryRecords.Keyed r : records) {
             try {
-                producer.send(new ProducerRecord<>(topic, r.key(), r.value())).get(60, TimeUnit.SECONDS);
-                view.apply(r.key(), r.value());
+                RecordMetadata m = producer.send(new ProducerRecord<>(topic, r.key(), r.value())).get(60, TimeUnit.SECONDS);
+                view.apply(r.key(), r.value(), m.offset());
             } catch (ExecutionException | TimeoutException e) {
                 throw new IllegalStateException("ml.model.versions did not acknowledge " + r.value().eventId() + ": " + e, e);
             }

@@ -48,7 +48,7 @@ public final class RegistryReader extends ConsumerThread {
         while (running()) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                 try {
-                    view.apply(r.key(), serde.deserialize(r.topic(), r.value()));
+                    view.apply(r.key(), serde.deserialize(r.topic(), r.value()), r.offset());
                 } catch (SerializationException e) {
                     LOG.warnf("skipping unreadable record %s-%d@%d: %s", r.topic(), r.partition(), r.offset(), e.getMessage());
                 }

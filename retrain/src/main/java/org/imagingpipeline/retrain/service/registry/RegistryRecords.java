@@ -26,6 +26,18 @@ public final class RegistryRecords {
         return new Keyed(ModelVersion.historyKey(domainId, version), v);
     }
 
+    /**
+     * A source model registered as the default: its history record (PROMOTED) and the routing record under
+     * "default" that makes it serve every domain without a model of its own.
+     */
+    public static java.util.List<Keyed> defaultSource(String version, String name, String uri, String sha256,
+                                                      Map<String, Object> evidence, Instant at) {
+        ModelVersion v = new ModelVersion(ModelVersion.SCHEMA_VERSION,
+                ModelVersion.eventIdFor(ModelVersion.DEFAULT_DOMAIN, version, Status.PROMOTED), ModelVersion.DEFAULT_DOMAIN,
+                version, name, uri, sha256, Status.PROMOTED, "source", null, null, null, evidence, null, at);
+        return java.util.List.of(new Keyed(ModelVersion.historyKey(ModelVersion.DEFAULT_DOMAIN, version), v), promotedRouting(v, at));
+    }
+
     /** The same version's history record with a new status (and, when given, new evidence). */
     public static Keyed history(ModelVersion v, Status status, Map<String, Object> evidence, Instant at) {
         return new Keyed(ModelVersion.historyKey(v.domainId(), v.version()), withStatus(v, status, evidence, null, at));

@@ -23,10 +23,19 @@ public final class RegistryView {
 
     private final Map<String, ModelVersion> routing = new HashMap<>();
     private final Map<String, ModelVersion> history = new HashMap<>();
+    private final Map<String, Long> offsets = new HashMap<>();
     private volatile boolean caughtUp;
 
-    public synchronized void apply(String key, ModelVersion v) {
+    /**
+     * Applies the record at {@code offset} of its partition (a key always lives in one partition). A record at or
+     * before the offset already applied for its key is ignored: the publisher applies its own records as soon as they
+     * are acknowledged, and the reader, possibly behind, must not take the key back to an older state.
+     */
+    public synchronized void apply(String key, ModelVersion v, long offset) {
         if (key == null) return;
+        Long seen = offsets.get(key);
+        if (seen != null && offset <= seen) return;
+        offsets.put(key, offset);
         Map<String, ModelVersion> map = ModelVersion.isRoutingKey(key) ? routing : history;
         if (v == null) map.remove(key); // tombstone
         else map.put(key, v);
