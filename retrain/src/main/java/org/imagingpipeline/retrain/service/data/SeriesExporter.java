@@ -2,6 +2,7 @@ package org.imagingpipeline.retrain.service.data;
 
 import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.DicomInputStream;
 import com.pixelmed.dicom.TagFromName;
@@ -89,19 +90,27 @@ public final class SeriesExporter {
         return n;
     }
 
+    /** Reads the header first (up to Pixel Data) to refuse compressed data before decoding it, then the whole object. */
     private AttributeList read(CatalogSeries.Instance i) throws IOException, Unusable {
+        AttributeList header = read(i, TagFromName.PixelData);
+        String ts = Attribute.getSingleStringValueOrEmptyString(header, TagFromName.TransferSyntaxUID);
+        if (!ts.isEmpty() && !DECODED_TRANSFER_SYNTAXES.contains(ts)) {
+            throw new Unusable("instance " + i.sopInstanceUid() + " has compressed transfer syntax " + ts
+                    + " (only uncompressed ones are decoded)");
+        }
+        return read(i, null);
+    }
+
+    private AttributeList read(CatalogSeries.Instance i, AttributeTag stopAt) throws IOException, Unusable {
         AttributeList l = new AttributeList();
         try (InputStream in = blobs.open(i.blob())) {
-            l.read(new DicomInputStream(new BufferedInputStream(in)));
+            DicomInputStream dis = new DicomInputStream(new BufferedInputStream(in));
+            if (stopAt == null) l.read(dis);
+            else l.read(dis, stopAt);
         } catch (BlobNotFoundException e) {
             throw new Unusable("blob " + i.blob().sha256() + " of instance " + i.sopInstanceUid() + " is not in the blob store");
         } catch (DicomException | IOException e) {
             throw new Unusable("instance " + i.sopInstanceUid() + " cannot be read: " + e.getMessage());
-        }
-        String ts = Attribute.getSingleStringValueOrEmptyString(l, TagFromName.TransferSyntaxUID);
-        if (!ts.isEmpty() && !DECODED_TRANSFER_SYNTAXES.contains(ts)) {
-            throw new Unusable("instance " + i.sopInstanceUid() + " has compressed transfer syntax " + ts
-                    + " (only uncompressed ones are decoded)");
         }
         return l;
     }
