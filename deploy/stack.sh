@@ -5,14 +5,15 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
 INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
 STREAMS_HTTP_PORT="${STREAMS_HTTP_PORT:-8082}"
+RETRAIN_HTTP_PORT="${RETRAIN_HTTP_PORT:-8084}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
 INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
 # The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
 SOURCE_MODEL="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
 EHR_PORT="${EHR_PORT:-8090}"
-STACK_SERVICES=(broker ehr ingest streams inference fhir-bridge)
+STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge)
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
-STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference fhir-bridge}"
+STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference retrain fhir-bridge}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
@@ -64,7 +65,7 @@ check_ports_free() { # name:port ...
 stack_up() {
   mkdir -p "$PIPELINE_HOME"
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
-    "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
+    "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
@@ -90,10 +91,22 @@ stack_up() {
   if part inference; then
     [ -f "$SOURCE_MODEL" ] || log "stack: no source model at $SOURCE_MODEL (set SOURCE_MODEL or ./pipeline train --out it);" \
       "inference answers series with ERROR results until a default model is promoted"
-    start_bg inference env SOURCE_MODEL="$([ -f "$SOURCE_MODEL" ] && echo "$SOURCE_MODEL")" PACS_ADDRESS="${PACS_ADDRESS:-}" \
+    # One registrar of the source model: retrain (the registry's owner) when it runs, else inference itself.
+    local inference_source=""; part retrain || { [ -f "$SOURCE_MODEL" ] && inference_source=$SOURCE_MODEL; }
+    start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
       java -Xmx1g -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
+  # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
+  # SOURCE_MODEL (default: the demo's cached target/models/source.onnx) is registered as the default model when present.
+  local retrain_opts=() source_model="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
+  [ -d "$SHARED_DATA/lgg-flair" ] && retrain_opts=(-Dretrain.source-data="$SHARED_DATA/lgg-flair" \
+    -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
+  [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
+  part retrain && start_bg retrain java -Xmx384m \
+    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
+    -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \
+    "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
   part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
@@ -103,6 +116,8 @@ stack_up() {
     && log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
   part inference && wait_http inference "http://127.0.0.1:$INFERENCE_HTTP_PORT/q/health/ready" 120 \
     && log "stack: inference ready (series -> segmentation results + SEG, HTTP 127.0.0.1:$INFERENCE_HTTP_PORT)"
+  part retrain && wait_http retrain "http://127.0.0.1:$RETRAIN_HTTP_PORT/q/health/ready" 120 \
+    && log "stack: retrain ready (adaptation jobs, HTTP 127.0.0.1:$RETRAIN_HTTP_PORT)"
   if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
     wait_http ehr "http://127.0.0.1:$EHR_PORT/health" 60
     log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
@@ -131,6 +146,7 @@ stack_down() {
   # Reverse start order: services first, the broker last so that they can flush.
   stop_one fhir-bridge
   stop_one inference
+  stop_one retrain
   stop_one streams
   stop_one ingest
   stop_one ehr

@@ -1,0 +1,108 @@
+package org.imagingpipeline.retrain.service;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/** The service's settings (prefix {@code retrain}); every key is documented in application.properties. */
+@ConfigMapping(prefix = "retrain")
+public interface RetrainConfig {
+    @WithDefault("true")
+    boolean enabled();
+
+    Path home();
+
+    @WithName("blob-dir")
+    Path blobDir();
+
+    @WithName("models-dir")
+    Path modelsDir();
+
+    @WithName("min-series")
+    @WithDefault("3")
+    int minSeries();
+
+    @WithName("model-name")
+    @WithDefault("lgg-flair-unet")
+    String modelName();
+
+    /** ONNX file registered as the default model at start (unless the default already is this file). */
+    @WithName("source-model")
+    Optional<Path> sourceModel();
+
+    @WithName("source-data")
+    Optional<Path> sourceData();
+
+    @WithName("source-sites")
+    Optional<String> sourceSites();
+
+    Auto auto();
+
+    Adapt adapt();
+
+    Series series();
+
+    Jobs jobs();
+
+    Kafka kafka();
+
+    interface Auto {
+        @WithDefault("true")
+        boolean enabled();
+
+        @WithDefault("adabn")
+        String method();
+    }
+
+    interface Adapt {
+        /** Whitespace-separated command and leading arguments. */
+        @WithDefault("./pipeline adapt")
+        String command();
+
+        @WithDefault(".")
+        Path directory();
+
+        @WithName("max-minutes")
+        @WithDefault("20")
+        double maxMinutes();
+
+        @WithName("kill-grace")
+        @WithDefault("5m")
+        Duration killGrace();
+
+        @WithName("max-series")
+        @WithDefault("200")
+        int maxSeries();
+    }
+
+    interface Series {
+        @WithName("max-per-domain")
+        @WithDefault("500")
+        int maxPerDomain();
+    }
+
+    interface Jobs {
+        @WithDefault("1")
+        int workers();
+
+        @WithName("keep-work")
+        @WithDefault("false")
+        boolean keepWork();
+    }
+
+    interface Kafka {
+        @WithName("bootstrap-servers")
+        String bootstrapServers();
+
+        @WithName("group-id")
+        @WithDefault("retrain")
+        String groupId();
+
+        /** Extra Kafka client properties, e.g. retrain.kafka.client."security.protocol"=SSL. */
+        Map<String, String> client();
+    }
+}

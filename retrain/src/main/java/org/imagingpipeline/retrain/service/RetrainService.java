@@ -1,0 +1,145 @@
+package org.imagingpipeline.retrain.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.retrain.service.data.SeriesCatalog;
+import org.imagingpipeline.retrain.service.data.SeriesExporter;
+import org.imagingpipeline.retrain.service.jobs.DriftTrigger;
+import org.imagingpipeline.retrain.service.jobs.JobRunner;
+import org.imagingpipeline.retrain.service.jobs.JobSettings;
+import org.imagingpipeline.retrain.service.jobs.JobStore;
+import org.imagingpipeline.retrain.service.registry.RegistryPublisher;
+import org.imagingpipeline.retrain.service.registry.RegistryReader;
+import org.imagingpipeline.retrain.service.registry.RegistryView;
+import org.imagingpipeline.retrain.service.registry.SourceModelRegistrar;
+import org.jboss.logging.Logger;
+
+/**
+ * Builds the service from {@link RetrainConfig} at start-up: job store, series catalog, registry view and publisher,
+ * the job runner (which resumes what a restart left), the drift trigger and the input consumer; stops them at
+ * shutdown (a running subprocess is killed and its job marked FAILED).
+ */
+@ApplicationScoped
+public class RetrainService {
+    private static final Logger LOG = Logger.getLogger(RetrainService.class);
+
+    @Inject
+    RetrainConfig config;
+
+    @Inject
+    MeterRegistry registry;
+
+    private volatile JobStore store;
+    private volatile RegistryView view;
+    private volatile RegistryReader reader;
+    private volatile RegistryPublisher publisher;
+    private volatile JobRunner runner;
+    private volatile DriftTrigger trigger;
+    private volatile InputConsumer inputs;
+    private volatile RetrainMetrics metrics;
+    private volatile SeriesCatalog catalog;
+
+    void onStart(@Observes StartupEvent ev) throws IOException {
+        Files.createDirectories(config.home());
+        store = new JobStore(config.home().resolve("jobs"));
+        view = new RegistryView();
+        String bootstrap = config.kafka().bootstrapServers();
+        publisher = new RegistryPublisher(bootstrap, config.kafka().client(), Topics.MODEL_VERSIONS, view);
+        metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
+        if (!config.enabled()) {
+            LOG.info("retrain.enabled=false: REST only, no jobs and no consumers");
+            return;
+        }
+        reader = new RegistryReader(bootstrap, config.kafka().client(), Topics.MODEL_VERSIONS, view).start();
+        config.sourceModel().ifPresent(this::registerSourceModel);
+        catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
+        SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
+        List<String> command = Arrays.stream(config.adapt().command().trim().split("\\s+")).toList();
+        JobSettings settings = new JobSettings(command, config.adapt().directory().toAbsolutePath(),
+                config.home().resolve("work").toAbsolutePath(), config.modelsDir().toAbsolutePath(),
+                config.sourceData().map(p -> p.toAbsolutePath()).orElse(null), config.sourceSites().orElse(null),
+                config.adapt().maxMinutes(), config.adapt().killGrace(), config.adapt().maxSeries(), config.modelName(),
+                config.jobs().workers(), config.jobs().keepWork());
+        runner = new JobRunner(settings, store, catalog, exporter, view, publisher, metrics, Clock.systemUTC()).start();
+        trigger = new DriftTrigger(config.home().resolve("pending-drift.json"), config.auto().enabled(), config.minSeries(),
+                config.auto().method(), runner, store, catalog);
+        inputs = new InputConsumer(bootstrap, config.kafka().groupId(), config.kafka().client(), catalog, trigger);
+        inputs.start();
+        LOG.infof("retrain service: home %s, adapt command %s, min-series %d, %d worker(s)", config.home(), command,
+                config.minSeries(), settings.workers());
+    }
+
+    /** In the background: it waits for the registry view, and start-up must not. */
+    private void registerSourceModel(java.nio.file.Path file) {
+        Thread t = new Thread(() -> {
+            try {
+                SourceModelRegistrar.register(file.toAbsolutePath(), config.modelsDir().toAbsolutePath(), config.modelName(), view,
+                        publisher);
+            } catch (IOException | RuntimeException e) {
+                LOG.errorf(e, "cannot register the source model %s", file);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "retrain-source-model");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    void onStop(@Observes ShutdownEvent ev) throws InterruptedException {
+        if (inputs != null) inputs.close();
+        if (runner != null) runner.close();
+        if (reader != null) reader.close();
+        if (publisher != null) publisher.close();
+    }
+
+    public JobStore store() {
+        return store;
+    }
+
+    public RegistryView view() {
+        return view;
+    }
+
+    public RegistryPublisher publisher() {
+        return publisher;
+    }
+
+    public JobRunner runner() {
+        return runner;
+    }
+
+    public DriftTrigger trigger() {
+        return trigger;
+    }
+
+    public InputConsumer inputs() {
+        return inputs;
+    }
+
+    public RegistryReader reader() {
+        return reader;
+    }
+
+    public SeriesCatalog catalog() {
+        return catalog;
+    }
+
+    public RetrainMetrics metrics() {
+        return metrics;
+    }
+
+    public boolean enabled() {
+        return config.enabled();
+    }
+}

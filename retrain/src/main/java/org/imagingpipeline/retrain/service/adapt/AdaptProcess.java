@@ -1,0 +1,173 @@
+package org.imagingpipeline.retrain.service.adapt;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.imagingpipeline.retrain.service.jobs.Job;
+
+/**
+ * Runs the adapt command as a subprocess (its own JVM: DJL's native memory is returned to the system when it ends,
+ * and a job can be killed). Progress is parsed from stderr as it comes; the result is the last non-blank stdout
+ * line. Past the time limit, or on {@link #kill()}, the process and all its descendants are killed (the command is
+ * usually a shell script that starts java).
+ */
+public final class AdaptProcess {
+    /** Exit status 2 of the contract: the input was refused. */
+    public static final int EXIT_BAD_INPUT = 2;
+    private static final int TAIL_LINES = 40;
+
+    /** How a run ended. {@code result} is set only for exit 0 with a parseable result line. */
+    public record Outcome(int exitCode, boolean timedOut, boolean killed, AdaptResult result, String error, List<String> stderrTail) {
+        public boolean succeeded() {
+            return result != null;
+        }
+    }
+
+    private final List<String> command;
+    private final Path workingDirectory;
+    private volatile Process process;
+    private volatile boolean killed;
+
+    /**
+     * @param command          the command and its leading arguments (e.g. ["./pipeline", "adapt"]); the request's
+     *                         arguments are appended
+     * @param workingDirectory where it runs
+     */
+    public AdaptProcess(List<String> command, Path workingDirectory) {
+        if (command.isEmpty()) throw new IllegalArgumentException("retrain.adapt.command is empty");
+        this.command = List.copyOf(command);
+        this.workingDirectory = workingDirectory;
+    }
+
+    public List<String> commandLine(AdaptRequest request) {
+        List<String> cmd = new ArrayList<>(command);
+        cmd.addAll(request.arguments());
+        return cmd;
+    }
+
+    public Outcome run(AdaptRequest request, Duration timeLimit, Consumer<Job.Progress> onProgress)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(commandLine(request)).directory(workingDirectory.toFile());
+        Process p = pb.start();
+        process = p;
+        if (killed) destroyTree(p);
+        p.getOutputStream().close();
+        // Own threads, not the common pool (one thread on a 2-core machine): both pipes must drain concurrently.
+        CompletableFuture<String> lastStdoutLine = new CompletableFuture<>();
+        Deque<String> tail = new ArrayDeque<>();
+        CompletableFuture<Void> stderr = new CompletableFuture<>();
+        reader("adapt-stdout", () -> {
+            try {
+                lastStdoutLine.complete(lastLine(p.getInputStream()));
+            } finally {
+                lastStdoutLine.complete(null);
+            }
+        });
+        reader("adapt-stderr", () -> {
+            try {
+                readStderr(p.getErrorStream(), tail, onProgress);
+            } finally {
+                stderr.complete(null);
+            }
+        });
+        boolean exited = p.waitFor(timeLimit.toMillis(), TimeUnit.MILLISECONDS);
+        if (!exited) destroyTree(p);
+        p.waitFor();
+        String last = join(lastStdoutLine);
+        join(stderr);
+        List<String> stderrTail;
+        synchronized (tail) {
+            stderrTail = List.copyOf(tail);
+        }
+        int code = p.exitValue();
+        if (!exited) return new Outcome(code, true, false, null, "time limit of " + timeLimit + " exceeded: killed", stderrTail);
+        if (killed) return new Outcome(code, false, true, null, "killed", stderrTail);
+        if (code != 0) {
+            String what = code == EXIT_BAD_INPUT ? "bad input (exit 2)" : "failed (exit " + code + ")";
+            String detail = stderrTail.isEmpty() ? "" : ": " + stderrTail.get(stderrTail.size() - 1);
+            return new Outcome(code, false, false, null, "adapt " + what + detail, stderrTail);
+        }
+        try {
+            return new Outcome(0, false, false, AdaptResult.parse(last), null, stderrTail);
+        } catch (IOException e) {
+            return new Outcome(0, false, false, null, e.getMessage(), stderrTail);
+        }
+    }
+
+    /** Kills the running subprocess (and its children); a run not yet started is killed as it starts. */
+    public void kill() {
+        killed = true;
+        Process p = process;
+        if (p != null) destroyTree(p);
+    }
+
+    private static void reader(String name, Runnable r) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void destroyTree(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+    }
+
+    private static String lastLine(InputStream in) {
+        String last = null;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (!line.isBlank()) last = line;
+            }
+        } catch (IOException e) {
+            // the process was killed; what was read stands
+        }
+        return last;
+    }
+
+    private static void readStderr(InputStream in, Deque<String> tail, Consumer<Job.Progress> onProgress) {
+        StringBuilder line = new StringBuilder();
+        try (InputStreamReader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+            for (int c; (c = r.read()) >= 0; ) {
+                if (c == '\n' || c == '\r') {
+                    endLine(line, tail, onProgress);
+                } else if (line.length() < 4000) {
+                    line.append((char) c);
+                }
+            }
+            endLine(line, tail, onProgress);
+        } catch (IOException e) {
+            // the process was killed
+        }
+    }
+
+    private static void endLine(StringBuilder line, Deque<String> tail, Consumer<Job.Progress> onProgress) {
+        String s = line.toString().strip();
+        line.setLength(0);
+        if (s.isEmpty()) return;
+        synchronized (tail) {
+            tail.addLast(s);
+            while (tail.size() > TAIL_LINES) tail.removeFirst();
+        }
+        ProgressParser.parse(s, Instant.now()).ifPresent(onProgress);
+    }
+
+    private static <T> T join(CompletableFuture<T> f) throws InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package org.imagingpipeline.retrain.service.adapt;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.imagingpipeline.events.EventJson;
+
+/**
+ * The adapt command's result: the JSON object on the last line of its stdout, kept whole ({@link #json}) for the job
+ * and read for the fields the service acts on.
+ *
+ * @param gate the gate object, null when the command evaluated none
+ */
+public record AdaptResult(Map<String, Object> json, String model, String sha256, String parentSha256, Map<String, Object> gate) {
+    private static final ObjectMapper JSON = EventJson.mapper();
+
+    /** Parses the line; a line that is not the contract's object is an {@link IOException} with the reason. */
+    public static AdaptResult parse(String line) throws IOException {
+        if (line == null || line.isBlank()) throw new IOException("adapt printed no result line on stdout");
+        Map<String, Object> m;
+        try {
+            m = JSON.readValue(line, new TypeReference<Map<String, Object>>() {
+            });
+        } catch (IOException e) {
+            throw new IOException("adapt's last stdout line is not a JSON object: " + abbreviate(line), e);
+        }
+        String model = string(m, "model");
+        String sha = string(m, "sha256");
+        if (model == null || sha == null || !sha.matches("[0-9a-f]{64}")) {
+            throw new IOException("adapt's result lacks model or a sha256: " + abbreviate(line));
+        }
+        Object gate = m.get("gate");
+        if (gate != null && !(gate instanceof Map)) throw new IOException("adapt's gate is not an object: " + abbreviate(line));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> g = (Map<String, Object>) gate;
+        return new AdaptResult(m, model, sha, string(m, "parent_sha256"), g);
+    }
+
+    /** True only when a gate was evaluated and passed. */
+    public boolean gatePassed() {
+        return gate != null && Boolean.TRUE.equals(gate.get("passed"));
+    }
+
+    /** The gate's reasons (why it failed, or notes), empty when none. */
+    public List<String> gateReasons() {
+        Object r = gate == null ? null : gate.get("reasons");
+        return r instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of();
+    }
+
+    private static String string(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        return v == null ? null : v.toString();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+    }
+}

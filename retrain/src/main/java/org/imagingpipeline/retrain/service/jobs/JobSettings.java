@@ -1,0 +1,27 @@
+package org.imagingpipeline.retrain.service.jobs;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How jobs run (from the {@code retrain.*} configuration, see application.properties).
+ *
+ * @param adaptCommand     the adapt command and its leading arguments
+ * @param adaptDirectory   its working directory (relative model paths in its result are resolved against it)
+ * @param workDirectory    per-job scratch space (exported PNGs, the adapted model before it is stored)
+ * @param modelsDirectory  where adapted models are kept as {@code <sha256>.onnx}
+ * @param sourceData       the source training data for the gate (and adversarial alignment); null = not passed
+ * @param sourceSites      its sites
+ * @param maxMinutes       default adaptation budget per job
+ * @param killGrace        a job is killed at maxMinutes + this
+ * @param maxSeries        at most this many (most recent) series of the domain per job
+ * @param modelName        name of adapted models when the parent's name is unknown
+ * @param workers          jobs run at once
+ * @param keepWork         keep the scratch directory after a job (for debugging)
+ */
+public record JobSettings(List<String> adaptCommand, Path adaptDirectory, Path workDirectory, Path modelsDirectory, Path sourceData,
+                          String sourceSites, double maxMinutes, Duration killGrace, int maxSeries, String modelName, int workers,
+                          boolean keepWork) {
+    public static final List<String> METHODS = List.of("adabn", "entropy", "adversarial");
+}

@@ -1,0 +1,57 @@
+package org.imagingpipeline.retrain.service.registry;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.ModelVersion;
+
+/**
+ * Writes registry records on {@code ml.model.versions}: idempotent producer, acks=all, each record acknowledged
+ * before the next is sent (so CANDIDATE is on the topic before PROMOTED or REJECTED, and a history record before
+ * its routing record).
+ */
+public final class RegistryPublisher implements AutoCloseable {
+    private final String topic;
+    private final KafkaProducer<String, ModelVersion> producer;
+    private final RegistryView view;
+
+    /** @param view updated with each record once the broker acknowledged it (the reader applies it again, harmlessly) */
+    public RegistryPublisher(String bootstrapServers, Map<String, String> extraKafka, String topic, RegistryView view) {
+        this.topic = topic;
+        this.view = view;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "retrain-registry");
+        p.putAll(extraKafka);
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), JsonSerde.of(ModelVersion.class));
+    }
+
+    /** Sends the records in order, each acknowledged before the next; fails on the first that is not. */
+    public void publish(List<RegistryRecords.Keyed> records) throws InterruptedException {
+        for (RegistryRecords.Keyed r : records) {
+            try {
+                RecordMetadata m = producer.send(new ProducerRecord<>(topic, r.key(), r.value())).get(60, TimeUnit.SECONDS);
+                view.apply(r.key(), r.value(), m.offset());
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("ml.model.versions did not acknowledge " + r.value().eventId() + ": " + e, e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(10));
+    }
+}

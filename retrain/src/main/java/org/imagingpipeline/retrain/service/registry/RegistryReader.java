@@ -1,0 +1,63 @@
+package org.imagingpipeline.retrain.service.registry;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.retrain.service.ConsumerThread;
+import org.jboss.logging.Logger;
+
+/**
+ * Reads {@code ml.model.versions} into a {@link RegistryView} on its own thread: all partitions, from the beginning,
+ * without a consumer group (every start rebuilds the view; the topic is compacted, so that stays small).
+ */
+public final class RegistryReader extends ConsumerThread {
+    private static final Logger LOG = Logger.getLogger(RegistryReader.class);
+
+    private final String topic;
+    private final RegistryView view;
+    private final JsonSerde<ModelVersion> serde = JsonSerde.of(ModelVersion.class);
+
+    public RegistryReader(String bootstrapServers, Map<String, String> extraKafka, String topic, RegistryView view) {
+        super("retrain-registry-reader", bootstrapServers, Map.of(), extraKafka);
+        this.topic = topic;
+        this.view = view;
+    }
+
+    @Override
+    public RegistryReader start() {
+        super.start();
+        return this;
+    }
+
+    @Override
+    protected void consume() throws InterruptedException {
+        List<TopicPartition> partitions = List.of();
+        while (running() && partitions.isEmpty()) {
+            partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            if (partitions.isEmpty()) Thread.sleep(1000);
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+        while (running()) {
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                try {
+                    view.apply(r.key(), serde.deserialize(r.topic(), r.value()), r.offset());
+                } catch (SerializationException e) {
+                    LOG.warnf("skipping unreadable record %s-%d@%d: %s", r.topic(), r.partition(), r.offset(), e.getMessage());
+                }
+            }
+            polled();
+            if (!view.caughtUp() && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                view.markCaughtUp();
+                LOG.infof("registry view caught up with %s", topic);
+            }
+        }
+    }
+}

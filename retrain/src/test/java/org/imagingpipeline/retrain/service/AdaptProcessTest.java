@@ -1,0 +1,92 @@
+package org.imagingpipeline.retrain.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.imagingpipeline.retrain.service.adapt.AdaptProcess;
+import org.imagingpipeline.retrain.service.adapt.AdaptRequest;
+import org.imagingpipeline.retrain.service.adapt.ProgressParser;
+import org.imagingpipeline.retrain.service.jobs.Job;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AdaptProcessTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void progressIsReadFromTheProgressBarLine() {
+        Job.Progress p = ProgressParser.parse("epoch 1/3 [####----] step 12/48 loss 0.41 dice 0.62 1.10 s/step ETA 40s", Instant.EPOCH)
+                .orElseThrow();
+        assertEquals(12, p.step());
+        assertEquals(48, p.total());
+        assertEquals(0.25, p.fraction(), 1e-9);
+        assertTrue(ProgressParser.parse("loaded 12 of 48 slices", Instant.EPOCH).isEmpty());
+        assertTrue(ProgressParser.parse("step 5/0", Instant.EPOCH).isEmpty());
+        assertTrue(ProgressParser.parse("step 9/4", Instant.EPOCH).isEmpty());
+    }
+
+    @Test
+    void contractRunGivesResultGateAndProgress() throws Exception {
+        Path model = Files.writeString(tmp.resolve("parent.onnx"), "parent");
+        Path site = Files.createDirectories(tmp.resolve("data/dom-x/1.2.3"));
+        Files.write(site.resolve("slice_000.png"), new byte[] {1});
+        List<Job.Progress> progress = new CopyOnWriteArrayList<>();
+        AdaptProcess.Outcome o = fake().run(request(model, "adabn"), Duration.ofSeconds(60), progress::add);
+        assertTrue(o.succeeded(), String.valueOf(o));
+        assertTrue(o.result().gatePassed());
+        assertEquals("adabn", o.result().json().get("method"));
+        assertEquals(4, progress.size());
+        assertEquals(4, progress.get(3).step());
+        assertTrue(o.stderrTail().get(o.stderrTail().size() - 1).startsWith("adapt: wrote"));
+
+        AdaptProcess.Outcome rejected = fake().run(request(model, "entropy"), Duration.ofSeconds(60), p -> { });
+        assertTrue(rejected.succeeded(), "exit 0 with a failed gate is a result, not a failure");
+        assertFalse(rejected.result().gatePassed());
+        assertEquals(List.of("target entropy did not improve (0.31 -> 0.33)"), rejected.result().gateReasons());
+    }
+
+    @Test
+    void badInputFailureAndTimeoutAreExplicit() throws Exception {
+        Path model = Files.writeString(tmp.resolve("parent.onnx"), "parent");
+        AdaptProcess.Outcome bad = fake().run(request(model, "adabn"), Duration.ofSeconds(60), p -> { }); // no data folder
+        assertEquals(2, bad.exitCode());
+        assertNull(bad.result());
+        assertTrue(bad.error().startsWith("adapt bad input (exit 2): adapt: no site folder"), bad.error());
+
+        Path noJson = script("echo 'step 1/2' >&2; echo not-json");
+        AdaptProcess.Outcome garbled = new AdaptProcess(List.of("bash", noJson.toString()), tmp).run(request(model, "adabn"),
+                Duration.ofSeconds(60), p -> { });
+        assertTrue(garbled.error().contains("not a JSON object"), garbled.error());
+
+        Path slow = script("echo 'step 1/100' >&2; sleep 30 & wait");
+        long t0 = System.nanoTime();
+        AdaptProcess.Outcome timedOut = new AdaptProcess(List.of("bash", slow.toString()), tmp).run(request(model, "adabn"),
+                Duration.ofMillis(500), p -> { });
+        assertTrue(timedOut.timedOut());
+        assertTrue(timedOut.error().contains("time limit"), timedOut.error());
+        assertTrue((System.nanoTime() - t0) / 1e9 < 15, "the subprocess and its child were killed, not waited for");
+    }
+
+    private Path script(String body) throws Exception {
+        Path p = tmp.resolve("s" + System.nanoTime() + ".sh");
+        Files.writeString(p, "#!/usr/bin/env bash\n" + body + "\n");
+        return p;
+    }
+
+    private AdaptProcess fake() throws Exception {
+        return new AdaptProcess(List.of("bash", FakeAdapt.script().toString()), tmp);
+    }
+
+    private AdaptRequest request(Path model, String method) {
+        return new AdaptRequest(model, tmp.resolve("data"), "dom-x", method, tmp.resolve(method + ".onnx"), null, null, 1.0, 7L);
+    }
+}

@@ -1,0 +1,235 @@
+package org.imagingpipeline.retrain.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.DomainEvent;
+import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.retrain.Hashing;
+import org.imagingpipeline.retrain.service.jobs.JobRunner;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The service as it runs: Quarkus app, real broker, real DICOM blobs, the fake adapt command. A DRIFT_CONFIRMED
+ * domain event plus series.ready events start a job that ends in CANDIDATE -> PROMOTED with the domain's routing
+ * record; an adapt POST whose gate fails ends in REJECTED without routing; rollback returns the domain to the default.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = RetrainStackResource.class, restrictToAnnotatedClass = true)
+class RetrainServiceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String DRIFTED = "dom-0123456789ab";
+    private static final String REJECTED = "dom-ba9876543210";
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @ConfigProperty(name = "retrain.blob-dir")
+    Path blobDir;
+
+    @ConfigProperty(name = "retrain.models-dir")
+    Path modelsDir;
+
+    @ConfigProperty(name = "retrain.source-model")
+    Path sourceModel;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void driftToPromotionRejectionAndRollback() throws Exception {
+        // The source model (retrain.source-model) is registered as the default at start.
+        String sourceSha = Hashing.sha256Hex(sourceModel);
+        JsonNode models0 = awaitJson("/models", n -> n.findValues("domainId").stream().anyMatch(d -> d.asText().equals("default")), 60);
+        JsonNode def = find(models0, "default");
+        assertEquals(sourceSha, def.path("serving").path("sha256").asText());
+        assertEquals("source-" + sourceSha.substring(0, 12), def.path("serving").path("version").asText());
+        assertEquals("PROMOTED", def.path("versions").get(0).path("status").asText());
+        assertTrue(Files.exists(modelsDir.resolve(sourceSha + ".onnx")));
+        awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
+
+        // One series, then the drift confirmation (min-series is 2: it waits), then the second series.
+        LocalBlobStore blobs = new LocalBlobStore(blobDir);
+        sendSeries(TestDicom.storedSeries(blobs, DRIFTED, "2.25.100", 3, 1));
+        TestBroker.send(bootstrap, Topics.DOMAIN_EVENTS, DRIFTED, driftConfirmed(DRIFTED), DomainEvent.class);
+        awaitJson("/domains/" + DRIFTED, n -> n.path("series").asInt() == 1 && n.path("pendingDrift").asText().equals(DRIFTED + "#7"), 60);
+        assertEquals(0, JSON.readTree(get("/jobs").body()).size(), "one series is not enough");
+        sendSeries(TestDicom.storedSeries(blobs, DRIFTED, "2.25.101", 2, 1));
+
+        JsonNode jobs = awaitJson("/jobs", n -> n.size() == 1 && n.get(0).path("status").asText().equals("SUCCEEDED"), 120);
+        JsonNode job = JSON.readTree(get("/jobs/" + jobs.get(0).path("id").asText()).body());
+        assertEquals("drift:" + DRIFTED + "#7", job.path("trigger").asText());
+        assertEquals("adabn", job.path("method").asText());
+        assertEquals(4, job.path("progress").path("step").asInt());
+        assertEquals(4, job.path("progress").path("total").asInt());
+        assertEquals(5, job.path("slices").asInt());
+        assertEquals(JobRunner.seriesHash(List.of("2.25.100", "2.25.101")), job.path("seriesHash").asText());
+        assertTrue(job.path("evidence").path("passed").asBoolean());
+        assertTrue(job.path("timings").has("adaptSeconds"), job.toString());
+        assertEquals(sourceSha, job.path("model").path("parentSha256").asText());
+        String sha = job.path("model").path("sha256").asText();
+        String version = job.path("model").path("version").asText();
+        assertTrue(Files.exists(modelsDir.resolve(sha + ".onnx")));
+        assertTrue(Files.readString(modelsDir.resolve(sha + ".card.json")).contains("\"parent_sha256\":\"" + sourceSha + "\""),
+                "the adapted model's card is kept beside it");
+
+        List<Map.Entry<String, ModelVersion>> records = TestBroker.registry(bootstrap);
+        List<String> drifted = records.stream().filter(e -> e.getValue().domainId().equals(DRIFTED))
+                .map(e -> e.getKey() + " " + e.getValue().status()).toList();
+        assertEquals(List.of(DRIFTED + "@" + version + " CANDIDATE", DRIFTED + "@" + version + " PROMOTED", DRIFTED + " PROMOTED"),
+                drifted);
+        ModelVersion routing = records.stream().filter(e -> e.getKey().equals(DRIFTED)).map(Map.Entry::getValue).findFirst().orElseThrow();
+        assertEquals(sha, routing.serving().sha256());
+        assertEquals(modelsDir.resolve(sha + ".onnx").toUri().toString(), routing.serving().uri());
+        assertEquals(sourceSha, routing.parentSha256());
+        assertEquals(2, routing.seriesCount());
+        assertEquals("adabn", routing.method());
+        assertEquals("promoted: gate passed", routing.evidence().get("decision"));
+        assertEquals(0.795, ((Number) routing.evidence().get("source_dice_after")).doubleValue(), 1e-9);
+
+        // ML ops: an entropy job on another domain (one series of it is compressed: skipped with its reason).
+        sendSeries(TestDicom.storedSeries(blobs, REJECTED, "2.25.200", 2, 1));
+        SeriesReady compressed = TestDicom.storedSeries(blobs, REJECTED, "2.25.201", 1, 1);
+        SeriesReady.Instance i = compressed.instances().get(0);
+        sendSeries(TestDicom.seriesReady(REJECTED, "2.25.201", 1, List.of(new SeriesReady.Instance(i.sopInstanceUid(),
+                i.sopClassUid(), 1, 0.0, "1.2.840.10008.1.2.4.50", i.blob()))));
+        awaitJson("/domains/" + REJECTED, n -> n.path("series").asInt() == 2, 60);
+        HttpResponse<String> accepted = post("/domains/" + REJECTED + "/adapt", "{\"method\":\"entropy\",\"maxMinutes\":0.5,\"seed\":3}");
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        String rejectedId = JSON.readTree(accepted.body()).path("id").asText();
+        assertTrue(accepted.headers().firstValue("Location").orElse("").endsWith("/jobs/" + rejectedId));
+        JsonNode rejected = awaitJson("/jobs/" + rejectedId, n -> n.path("status").asText().equals("REJECTED"), 120);
+        assertTrue(rejected.path("decision").asText().startsWith("rejected: gate failed: target entropy did not improve"));
+        assertEquals("2.25.201", rejected.path("skipped").get(0).path("seriesInstanceUid").asText());
+        assertTrue(rejected.path("skipped").get(0).path("reason").asText().contains("compressed"));
+        assertEquals(0.5, rejected.path("options").path("maxMinutes").asDouble());
+        List<Map.Entry<String, ModelVersion>> after = TestBroker.registry(bootstrap);
+        assertEquals(List.of("CANDIDATE", "REJECTED"), after.stream().filter(e -> e.getValue().domainId().equals(REJECTED))
+                .map(e -> e.getValue().status().name()).toList());
+        assertFalse(after.stream().anyMatch(e -> e.getKey().equals(REJECTED)), "no routing record for a rejected candidate");
+
+        // One job at a time: while a long job runs, the next waits QUEUED; both can be cancelled.
+        String longId = JSON.readTree(post("/domains/" + REJECTED + "/adapt", "{\"method\":\"adabn\",\"seed\":99}").body()).path("id").asText();
+        awaitJson("/jobs/" + longId, n -> n.path("phase").asText().equals("ADAPTING") && n.path("progress").path("step").asInt() == 1, 60);
+        String waitingId = JSON.readTree(post("/domains/" + REJECTED + "/adapt", "{\"method\":\"adabn\"}").body()).path("id").asText();
+        Thread.sleep(500);
+        assertEquals("QUEUED", JSON.readTree(get("/jobs/" + waitingId).body()).path("status").asText());
+        HttpResponse<String> cancelWaiting = post("/jobs/" + waitingId + "/cancel", "");
+        assertEquals(200, cancelWaiting.statusCode(), cancelWaiting.body());
+        assertEquals("FAILED", JSON.readTree(cancelWaiting.body()).path("status").asText());
+        assertEquals(202, post("/jobs/" + longId + "/cancel", "").statusCode());
+        JsonNode cancelled = awaitJson("/jobs/" + longId, n -> n.path("status").asText().equals("FAILED"), 30);
+        assertEquals("cancelled by ML ops", cancelled.path("error").asText());
+        assertEquals(409, post("/jobs/" + longId + "/cancel", "").statusCode());
+
+        // The registry view.
+        JsonNode models = JSON.readTree(get("/models").body());
+        JsonNode d = find(models, DRIFTED);
+        assertEquals(DRIFTED, d.path("servedBy").asText());
+        assertEquals(sha, d.path("serving").path("sha256").asText());
+        assertEquals("PROMOTED", d.path("versions").get(0).path("status").asText());
+        assertEquals("default", find(models, REJECTED).path("servedBy").asText());
+        assertEquals("REJECTED", find(models, REJECTED).path("versions").get(0).path("status").asText());
+
+        // Rollback: back to the default model; a second one has nothing to roll back.
+        HttpResponse<String> rb = post("/domains/" + DRIFTED + "/rollback", "{\"reason\":\"worse on review\"}");
+        assertEquals(200, rb.statusCode(), rb.body());
+        assertEquals("default", JSON.readTree(rb.body()).path("servedBy").asText());
+        ModelVersion back = TestBroker.registry(bootstrap).stream().filter(e -> e.getKey().equals(DRIFTED)).map(Map.Entry::getValue)
+                .reduce((a, b) -> b).orElseThrow();
+        assertEquals(ModelVersion.Status.ROLLED_BACK, back.status());
+        assertNull(back.serving());
+        assertEquals(409, post("/domains/" + DRIFTED + "/rollback", "{}").statusCode());
+
+        String metrics = get("/q/metrics").body();
+        assertTrue(metrics.contains("retrain_promoted_versions_total{domain=\"" + DRIFTED + "\"} 1.0"), metrics);
+        assertTrue(metrics.contains("retrain_job_duration_seconds_count{method=\"adabn\",outcome=\"SUCCEEDED\"} 1"), metrics);
+        assertTrue(metrics.contains("retrain_gate_outcomes_total{method=\"entropy\",outcome=\"failed\"} 1.0"), metrics);
+        assertTrue(metrics.contains("retrain_jobs_queued 0.0"), metrics);
+    }
+
+    @Test
+    void badRequestsGetClearErrors() throws Exception {
+        awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
+        HttpResponse<String> badMethod = post("/domains/dom-000000000001/adapt", "{\"method\":\"dropout\"}");
+        assertEquals(400, badMethod.statusCode());
+        assertTrue(badMethod.body().contains("method must be one of [adabn, entropy, adversarial]"), badMethod.body());
+        assertEquals(400, post("/domains/dom-000000000001/adapt", "{}").statusCode());
+        assertEquals(400, post("/domains/dom-000000000001/adapt", "{\"method\":\"adabn\",\"maxMinutes\":-1}").statusCode());
+        assertEquals(400, post("/domains/..%2Fetc/adapt", "{\"method\":\"adabn\"}").statusCode() / 100 * 100);
+        HttpResponse<String> noSeries = post("/domains/dom-000000000001/adapt", "{\"method\":\"adabn\"}");
+        assertEquals(409, noSeries.statusCode());
+        assertTrue(noSeries.body().contains("no series of domain dom-000000000001"), noSeries.body());
+        HttpResponse<String> missing = get("/jobs/job-does-not-exist");
+        assertEquals(404, missing.statusCode());
+        assertNotNull(JSON.readTree(missing.body()).path("error").asText(null));
+        assertEquals(409, post("/domains/dom-000000000002/rollback", "").statusCode());
+    }
+
+    private static JsonNode find(JsonNode models, String domain) {
+        for (JsonNode m : models) if (m.path("domainId").asText().equals(domain)) return m;
+        throw new AssertionError("no " + domain + " in " + models);
+    }
+
+    private void sendSeries(SeriesReady s) throws Exception {
+        TestBroker.send(bootstrap, Topics.SERIES_READY, s.seriesInstanceUid(), s, SeriesReady.class);
+    }
+
+    private static DomainEvent driftConfirmed(String domain) {
+        Instant now = Instant.now();
+        return new DomainEvent(DomainEvent.SCHEMA_VERSION, DomainEvent.eventIdFor(domain, 7), 7, domain, DomainEvent.Status.CANDIDATE,
+                DomainEvent.Status.DRIFT_CONFIRMED, "MMD p=0.001 vs every KNOWN domain after 3 series", Map.of("modality", "MR"), 3,
+                now, now, 4.2, new DomainEvent.Evidence("kernel-mmd-permutation", 0.3, 0.001, 3, 0.01, "dom-known", Map.of()),
+                null, List.of("2.25.100"), now);
+    }
+
+    private JsonNode awaitJson(String path, Predicate<JsonNode> done, int seconds) throws Exception {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        String last = "";
+        while (System.nanoTime() < end) {
+            HttpResponse<String> r = get(path);
+            last = r.statusCode() + " " + r.body();
+            if (r.body().startsWith("{") || r.body().startsWith("[")) {
+                JsonNode n = JSON.readTree(r.body());
+                if (done.test(n)) return n;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(path + " did not reach the expected state in " + seconds + " s; last: " + last);
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.toURI().resolve(path.substring(1))).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(base.toString() + path.substring(1)))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,35 @@
+package org.imagingpipeline.retrain.service;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A real broker and a fresh PIPELINE_HOME-like directory for {@link RetrainServiceTest}; adapt = the fake script; a
+ * source model file the service registers as the default.
+ */
+public class RetrainStackResource implements QuarkusTestResourceLifecycleManager {
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path home = Files.createTempDirectory("retrain-service-test");
+            Path source = Files.writeString(home.resolve("source.onnx"), "source model " + System.nanoTime());
+            return Map.of("retrain.source-model", source.toString(),"kafka.bootstrap.servers", TestBroker.bootstrap(),
+                    "pipeline.home", home.toString(),
+                    "retrain.adapt.command", "bash " + FakeAdapt.script(),
+                    "retrain.adapt.directory", home.toString(),
+                    "retrain.min-series", "2",
+                    "retrain.adapt.max-minutes", "1",
+                    "retrain.adapt.kill-grace", "30s",
+                    "retrain.kafka.group-id", "retrain-service-test");
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the broker", e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        // the broker stops with the JVM (TestBroker), other tests of this JVM may use it
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Test stand-in for `./pipeline adapt` that honours its contract (docs/retrain-service.md): reads --model, --data
+# DIR/SITE/PATIENT/*.png, --sites, --method, --out; prints "step i/n" progress on stderr and the result JSON as the
+# last stdout line; exit 2 on bad input. The "adapted" model is the parent's bytes plus a marker line (the service
+# hashes and copies model files, it never parses them). The gate passes for adabn and adversarial and fails for
+# entropy, so that tests can drive both outcomes through the public API. --seed 99 makes it a long job (it sleeps for
+# 120 s after its first progress line) for queue and cancel tests.
+set -euo pipefail
+model= data= sites= method= out= seed=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --model) model=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --sites) sites=$2; shift 2 ;;
+    --method) method=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --source-data|--source-sites|--max-minutes) shift 2 ;;
+    *) echo "adapt: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -f "$model" ] || { echo "adapt: no model file $model" >&2; exit 2; }
+[ -d "$data/$sites" ] || { echo "adapt: no site folder $data/$sites" >&2; exit 2; }
+patients=$(find "$data/$sites" -mindepth 1 -maxdepth 1 -type d | wc -l)
+slices=$(find "$data/$sites" -name 'slice_*.png' | wc -l)
+[ "$slices" -gt 0 ] || { echo "adapt: no slices under $data/$sites" >&2; exit 2; }
+if [ "$seed" = 99 ]; then echo "adapt $method step 1/4" >&2; sleep 120 & wait; fi
+for i in 1 2 3 4; do echo "adapt $method [######------] step $i/4 entropy 0.31" >&2; done
+cp "$model" "$out"
+printf '\nadapted %s on %s (%s slices)\n' "$method" "$sites" "$slices" >> "$out"
+printf '{"method":"%s","parent_sha256":"%s"}\n' "$method" "$(sha256sum "$model" | cut -d' ' -f1)" > "${out%.onnx}.card.json"
+sha=$(sha256sum "$out" | cut -d' ' -f1)
+parent=$(sha256sum "$model" | cut -d' ' -f1)
+if [ "$method" = entropy ]; then
+  gate='{"passed":false,"reasons":["target entropy did not improve (0.31 -> 0.33)"],"source_dice_before":0.8,"source_dice_after":0.79,"source_dice_tolerance":0.02,"target_entropy_before":0.31,"target_entropy_after":0.33,"tta_disagreement_before":0.1,"tta_disagreement_after":0.1,"volume_plausibility_before":0.5,"volume_plausibility_after":0.5}'
+else
+  gate='{"passed":true,"reasons":[],"source_dice_before":0.8,"source_dice_after":0.795,"source_dice_tolerance":0.02,"target_entropy_before":0.31,"target_entropy_after":0.22,"tta_disagreement_before":0.1,"tta_disagreement_after":0.07,"volume_plausibility_before":0.5,"volume_plausibility_after":0.6}'
+fi
+echo "adapt: wrote $out" >&2
+printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"%s","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s}\n' \
+  "$out" "$sha" "$parent" "$method" "$sites" "$patients" "$slices" "$gate"
