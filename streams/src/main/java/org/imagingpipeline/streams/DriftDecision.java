@@ -51,7 +51,7 @@ public final class DriftDecision {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("rule", "DRIFT_CONFIRMED if p < threshold against every KNOWN domain after >= " + c.minSeries()
                 + " series; ALIAS of the best-matching KNOWN domain after " + c.maxSeries() + " series otherwise");
-        details.put("features", ImageStatistics.NAMES);
+        details.put("features", ImageStatistics.DETECTOR_NAMES);
         details.put("permutations", c.permutations());
         details.put("perKnownDomain", perDomain);
         return new Outcome(status, new DomainEvent.Evidence(TEST, best.statistic(), best.pValue(), n, c.alpha(), closest, details),
@@ -69,7 +69,7 @@ public final class DriftDecision {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("rule", "intensity drift: the last " + c.watchWindow() + " monitored series vs the domain's own reference, tested every "
                 + c.watchEvery() + " series, p < threshold");
-        details.put("features", ImageStatistics.NAMES);
+        details.put("features", ImageStatistics.DETECTOR_NAMES);
         details.put("permutations", c.watchPermutations());
         details.put("referenceSize", r.referenceSize());
         details.put("bandwidth", r.bandwidth());

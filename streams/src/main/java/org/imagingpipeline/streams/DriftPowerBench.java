@@ -106,7 +106,7 @@ public final class DriftPowerBench {
             }
             slices.add(new ImageStatistics.Slice(q, w, h));
         }
-        return ImageStatistics.of(slices);
+        return ImageStatistics.detectorFeatures(ImageStatistics.of(slices));
     }
 
     static Map<String, Object> run(Features f, int trials, int refSize, long seed, DriftConfig c) {
@@ -134,7 +134,7 @@ public final class DriftPowerBench {
         out.put("alpha", c.alpha());
         out.put("reference_du_patients", refSize);
         out.put("trials", trials);
-        out.put("features", ImageStatistics.NAMES.size());
+        out.put("features", ImageStatistics.DETECTOR_NAMES);
         out.put("slices_per_series", c.slicesPerSeries());
         out.put("power", power);
         out.put("series_until_decision", untilFlag);

@@ -16,14 +16,24 @@ import java.util.List;
  * <li>smoothness: foreground Laplacian over foreground gradient (blur lowers it), and local contrast (mean absolute
  *     difference of a pixel from its 4 neighbours' mean, foreground);</li>
  * <li>shading: log ratio of the foreground means of the left and right halves, and of the top and bottom halves
- *     (a bias field tilts them; heads are roughly symmetric).</li>
+ *     (a bias field tilts them; heads are roughly symmetric), and inhomogeneity: the spread (standard deviation) of
+ *     log foreground medians of 4x4 blocks of each slice relative to the slice's foreground median;</li>
+ * <li>logScale: log10 of the normalising scale itself (the foreground's 99th percentile in rescaled units): a
+ *     site's gain and windowing, which the normalised features deliberately ignore.</li>
  * </ul>
  * Cost is bounded: at most {@link #MAX_SAMPLES} pixels per slice are visited (a regular grid).
  */
 public final class ImageStatistics {
     public static final List<String> NAMES = List.of("fgFraction", "p05", "p25", "p50", "p75", "p95",
             "h0", "h1", "h2", "h3", "h4", "h5", "h6", "h7",
-            "noiseBg", "noiseFg", "zeroBg", "sharpness", "localContrast", "shadingLR", "shadingTB");
+            "noiseBg", "noiseFg", "zeroBg", "sharpness", "localContrast", "shadingLR", "shadingTB", "inhomogeneity", "logScale");
+    /**
+     * The features the drift detector tests (a subset of {@link #NAMES}, chosen on lgg-flair: docs/drift.md says how and what that
+     * costs). The others are computed and kept for inspection and the benchmark.
+     */
+    public static final List<String> DETECTOR_NAMES = List.of("fgFraction", "p05", "p25", "noiseFg", "localContrast", "shadingLR", "shadingTB",
+            "zeroBg");
+    private static final int[] DETECTOR_INDEX = DETECTOR_NAMES.stream().mapToInt(NAMES::indexOf).toArray();
     static final int MAX_SAMPLES = 65536;
     private static final int BINS = 8;
 
@@ -112,7 +122,53 @@ public final class ImageStatistics {
         out[k++] = lapFg.size == 0 ? 0 : contrastSum / lapFg.size;
         out[k++] = logRatio(left, nLeft, right, nRight);
         out[k++] = logRatio(top, nTop, bottom, nBottom);
+        out[k++] = inhomogeneity(slices, min, threshold);
+        out[k++] = Math.log10(scale);
         return out;
+    }
+
+    /** The detector's features ({@link #DETECTOR_NAMES}) of a full vector; null stays null. */
+    public static double[] detectorFeatures(double[] all) {
+        if (all == null) return null;
+        double[] out = new double[DETECTOR_INDEX.length];
+        for (int i = 0; i < out.length; i++) out[i] = all[DETECTOR_INDEX[i]];
+        return out;
+    }
+
+    /** Standard deviation of log(block foreground median / slice foreground median) over 4x4 blocks with >= 25% foreground. */
+    private static double inhomogeneity(List<Slice> slices, float min, float threshold) {
+        double sum = 0, sum2 = 0;
+        int n = 0;
+        for (Slice s : slices) {
+            int step = step(s);
+            FloatList all = new FloatList();
+            FloatList[] blocks = new FloatList[16];
+            int[] visited = new int[16];
+            for (int b = 0; b < 16; b++) blocks[b] = new FloatList();
+            for (int y = 0; y < s.height; y += step) {
+                for (int x = 0; x < s.width; x += step) {
+                    int b = (y * 4 / s.height) * 4 + x * 4 / s.width;
+                    visited[b]++;
+                    float v = s.values[y * s.width + x];
+                    if (v > threshold) {
+                        blocks[b].add(v - min);
+                        all.add(v - min);
+                    }
+                }
+            }
+            if (all.size == 0) continue;
+            double median = all.percentile(0.5);
+            for (int b = 0; b < 16; b++) {
+                if (blocks[b].size < 0.25 * visited[b] || blocks[b].size < 8) continue;
+                double l = Math.log(blocks[b].percentile(0.5) / median);
+                sum += l;
+                sum2 += l * l;
+                n++;
+            }
+        }
+        if (n < 2) return 0;
+        double mean = sum / n;
+        return Math.sqrt(Math.max(0, sum2 / n - mean * mean));
     }
 
     private static double logRatio(double a, long na, double b, long nb) {

@@ -67,10 +67,15 @@ public class SeriesFeatureExtractor implements Processor<String, SeriesReady, St
                 if (note == null) note = ts + ": " + e.getMessage();
             }
         }
+        double[] values = slices.isEmpty() ? null : ImageStatistics.detectorFeatures(ImageStatistics.of(slices));
+        if (values != null && Double.isNaN(values[0])) {
+            values = null;
+            note = "decoded slices are blank (no intensity range): nothing to measure";
+        }
         String institution = s.header() == null ? null : s.header().institutionName();
         String patientId = s.header() == null ? null : s.header().patientId();
         return new SeriesFeatures(s.seriesInstanceUid(), s.revision(), s.domainId(), s.fingerprint(),
-                slices.isEmpty() ? null : ImageStatistics.of(slices), pick.length, slices.size(), undecodable, note,
+                values, pick.length, slices.size(), undecodable, note,
                 references.contains(institution, patientId), ReferencePatients.patientKey(institution, patientId), s.completedAt(),
                 System.currentTimeMillis());
     }

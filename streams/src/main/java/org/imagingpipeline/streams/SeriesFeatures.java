@@ -8,7 +8,7 @@ import java.util.Map;
  * (internal repartition topic, all on one partition so the detector sees every domain). No patient identifiers:
  * only whether the series belongs to a reference (training) patient, and a hash of institution and PatientID.
  *
- * @param values        {@link ImageStatistics#NAMES} order; null when no slice could be decoded
+ * @param values        {@link ImageStatistics#DETECTOR_NAMES} order; null when no slice could be decoded
  * @param slicesPicked  slices chosen for decoding
  * @param slicesDecoded of those, how many decoded
  * @param undecodable   transfer syntax UID -> slices that could not be decoded (with the first reason in {@code note})
