@@ -32,6 +32,8 @@ public class DomainState {
     public long monitored;
     /** series without image statistics (nothing decodable) */
     public long unmeasured;
+    /** their SeriesInstanceUIDs (the most recent few hundred), so a later revision is not counted again */
+    public List<String> unmeasuredUids = new ArrayList<>();
     /** transfer syntax UID -> slices that could not be decoded */
     public Map<String, Integer> undecodable = new LinkedHashMap<>();
 
@@ -45,8 +47,14 @@ public class DomainState {
         while (list.size() > cap) list.remove(0);
     }
 
+    static void putUid(List<String> list, String uid, int cap) {
+        list.remove(uid);
+        list.add(uid);
+        while (list.size() > cap) list.remove(0);
+    }
+
     boolean holds(String seriesUid) {
-        return reference.stream().anyMatch(x -> x.seriesInstanceUid().equals(seriesUid))
+        return unmeasuredUids.contains(seriesUid) || reference.stream().anyMatch(x -> x.seriesInstanceUid().equals(seriesUid))
                 || recent.stream().anyMatch(x -> x.seriesInstanceUid().equals(seriesUid));
     }
 

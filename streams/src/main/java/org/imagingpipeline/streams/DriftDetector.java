@@ -88,8 +88,11 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
             d.aliasOf = null;
             change(d, Status.KNOWN, "registered from the training set (a reference patient's series)", timestamp);
         }
+        boolean wasUnmeasured = d.unmeasuredUids.remove(f.seriesInstanceUid());
+        if (wasUnmeasured) d.unmeasured--;
         if (!f.measured()) {
-            if (!revision) d.unmeasured++;
+            d.unmeasured++;
+            DomainState.putUid(d.unmeasuredUids, f.seriesInstanceUid(), config.maxReference());
             registry.put(d.id, d);
             return;
         }

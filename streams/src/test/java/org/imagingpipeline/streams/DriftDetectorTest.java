@@ -193,6 +193,11 @@ class DriftDetectorTest {
         assertEquals(1, d.unmeasured);
         assertEquals(Map.of("1.2.840.10008.1.2.4.80", 3), d.undecodable);
         assertTrue(d.recent.isEmpty());
+        in.pipeInput(good.seriesInstanceUid(), good); // a later, decodable revision of the same series
+        d = registry().get(s.domainId());
+        assertEquals(1, d.seriesCount, "a revision is not a new series");
+        assertEquals(0, d.unmeasured);
+        assertEquals(1, d.recent.size());
     }
 
     @Test
