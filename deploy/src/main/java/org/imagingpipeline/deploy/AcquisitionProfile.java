@@ -16,9 +16,9 @@ import java.util.Random;
  * </ul>
  * Intensities are handled on [0,1]; the result is written as 12-bit data.
  */
-record AcquisitionProfile(String name, double gamma, double bias, double blur, double noise, double fieldStrength) {
+public record AcquisitionProfile(String name, double gamma, double bias, double blur, double noise, double fieldStrength) {
 
-    static AcquisitionProfile parse(String spec) {
+    public static AcquisitionProfile parse(String spec) {
         String[] parts = spec.split(":", 2);
         String name = parts[0].toLowerCase(Locale.ROOT);
         Map<String, Double> p = new LinkedHashMap<>();
@@ -51,12 +51,12 @@ record AcquisitionProfile(String name, double gamma, double bias, double blur, d
                 p.getOrDefault("noise", 0.0), field);
     }
 
-    String stationName() {
+    public String stationName() {
         return ("SIM-" + name).toUpperCase(Locale.ROOT);
     }
 
     /** Applies the shift to one slice of [0,1] values (in place) with a seeded generator. */
-    void apply(float[] v, int w, int h, Random rnd) {
+    public void apply(float[] v, int w, int h, Random rnd) {
         if (blur > 0) gaussianBlur(v, w, h, blur);
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {

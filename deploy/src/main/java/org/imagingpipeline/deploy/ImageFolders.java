@@ -20,7 +20,7 @@ import javax.imageio.ImageIO;
  * {@code kaggle_3m} TIFF layout ({@code TCGA_SS_NNNN_DATE/TCGA_SS_NNNN_DATE_N.tif}, FLAIR = channel 1 of 3).
  * Masks are never read here: the scanner simulator sends images only.
  */
-final class ImageFolders {
+public final class ImageFolders {
     private static final Pattern PNG_SLICE = Pattern.compile("slice_(\\d+)_flair\\.png");
     private static final Pattern TIF_SLICE = Pattern.compile(".*_(\\d+)\\.tif");
     private static final Pattern KAGGLE_PATIENT = Pattern.compile("TCGA_([A-Z0-9]{2})_.*");
@@ -29,11 +29,11 @@ final class ImageFolders {
     }
 
     /** One patient's slices in order, as 8-bit intensities, and the files they came from. */
-    record Patient(String site, String id, List<int[]> slices, int width, int height, List<Path> files) {
+    public record Patient(String site, String id, List<int[]> slices, int width, int height, List<Path> files) {
     }
 
     /** Patients of the given sites (all when empty), the first {@code perSite} of each (all when <= 0), sorted by id. */
-    static List<Patient> read(Path root, List<String> sites, int perSite) throws IOException {
+    public static List<Patient> read(Path root, List<String> sites, int perSite) throws IOException {
         return read(root, sites, perSite, PatientFilter.ALL);
     }
 

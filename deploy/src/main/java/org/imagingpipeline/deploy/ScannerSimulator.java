@@ -13,15 +13,15 @@ import java.util.Random;
  * Geometry: 1 mm pixels and 1 mm slice spacing are assumptions (the curated data has none), stated in
  * ImageComments.
  */
-final class ScannerSimulator {
+public final class ScannerSimulator {
     private ScannerSimulator() {
     }
 
     /** One generated instance, ready to send. */
-    record Instance(String sopClassUid, String sopInstanceUid, byte[] part10, String label) {
+    public record Instance(String sopClassUid, String sopInstanceUid, byte[] part10, String label) {
     }
 
-    static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, String profileSpec, long seed) throws Exception {
+    public static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, String profileSpec, long seed) throws Exception {
         return convert(data, sites, patientsPerSite, ImageFolders.PatientFilter.ALL, profileSpec, seed, null);
     }
 

@@ -57,7 +57,8 @@ public record DomainEvent(int schemaVersion, String eventId, long sequence, Stri
      *
      * @param test      the test, e.g. "kernel-mmd-permutation"
      * @param statistic the test statistic (e.g. MMD^2)
-     * @param pValue    permutation p-value (smallest over the KNOWN domains for DRIFT_CONFIRMED, the matching one's for ALIAS)
+     * @param pValue    permutation p-value against {@code comparedTo}: for DRIFT_CONFIRMED the largest over the KNOWN domains (every
+     *                  one is below the threshold, so the largest decides), for ALIAS the matching one's
      * @param n         number of target series the test used
      * @param threshold the significance level the decision used
      * @param comparedTo the KNOWN domain the statistic and p-value refer to

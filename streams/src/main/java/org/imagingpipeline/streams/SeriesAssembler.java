@@ -1,5 +1,6 @@
 package org.imagingpipeline.streams;
 
+import io.micrometer.core.instrument.Counter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,12 +28,14 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
     public static final String INSTANCE_STORE = "series-instances";
 
     private final AssemblyConfig config;
+    private final Counter assembled;
     private ProcessorContext<String, SeriesReady> context;
     private KeyValueStore<String, SeriesState> series;
     private KeyValueStore<String, InstanceEntry> instances;
 
-    public SeriesAssembler(AssemblyConfig config) {
+    public SeriesAssembler(AssemblyConfig config, Counter assembled) {
         this.config = config;
+        this.assembled = assembled;
     }
 
     @Override
@@ -113,5 +116,6 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
                 s.studyInstanceUid, key, fp == null ? null : fp.domainId(), fp == null ? null : fp.asMap(), s.header, ordered,
                 SeriesOrdering.geometry(s.header, entries, ordered), s.firstReceivedAt, s.lastReceivedAt, Instant.ofEpochMilli(s.emittedAtMs));
         context.forward(new Record<>(key, ready, s.emittedAtMs));
+        assembled.increment();
     }
 }

@@ -1,7 +1,13 @@
 package org.imagingpipeline.streams;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
@@ -13,15 +19,22 @@ public final class SeriesAssemblyTopology {
     private SeriesAssemblyTopology() {
     }
 
+    /** Assembly alone (its tests). */
     public static Topology build(AssemblyConfig config) {
-        Topology t = new Topology();
-        t.addSource("instances", Serdes.String().deserializer(), JsonSerde.of(InstanceReceived.class), Topics.INSTANCES_RECEIVED);
-        t.addProcessor("assemble", () -> new SeriesAssembler(config), "instances");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SeriesAssembler.SERIES_STORE), Serdes.String(),
-                JsonSerde.of(SeriesState.class)), "assemble");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SeriesAssembler.INSTANCE_STORE), Serdes.String(),
-                JsonSerde.of(InstanceEntry.class)), "assemble");
-        t.addSink("series-ready", Topics.SERIES_READY, Serdes.String().serializer(), JsonSerde.of(SeriesReady.class), "assemble");
-        return t;
+        StreamsBuilder b = new StreamsBuilder();
+        addTo(b, config, new SimpleMeterRegistry());
+        return b.build();
+    }
+
+    public static void addTo(StreamsBuilder b, AssemblyConfig config, MeterRegistry metrics) {
+        Counter assembled = Counter.builder("streams.series.assembled").description("series emitted on imaging.series.ready (revisions included)")
+                .register(metrics);
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SeriesAssembler.SERIES_STORE), Serdes.String(),
+                JsonSerde.of(SeriesState.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SeriesAssembler.INSTANCE_STORE), Serdes.String(),
+                JsonSerde.of(InstanceEntry.class)));
+        b.stream(Topics.INSTANCES_RECEIVED, Consumed.with(Serdes.String(), JsonSerde.of(InstanceReceived.class)).withName("instances"))
+                .process(() -> new SeriesAssembler(config, assembled), SeriesAssembler.SERIES_STORE, SeriesAssembler.INSTANCE_STORE)
+                .to(Topics.SERIES_READY, Produced.with(Serdes.String(), JsonSerde.of(SeriesReady.class)).withName("series-ready"));
     }
 }

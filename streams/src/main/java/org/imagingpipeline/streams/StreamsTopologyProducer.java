@@ -1,19 +1,40 @@
 package org.imagingpipeline.streams;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.io.IOException;
 import java.time.Duration;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
-/** The topology Quarkus runs (quarkus-kafka-streams): series assembly, settings from application.properties. */
+/** The topology Quarkus runs (quarkus-kafka-streams): series assembly and the drift detector, settings from application.properties. */
 @ApplicationScoped
 public class StreamsTopologyProducer {
+    private static final Logger LOG = Logger.getLogger(StreamsTopologyProducer.class);
+
+    @Produces
+    @Singleton
+    public ApprovalQueue approvals() {
+        return new ApprovalQueue();
+    }
 
     @Produces
     public Topology topology(@ConfigProperty(name = "streams.assembly.inactivity") Duration inactivity,
                              @ConfigProperty(name = "streams.assembly.check-interval") Duration checkInterval,
-                             @ConfigProperty(name = "streams.assembly.retain-completed") Duration retainCompleted) {
-        return SeriesAssemblyTopology.build(new AssemblyConfig(inactivity, checkInterval, retainCompleted));
+                             @ConfigProperty(name = "streams.assembly.retain-completed") Duration retainCompleted,
+                             DriftSettings settings,
+                             ApprovalQueue approvals, MeterRegistry metrics) throws IOException {
+        DriftConfig drift = settings.config();
+        ReferencePatients refs = ReferencePatients.load(settings.referenceFile().orElse(null), settings.modelCard().orElse(null),
+                settings.trainingData().orElse(null));
+        LOG.infof("drift detector: %d reference (training) patients; %s", refs.size(), drift);
+        StreamsBuilder b = new StreamsBuilder();
+        SeriesAssemblyTopology.addTo(b, new AssemblyConfig(inactivity, checkInterval, retainCompleted), metrics);
+        DriftTopology.addTo(b, drift, refs, approvals, metrics);
+        return b.build();
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,28 +39,12 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = StreamsServiceTest.Broker.class, restrictToAnnotatedClass = true)
 class StreamsServiceTest {
-    public static class Broker implements QuarkusTestResourceLifecycleManager {
+    public static class Broker extends BrokerResource {
         static BrokerProcess broker;
 
         @Override
-        public Map<String, String> start() {
-            try {
-                Path home = Files.createTempDirectory("streams-test");
-                broker = BrokerProcess.startWithTopics(home.resolve("kafka"));
-                return Map.of("kafka.bootstrap.servers", broker.bootstrap(), "pipeline.home", home.toString(),
-                        "streams.assembly.inactivity", "2s");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public void stop() {
-            try {
-                broker.stop();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        protected void started(BrokerProcess b, Path home) {
+            broker = b;
         }
     }
 

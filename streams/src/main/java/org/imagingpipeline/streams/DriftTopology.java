@@ -1,0 +1,38 @@
+package org.imagingpipeline.streams;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+import org.imagingpipeline.events.DomainEvent;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+
+/**
+ * imaging.series.ready -> {@link SeriesFeatureExtractor} (in parallel per series partition) -> one-partition repartition
+ * topic {@code drift-features} -> {@link DriftDetector} (the registry and reference-patient stores, changelogged) ->
+ * imaging.domain.events.
+ */
+public final class DriftTopology {
+    private DriftTopology() {
+    }
+
+    public static void addTo(StreamsBuilder b, DriftConfig config, ReferencePatients references, ApprovalQueue approvals, MeterRegistry metrics) {
+        DomainStatusGauges gauges = new DomainStatusGauges(metrics);
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DriftDetector.REGISTRY_STORE), Serdes.String(),
+                JsonSerde.of(DomainState.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DriftDetector.REFERENCE_PATIENT_STORE), Serdes.String(),
+                Serdes.String()));
+        b.stream(Topics.SERIES_READY, Consumed.with(Serdes.String(), JsonSerde.of(SeriesReady.class)).withName("series"))
+                .process(() -> new SeriesFeatureExtractor(config, references, metrics))
+                .repartition(Repartitioned.with(Serdes.String(), JsonSerde.of(SeriesFeatures.class)).withName("drift-features")
+                        .withNumberOfPartitions(1))
+                .process(() -> new DriftDetector(config, approvals, gauges, metrics), DriftDetector.REGISTRY_STORE,
+                        DriftDetector.REFERENCE_PATIENT_STORE)
+                .to(Topics.DOMAIN_EVENTS, Produced.with(Serdes.String(), JsonSerde.of(DomainEvent.class)).withName("domain-events"));
+    }
+}
