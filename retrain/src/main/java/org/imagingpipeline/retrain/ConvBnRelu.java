@@ -43,7 +43,7 @@ public final class ConvBnRelu extends AbstractBlock {
     }
 
     /**
-     * While set, every training-mode forward pass adds the convolution output (the batch norm's input) to
+     * While set, every forward pass adds the convolution output (the batch norm's input) to
      * {@code statistics}; {@code null} stops recording. Used to re-estimate the batch-norm statistics (AdaBN).
      */
     public void recordInto(BnStatistics statistics) {
@@ -54,7 +54,7 @@ public final class ConvBnRelu extends AbstractBlock {
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         NDList x = conv.forward(ps, inputs, training, params);
-        if (training && recorder != null) {
+        if (recorder != null) {
             recorder.add(x.singletonOrThrow());
         }
         x = bn.forward(ps, x, training, params);
