@@ -19,6 +19,7 @@ public final class ConvBnRelu extends AbstractBlock {
     private final int filters;
     private final Conv2d conv;
     private final BatchNorm bn;
+    private BnStatistics recorder;
 
     public ConvBnRelu(int filters) {
         super((byte) 1);
@@ -41,10 +42,21 @@ public final class ConvBnRelu extends AbstractBlock {
         return filters;
     }
 
+    /**
+     * While set, every forward pass adds the convolution output (the batch norm's input) to
+     * {@code statistics}; {@code null} stops recording. Used to re-estimate the batch-norm statistics (AdaBN).
+     */
+    public void recordInto(BnStatistics statistics) {
+        this.recorder = statistics;
+    }
+
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         NDList x = conv.forward(ps, inputs, training, params);
+        if (recorder != null) {
+            recorder.add(x.singletonOrThrow());
+        }
         x = bn.forward(ps, x, training, params);
         return new NDList(Activation.relu(x.singletonOrThrow()));
     }

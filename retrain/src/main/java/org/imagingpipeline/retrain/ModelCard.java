@@ -28,10 +28,28 @@ public record ModelCard(
         @JsonProperty("input_size") int inputSize,
         String normalisation,
         Training training,
-        Map<String, Object> metrics) {
+        Map<String, Object> metrics,
+        Adaptation adaptation) {
 
     /** The model this one derives from (lineage); null for a model trained from scratch. */
     public record Parent(String version, String sha256, String file) { }
+
+    /**
+     * How an adapted model was derived from its parent without target labels (null for a trained model):
+     * the method, the target domain (sites), what target data was used (count and sha256 of the sorted series
+     * folder names), the source data it saw, the optimisation and the promotion gate's decision.
+     */
+    public record Adaptation(String method, List<String> domain,
+                             @JsonProperty("target_series") int targetSeries,
+                             @JsonProperty("target_slices") int targetSlices,
+                             @JsonProperty("target_series_sha256") String targetSeriesSha256,
+                             @JsonProperty("source_sites") List<String> sourceSites,
+                             @JsonProperty("source_train_patients") int sourceTrainPatients,
+                             int steps, double seconds,
+                             @JsonProperty("stop_reason") String stopReason,
+                             @JsonProperty("bn_statistics_shift") Double bnStatisticsShift,
+                             Map<String, Object> details,
+                             PromotionGate.Decision gate) { }
 
     public record Onnx(int opset, String input, String output, String shape) { }
 

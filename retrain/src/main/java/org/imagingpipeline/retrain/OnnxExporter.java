@@ -32,7 +32,12 @@ public final class OnnxExporter {
     public static final String NORMALISATION = "per-image z-score: (x - mean(x)) / sqrt(var(x) + "
             + UNet.NORM_VARIANCE_FLOOR + "), over C,H,W, on raw intensities";
 
+    /** DJL batch-norm parameter -> ONNX initializer suffix (after the unit name). */
+    static final Map<String, String> BN_PARAMETERS = orderedPairs(
+            "gamma", "bn.scale", "beta", "bn.bias", "runningMean", "bn.mean", "runningVar", "bn.var");
+
     private final OnnxMl.GraphProto.Builder graph = OnnxMl.GraphProto.newBuilder();
+    private final Map<ConvBnRelu, String> unitNames = new java.util.IdentityHashMap<>();
     private int counter;
 
     private OnnxExporter() {
@@ -57,7 +62,31 @@ public final class OnnxExporter {
         return bytes;
     }
 
+    /**
+     * Every parameter of the network under its ONNX initializer name (the names this exporter writes and
+     * {@link OnnxImporter} reads back), in graph order.
+     */
+    public static Map<String, Parameter> onnxParameters(UNet net) {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        net.namedUnits().forEach((name, u) -> {
+            m.put(name + ".conv.weight", u.conv().getParameters().get("weight"));
+            BN_PARAMETERS.forEach((djl, onnx) -> m.put(name + "." + onnx, u.bn().getParameters().get(djl)));
+        });
+        m.put("head.weight", net.head().getParameters().get("weight"));
+        m.put("head.bias", net.head().getParameters().get("bias"));
+        return m;
+    }
+
+    private static Map<String, String> orderedPairs(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
     private OnnxMl.ModelProto build(UNet net, Map<String, String> metadata) {
+        net.namedUnits().forEach((name, u) -> unitNames.put(u, name));
         graph.setName("unet2d");
         graph.addInput(valueInfo(INPUT));
         graph.addOutput(valueInfo(OUTPUT));
@@ -65,12 +94,12 @@ public final class OnnxExporter {
         String x = normalise(INPUT);
         List<String> skips = new ArrayList<>();
         for (int i = 0; i < net.depth(); i++) {
-            x = units(net.encoders().get(i), x, "enc" + i);
+            x = units(net.encoders().get(i), x);
             skips.add(x);
             x = node("MaxPool", List.of(x), "pool" + i,
                     intsAttr("kernel_shape", 2, 2), intsAttr("strides", 2, 2));
         }
-        x = units(net.bottleneck(), x, "mid");
+        x = units(net.bottleneck(), x);
         String scales = initializer("up_scales", new long[] {4}, new float[] {1f, 1f, 2f, 2f});
         for (int j = 0; j < net.depth(); j++) {
             int level = net.depth() - 1 - j;
@@ -78,9 +107,9 @@ public final class OnnxExporter {
                     stringAttr("mode", "nearest"),
                     stringAttr("coordinate_transformation_mode", "asymmetric"),
                     stringAttr("nearest_mode", "floor"));
-            x = unit(net.ups().get(j), up, "up" + level);
+            x = unit(net.ups().get(j), up);
             x = node("Concat", List.of(x, skips.get(level)), "cat" + level, intAttr("axis", 1));
-            x = units(net.decoders().get(j), x, "dec" + level);
+            x = units(net.decoders().get(j), x);
         }
         String w = param(net.head(), "weight", "head.weight");
         String b = param(net.head(), "bias", "head.bias");
@@ -122,23 +151,21 @@ public final class OnnxExporter {
         return node("Div", List.of(centred, std), "norm_out");
     }
 
-    private String units(ConvBnRelu[] units, String x, String prefix) {
-        for (int k = 0; k < units.length; k++) {
-            x = unit(units[k], x, prefix + (char) ('a' + k));
+    private String units(ConvBnRelu[] units, String x) {
+        for (ConvBnRelu u : units) {
+            x = unit(u, x);
         }
         return x;
     }
 
-    private String unit(ConvBnRelu u, String x, String name) {
+    private String unit(ConvBnRelu u, String x) {
+        String name = unitNames.get(u);
         String w = param(u.conv(), "weight", name + ".conv.weight");
         String c = node("Conv", List.of(x, w), name + ".conv",
                 intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1), intsAttr("strides", 1, 1));
-        String bn = node("BatchNormalization", List.of(c,
-                        param(u.bn(), "gamma", name + ".bn.scale"),
-                        param(u.bn(), "beta", name + ".bn.bias"),
-                        param(u.bn(), "runningMean", name + ".bn.mean"),
-                        param(u.bn(), "runningVar", name + ".bn.var")),
-                name + ".bn", floatAttr("epsilon", ConvBnRelu.BN_EPSILON));
+        List<String> bnInputs = new ArrayList<>(List.of(c));
+        BN_PARAMETERS.forEach((djl, onnx) -> bnInputs.add(param(u.bn(), djl, name + "." + onnx)));
+        String bn = node("BatchNormalization", bnInputs, name + ".bn", floatAttr("epsilon", ConvBnRelu.BN_EPSILON));
         return node("Relu", List.of(bn), name + ".relu");
     }
 

@@ -96,25 +96,38 @@ public final class OrtSegmenter implements AutoCloseable {
 
     /** Binary masks (0/1) at the original resolution for slices of size w x h. */
     public List<byte[]> segment(List<float[]> images, int w, int h, int batch) {
+        List<byte[]> masks = new ArrayList<>(images.size());
+        for (float[] p : probabilityMaps(images, w, h, batch)) {
+            masks.add(threshold(p));
+        }
+        return masks;
+    }
+
+    /** A probability map thresholded at 0.5. */
+    public static byte[] threshold(float[] probabilities) {
+        byte[] m = new byte[probabilities.length];
+        for (int k = 0; k < m.length; k++) {
+            m[k] = (byte) (probabilities[k] >= 0.5f ? 1 : 0);
+        }
+        return m;
+    }
+
+    /** Lesion probability maps at the original resolution for slices of size w x h. */
+    public List<float[]> probabilityMaps(List<float[]> images, int w, int h, int batch) {
         int size = inputSize > 0 ? inputSize : w;
         int sw = inputSize > 0 ? size : roundUp(w);
         int sh = inputSize > 0 ? size : roundUp(h);
-        List<byte[]> masks = new ArrayList<>(images.size());
+        List<float[]> maps = new ArrayList<>(images.size());
         for (int start = 0; start < images.size(); start += batch) {
             List<float[]> chunk = new ArrayList<>();
             for (int i = start; i < Math.min(images.size(), start + batch); i++) {
                 chunk.add(Resampler.resize(images.get(i), w, h, sw, sh));
             }
             for (float[] p : probabilities(chunk, sw, sh)) {
-                float[] back = Resampler.resize(p, sw, sh, w, h);
-                byte[] m = new byte[back.length];
-                for (int k = 0; k < back.length; k++) {
-                    m[k] = (byte) (back[k] >= 0.5f ? 1 : 0);
-                }
-                masks.add(m);
+                maps.add(Resampler.resize(p, sw, sh, w, h));
             }
         }
-        return masks;
+        return maps;
     }
 
     private int roundUp(int v) {

@@ -175,7 +175,7 @@ public final class TrainCommand {
                                 r.bestEpoch(), Math.round(r.seconds() * 10) / 10.0, r.peakRssMb(), cfg.threads(),
                                 "DJL " + ai.djl.engine.Engine.getDjlVersion() + " PyTorch "
                                         + ai.djl.engine.Engine.getInstance().getVersion() + " CPU"),
-                        metrics);
+                        metrics, null);
                 Path cardPath = ModelCard.pathFor(outModel);
                 card.write(cardPath);
                 err.println("train: wrote " + cardPath);

@@ -120,7 +120,15 @@ public final class UNet extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
-        NDArray input = inputs.singletonOrThrow();
+        return new NDList(forwardWithFeatures(ps, inputs.singletonOrThrow(), training, params).get(0));
+    }
+
+    /**
+     * The forward pass that also hands out the encoder's deepest features: returns (logits, bottleneck output).
+     * Feature-alignment adaptation puts its domain discriminator on the second element.
+     */
+    public NDList forwardWithFeatures(ParameterStore ps, NDArray input, boolean training,
+                                      PairList<String, Object> params) {
         Shape s = input.getShape();
         long mult = 1L << depth;
         if (s.dimension() != 4 || s.get(1) != 1 || s.get(2) % mult != 0 || s.get(3) % mult != 0) {
@@ -135,12 +143,31 @@ public final class UNet extends AbstractBlock {
             x = Pool.maxPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
         }
         x = run(ps, bottleneck, x, training, params);
+        NDArray features = x;
         for (int j = 0; j < depth; j++) {
             x = ups.get(j).forward(ps, new NDList(upsample2x(x)), training, params).singletonOrThrow();
             x = NDArrays.concat(new NDList(x, skips.get(depth - 1 - j)), 1);
             x = run(ps, decoders.get(j), x, training, params);
         }
-        return head.forward(ps, new NDList(x), training, params);
+        return new NDList(head.forward(ps, new NDList(x), training, params).singletonOrThrow(), features);
+    }
+
+    /** Every conv + batch-norm unit, named as in the ONNX graph (enc0a, ..., mida, midb, up3, dec3a, ...). */
+    public java.util.LinkedHashMap<String, ConvBnRelu> namedUnits() {
+        java.util.LinkedHashMap<String, ConvBnRelu> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < depth; i++) {
+            m.put("enc" + i + "a", encoders.get(i)[0]);
+            m.put("enc" + i + "b", encoders.get(i)[1]);
+        }
+        m.put("mida", bottleneck[0]);
+        m.put("midb", bottleneck[1]);
+        for (int j = 0; j < depth; j++) {
+            int level = depth - 1 - j;
+            m.put("up" + level, ups.get(j));
+            m.put("dec" + level + "a", decoders.get(j)[0]);
+            m.put("dec" + level + "b", decoders.get(j)[1]);
+        }
+        return m;
     }
 
     private static NDArray run(ParameterStore ps, ConvBnRelu[] units, NDArray x, boolean training,

@@ -97,6 +97,8 @@ public final class UNetTrainer {
                 cfg.maxMinutes() > 0 ? String.format(Locale.ROOT, " / %.0f min", cfg.maxMinutes()) : "",
                 new Augmenter(cfg.augment(), cfg.intensityAugment()).describe()));
 
+        // Weight initialisation from the seed too, so a run repeats (up to multi-threaded float summation order).
+        ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed((int) cfg.seed());
         UNet net = new UNet(cfg.baseFilters(), cfg.depth());
         Model model = Model.newInstance("unet", Device.cpu(), "PyTorch");
         model.setBlock(net);

@@ -3,16 +3,13 @@ package org.imagingpipeline.retrain;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -32,28 +29,8 @@ class OnnxParityTest {
     void djlAndOnnxRuntimeAgreeOnRandomWeightsAndDynamicShapes(@TempDir Path dir) throws Exception {
         Random rnd = new Random(7);
         try (NDManager manager = NDManager.newBaseManager()) {
-            UNet net = new UNet(4, 3);
-            net.initialize(manager, DataType.FLOAT32, new Shape(1, 1, 32, 32));
             // Non-trivial batch-norm statistics and affine parameters, so the inference form is exercised.
-            for (var pair : net.getParameters()) {
-                Parameter p = pair.getValue();
-                String name = pair.getKey();
-                NDArray a = p.getArray();
-                int n = (int) a.size();
-                float[] v = new float[n];
-                for (int i = 0; i < n; i++) {
-                    if (name.endsWith("runningVar")) {
-                        v[i] = 0.5f + rnd.nextFloat();
-                    } else if (name.endsWith("runningMean") || name.endsWith("beta")) {
-                        v[i] = (float) rnd.nextGaussian() * 0.3f;
-                    } else if (name.endsWith("gamma")) {
-                        v[i] = 0.5f + rnd.nextFloat();
-                    } else {
-                        v[i] = a.toFloatArray()[i];
-                    }
-                }
-                a.set(v);
-            }
+            UNet net = RandomNets.create(manager, 4, 3, rnd);
             Path onnx = dir.resolve("parity.onnx");
             OnnxExporter.export(net, Map.of("input_size", "0"), onnx);
 
@@ -63,15 +40,10 @@ class OnnxParityTest {
                     int n = nhw[0];
                     int h = nhw[1];
                     int w = nhw[2];
-                    List<float[]> images = new ArrayList<>();
+                    List<float[]> images = RandomNets.images(n, h, w, rnd);
                     float[] flat = new float[n * h * w];
                     for (int b = 0; b < n; b++) {
-                        float[] im = new float[h * w];
-                        for (int i = 0; i < im.length; i++) {
-                            im[i] = rnd.nextInt(256);
-                        }
-                        images.add(im);
-                        System.arraycopy(im, 0, flat, b * h * w, im.length);
+                        System.arraycopy(images.get(b), 0, flat, b * h * w, h * w);
                     }
                     float[] djl;
                     try (NDManager batch = manager.newSubManager()) {
