@@ -84,10 +84,20 @@ stack_up() {
       -cp "$q/app/*:$q/lib/main/*:$q/lib/boot/*" org.imagingpipeline.fhirbridge.ehr.EhrServerMain \
       --host 127.0.0.1 --port "$EHR_PORT"
   fi
+  # The drift detector's KNOWN reference: the training patients of the source model (its card's sites minus its
+  # validation patients, found in STREAMS_REFERENCE_DATA), and/or a file of INSTITUTION,PATIENTID lines.
+  local streams_opts=() ref_card="${STREAMS_REFERENCE_CARD:-${SOURCE_MODEL%.onnx}.card.json}"
+  local ref_data="${STREAMS_REFERENCE_DATA:-$SHARED_DATA/lgg-flair}"
+  if [ -f "$ref_card" ] && [ -d "$ref_data" ]; then
+    streams_opts+=(-Dstreams.drift.model-card="$ref_card" -Dstreams.drift.training-data="$ref_data")
+  fi
+  [ -n "${STREAMS_REFERENCE_FILE:-}" ] && streams_opts+=(-Dstreams.drift.reference-file="$STREAMS_REFERENCE_FILE")
+  [ ${#streams_opts[@]} -gt 0 ] || log "stack: streams has no KNOWN reference (no model card at $ref_card or no data at $ref_data):" \
+    "every domain stays CANDIDATE until approved (POST /domains/{id}/approve)"
   part streams && start_bg streams java -Xmx768m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
-    -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
+    "${streams_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
   if part inference; then
     [ -f "$SOURCE_MODEL" ] || log "stack: no source model at $SOURCE_MODEL (set SOURCE_MODEL or ./pipeline train --out it);" \
       "inference answers series with ERROR results until a default model is promoted"
@@ -100,7 +110,8 @@ stack_up() {
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
   # SOURCE_MODEL (default: the demo's cached target/models/source.onnx) is registered as the default model when present.
   local retrain_opts=() source_model="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
-  [ -d "$SHARED_DATA/lgg-flair" ] && retrain_opts=(-Dretrain.source-data="$SHARED_DATA/lgg-flair" \
+  local retrain_data="${RETRAIN_SOURCE_DATA:-$SHARED_DATA/lgg-flair}"
+  [ -d "$retrain_data" ] && retrain_opts=(-Dretrain.source-data="$retrain_data" \
     -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
   [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
   part retrain && start_bg retrain java -Xmx384m \
