@@ -93,7 +93,7 @@ demo_main() {
   trap 'exit 130' INT TERM
   export SOURCE_MODEL="$model"
   export STREAMS_ASSEMBLY_INACTIVITY=${STREAMS_ASSEMBLY_INACTIVITY:-4s}
-  export STREAMS_REFERENCE_CARD="$card" STREAMS_REFERENCE_DATA="$data"
+  export STREAMS_DRIFT_MODEL_CARD="$card" STREAMS_DRIFT_TRAINING_DATA="$data"
   export RETRAIN_MIN_SERIES=${RETRAIN_MIN_SERIES:-3} RETRAIN_AUTO_METHOD=${DEMO_ADAPT_METHOD:-adabn}
   export RETRAIN_SOURCE_DATA="$data" RETRAIN_SOURCE_SITES="$source_site"
   demo_phase "starting the stack"

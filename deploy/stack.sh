@@ -85,13 +85,13 @@ stack_up() {
       --host 127.0.0.1 --port "$EHR_PORT"
   fi
   # The drift detector's KNOWN reference: the training patients of the source model (its card's sites minus its
-  # validation patients, found in STREAMS_REFERENCE_DATA), and/or a file of INSTITUTION,PATIENTID lines.
-  local streams_opts=() ref_card="${STREAMS_REFERENCE_CARD:-${SOURCE_MODEL%.onnx}.card.json}"
-  local ref_data="${STREAMS_REFERENCE_DATA:-$SHARED_DATA/lgg-flair}"
+  # validation patients, found in STREAMS_DRIFT_TRAINING_DATA), and/or a file of INSTITUTION,PATIENTID lines.
+  local streams_opts=() ref_card="${STREAMS_DRIFT_MODEL_CARD:-${SOURCE_MODEL%.onnx}.card.json}"
+  local ref_data="${STREAMS_DRIFT_TRAINING_DATA:-$SHARED_DATA/lgg-flair}"
   if [ -f "$ref_card" ] && [ -d "$ref_data" ]; then
     streams_opts+=(-Dstreams.drift.model-card="$ref_card" -Dstreams.drift.training-data="$ref_data")
   fi
-  [ -n "${STREAMS_REFERENCE_FILE:-}" ] && streams_opts+=(-Dstreams.drift.reference-file="$STREAMS_REFERENCE_FILE")
+  [ -n "${STREAMS_DRIFT_REFERENCE_FILE:-}" ] && streams_opts+=(-Dstreams.drift.reference-file="$STREAMS_DRIFT_REFERENCE_FILE")
   [ ${#streams_opts[@]} -gt 0 ] || log "stack: streams has no KNOWN reference (no model card at $ref_card or no data at $ref_data):" \
     "every domain stays CANDIDATE until approved (POST /domains/{id}/approve)"
   part streams && start_bg streams java -Xmx768m \
