@@ -118,7 +118,7 @@ demo_main() {
   demo_phase "waiting for drift -> adaptation -> promotion"
   local promoted
   promoted=$(java -cp "$(deploy_cp)" org.imagingpipeline.deploy.demo.DemoProbe wait-promoted --bootstrap "127.0.0.1:$KAFKA_PORT" \
-    --timeout "${DEMO_ADAPT_TIMEOUT:-600}" | tail -n 1)
+    --retrain "http://127.0.0.1:$RETRAIN_HTTP_PORT" --timeout "${DEMO_ADAPT_TIMEOUT:-600}" | tail -n 1)
   log "demo: promoted: $promoted"
   [ "$promoted" != "{}" ] || log "demo: WARNING: no adapted model was promoted within ${DEMO_ADAPT_TIMEOUT:-600}s (see the report's evidence)"
   if [ -n "$second_half" ]; then

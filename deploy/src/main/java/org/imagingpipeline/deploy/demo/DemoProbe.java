@@ -31,7 +31,7 @@ public final class DemoProbe {
         if (args.length == 0) throw new IllegalArgumentException("DemoProbe wait-promoted|wait-reports|domain-folders ...");
         Map<String, String> a = Args.parse(java.util.Arrays.copyOfRange(args, 1, args.length));
         Object out = switch (args[0]) {
-            case "wait-promoted" -> waitPromoted(Args.required(a, "bootstrap"), Long.parseLong(a.getOrDefault("timeout", "600")),
+            case "wait-promoted" -> waitPromoted(Args.required(a, "bootstrap"), a.get("retrain"), Long.parseLong(a.getOrDefault("timeout", "600")),
                     Integer.parseInt(a.getOrDefault("count", "1")));
             case "wait-reports" -> waitReports(new EhrReports(Args.required(a, "ehr")), SentSeries.read(Path.of(Args.required(a, "sent"))),
                     Long.parseLong(a.getOrDefault("timeout", "600")));
@@ -51,17 +51,46 @@ public final class DemoProbe {
         return routes;
     }
 
-    static Map<String, ModelVersion.Serving> waitPromoted(String bootstrap, long timeoutSeconds, int count) throws InterruptedException {
+    /**
+     * Waits for {@code count} promoted domains. With the retrain service's URL it also stops once adaptation jobs ran
+     * and none is queued or running for {@link #IDLE_GRACE_SECONDS} (every candidate was rejected: nothing more to wait for).
+     */
+    static Map<String, ModelVersion.Serving> waitPromoted(String bootstrap, String retrainUrl, long timeoutSeconds, int count)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         String lastLine = "";
+        long idleSince = -1;
         while (true) {
             Map<String, ModelVersion.Serving> routes = promoted(bootstrap);
             if (routes.size() >= count || System.nanoTime() > deadline) return routes;
+            if (retrainUrl != null) {
+                boolean idle = jobsIdle(retrainUrl);
+                if (!idle) idleSince = -1;
+                else if (idleSince < 0) idleSince = System.nanoTime();
+                else if (System.nanoTime() - idleSince > IDLE_GRACE_SECONDS * 1_000_000_000L) {
+                    System.err.println("demo: every adaptation job has finished and none was promoted; not waiting longer");
+                    return routes;
+                }
+            }
             String line = progressLine(bootstrap);
             if (!line.equals(lastLine)) System.err.println("demo: waiting for a promoted model: " + line);
             lastLine = line;
             Thread.sleep(5000);
         }
+    }
+
+    static final long IDLE_GRACE_SECONDS = 45;
+
+    /** True when the retrain service has run jobs and none is queued or running now. */
+    private static boolean jobsIdle(String retrainUrl) {
+        return DemoReport.getJson(retrainUrl + "/jobs").map(jobs -> {
+            if (!jobs.isArray() || jobs.isEmpty()) return false;
+            for (com.fasterxml.jackson.databind.JsonNode j : jobs) {
+                String st = j.path("status").asText();
+                if (st.equals("QUEUED") || st.equals("RUNNING")) return false;
+            }
+            return true;
+        }).orElse(false);
     }
 
     /** Domains by status and model versions by status, in one line. */

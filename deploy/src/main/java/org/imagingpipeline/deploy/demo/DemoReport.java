@@ -211,7 +211,11 @@ public final class DemoReport {
             brief.set(k, summary.get(k));
         }
         brief.put("domains", domainList.size());
-        brief.put("models_promoted", models.findValuesAsText("promoted").stream().filter("true"::equals).count());
+        long adaptedPromoted = 0;
+        for (com.fasterxml.jackson.databind.JsonNode m : models) {
+            if (m.path("promoted").asBoolean() && !ModelVersion.DEFAULT_DOMAIN.equals(m.path("domain").asText())) adaptedPromoted++;
+        }
+        brief.put("adapted_models_promoted", adaptedPromoted);
         System.out.println(EventJson.mapper().writeValueAsString(brief));
     }
 
