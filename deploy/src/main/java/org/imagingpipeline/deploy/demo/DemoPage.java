@@ -17,7 +17,7 @@ final class DemoPage {
                 .append("td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;font-size:90%}")
                 .append(".warn{background:#fff3cd;padding:.6em;border:1px solid #e0c060}.big{font-size:140%;font-weight:bold}")
                 .append(".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:1em}img{max-width:100%}")
-                .append("code{background:#f4f4f4}</style></head><body>");
+                .append("code{background:#f4f4f4}details small{word-break:break-all}</style></head><body>");
         h.append("<h1>Imaging pipeline demo</h1>");
         if (s.path("synthetic_data").asBoolean()) {
             h.append("<p class=warn><b>SYNTHETIC data.</b> No ../shared data on this machine: the demo generated brain-like phantoms "
@@ -64,7 +64,8 @@ final class DemoPage {
                     .append("</td><td>").append(esc(m.path("method").asText("-"))).append("</td><td><b>").append(esc(m.path("status").asText()))
                     .append("</b></td><td><small>").append(esc(shortSha(m.path("parent_sha256").asText("")))).append("</small></td><td>")
                     .append(esc(m.path("dice_before").asText("-"))).append("</td><td>").append(esc(m.path("dice_after").asText("-")))
-                    .append("</td><td><small>").append(esc(m.path("evidence").toString())).append("</small></td></tr>");
+                    .append("</td><td>").append(esc(m.path("evidence").path("decision").asText(""))).append("<details><summary>numbers</summary><small>")
+                    .append(esc(m.path("evidence").toString())).append("</small></details></td></tr>");
         }
         h.append("</table><h2>Series by site folder and model version</h2><table><tr><th>site -> model version</th><th>series</th></tr>");
         s.path("series_by_site_and_model").fields().forEachRemaining(e ->

@@ -140,7 +140,9 @@ public final class DemoReport {
         }
         String sourceSha = source == null ? null : source.sha256();
         ArrayNode models = JSON.createArrayNode();
-        List<String> folders = sent.stream().map(SentSeries::siteFolder).distinct().toList();
+        // Sites the demo measured (the source site's training patients are not: in-sample Dice says nothing).
+        List<String> folders = sent.stream().map(SentSeries::siteFolder).distinct()
+                .filter(f -> dice.stream().anyMatch(d -> d.folder().equals(f))).toList();
         List<Double> diceSource = new ArrayList<>(), diceAdapted = new ArrayList<>();
         Map<String, Double> adaptedByFolder = new HashMap<>();
         for (ModelVersion m : history.values()) {
