@@ -34,6 +34,23 @@ public final class AdaBn {
     private AdaBn() {
     }
 
+    /**
+     * The mixture of the source statistics (weight 1 - w) and the target's (weight w): mean and variance of the
+     * two-component mixture (Schneider et al. 2020 mix source and target statistics for small target samples).
+     */
+    static float[][] mix(float[] sourceMean, float[] sourceVar, BnStatistics target, double w) {
+        float[] tm = target.mean();
+        float[] tv = target.variance();
+        float[] m = new float[tm.length];
+        float[] v = new float[tm.length];
+        for (int c = 0; c < m.length; c++) {
+            double d = tm[c] - sourceMean[c];
+            m[c] = (float) (w * tm[c] + (1 - w) * sourceMean[c]);
+            v[c] = (float) (w * tv[c] + (1 - w) * sourceVar[c] + w * (1 - w) * d * d);
+        }
+        return new float[][] {m, v};
+    }
+
     /** Refinement passes after the first; see the class comment. */
     public static final int REFINEMENT_PASSES = 2;
 
@@ -50,7 +67,10 @@ public final class AdaBn {
     }
 
     public static Report reestimate(UNet net, NDManager parent, List<float[]> slices, int size, int batch,
-                                    long seed, Scope scope, ProgressBar bar) {
+                                    long seed, Scope scope, double targetWeight, ProgressBar bar) {
+        if (!(targetWeight > 0 && targetWeight <= 1)) {
+            throw new DataException("--bn-weight must be in (0, 1], got " + targetWeight);
+        }
         if (slices.isEmpty()) {
             throw new DataException("no target slices to estimate batch-norm statistics from");
         }
@@ -103,8 +123,9 @@ public final class AdaBn {
                 units.values().forEach(u -> u.recordInto(null));
             }
             units.forEach((name, u) -> {
-                u.bn().getParameters().get("runningMean").getArray().set(stats.get(name).mean());
-                u.bn().getParameters().get("runningVar").getArray().set(stats.get(name).variance());
+                float[][] mixed = mix(original.get(name)[0], original.get(name)[1], stats.get(name), targetWeight);
+                u.bn().getParameters().get("runningMean").getArray().set(mixed[0]);
+                u.bn().getParameters().get("runningVar").getArray().set(mixed[1]);
             });
         }
         Map<String, Double> shift = new LinkedHashMap<>();

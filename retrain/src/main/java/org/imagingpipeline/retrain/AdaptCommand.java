@@ -44,6 +44,7 @@ public final class AdaptCommand {
               --tolerance X       gate: allowed loss of source validation Dice (default 0.02)
               --min-entropy-gain X gate: required relative fall of target mean entropy (default 0.05)
               --bn-scope S        batch norms AdaBN re-estimates: encoder (encoder + bottleneck; default) or all
+              --bn-weight W       weight of the target statistics against the parent's (default 1 = pure AdaBN)
               --no-gate           skip the gate even with --source-data ("gate": null; for experiments)
               --seed N            sampling seed (default 42)
               --patients N        only the first N series (sorted) of each target site
@@ -55,7 +56,7 @@ public final class AdaptCommand {
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--method", "--out",
             "--source-data", "--source-sites", "--target-labels", "--max-steps", "--max-minutes", "--batch", "--lr",
-            "--tolerance", "--min-entropy-gain", "--seed", "--bn-scope", "--patients", "--threads", "--djl-cache");
+            "--tolerance", "--min-entropy-gain", "--seed", "--bn-scope", "--bn-weight", "--patients", "--threads", "--djl-cache");
     private static final Set<String> FLAGS = Set.of("--help", "--no-gate");
 
     private AdaptCommand() {
@@ -113,6 +114,7 @@ public final class AdaptCommand {
             } catch (IllegalArgumentException e) {
                 throw new DataException("--bn-scope must be encoder or all");
             }
+            double bnWeight = a.doubleValue("--bn-weight", 1.0);
             PromotionGate.Config gateCfg = new PromotionGate.Config(
                     a.doubleValue("--tolerance", PromotionGate.Config.defaults().tolerance()),
                     a.doubleValue("--min-entropy-gain", PromotionGate.Config.defaults().minEntropyGain()),
@@ -150,7 +152,7 @@ public final class AdaptCommand {
                 int sourceTrain = 0;
                 OptimisationLog opt = null;
                 if (method.equals("entropy")) {
-                    AdaBn.reestimate(parent.net(), manager, slices, size, 16, seed, scope, bar);
+                    AdaBn.reestimate(parent.net(), manager, slices, size, 16, seed, scope, bnWeight, bar);
                     err.println("adapt: entropy minimisation of the batch-norm affine parameters");
                     opt = EntropyMinimisation.run(parent.net(), manager, slices, size, batch, lr, seed,
                             new StepBudget(maxSteps, maxMinutes, bar));
@@ -171,7 +173,7 @@ public final class AdaptCommand {
                             lr, seed, new StepBudget(maxSteps, maxMinutes, bar));
                 }
                 err.println("adapt: re-estimating batch-norm statistics on the target (AdaBN)");
-                AdaBn.Report bn = AdaBn.reestimate(parent.net(), manager, slices, size, 16, seed, scope, bar);
+                AdaBn.Report bn = AdaBn.reestimate(parent.net(), manager, slices, size, 16, seed, scope, bnWeight, bar);
 
                 Map<String, String> meta = new LinkedHashMap<>(parent.metadata());
                 meta.put("adaptation_method", method);
@@ -197,6 +199,7 @@ public final class AdaptCommand {
                     details.putAll(opt.details());
                 }
                 details.put("bn_scope", scope.name().toLowerCase(Locale.ROOT));
+                details.put("bn_target_weight", bnWeight);
                 details.put("seed", seed);
                 details.put("threads", threads);
                 String stem = outModel.getFileName().toString().replaceFirst("\\.onnx$", "");
