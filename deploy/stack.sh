@@ -9,7 +9,7 @@ RETRAIN_HTTP_PORT="${RETRAIN_HTTP_PORT:-8084}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
 INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
 # The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
-SOURCE_MODEL="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
+DEFAULT_SOURCE_MODEL="$ROOT/target/models/source.onnx" # SOURCE_MODEL overrides it (read when `up` runs)
 EHR_PORT="${EHR_PORT:-8090}"
 STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge)
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
@@ -86,7 +86,8 @@ stack_up() {
   fi
   # The drift detector's KNOWN reference: the training patients of the source model (its card's sites minus its
   # validation patients, found in STREAMS_DRIFT_TRAINING_DATA), and/or a file of INSTITUTION,PATIENTID lines.
-  local streams_opts=() ref_card="${STREAMS_DRIFT_MODEL_CARD:-${SOURCE_MODEL%.onnx}.card.json}"
+  local source_model="${SOURCE_MODEL:-$DEFAULT_SOURCE_MODEL}"
+  local streams_opts=() ref_card="${STREAMS_DRIFT_MODEL_CARD:-${source_model%.onnx}.card.json}"
   local ref_data="${STREAMS_DRIFT_TRAINING_DATA:-$SHARED_DATA/lgg-flair}"
   if [ -f "$ref_card" ] && [ -d "$ref_data" ]; then
     streams_opts+=(-Dstreams.drift.model-card="$ref_card" -Dstreams.drift.training-data="$ref_data")
@@ -99,17 +100,17 @@ stack_up() {
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     "${streams_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
   if part inference; then
-    [ -f "$SOURCE_MODEL" ] || log "stack: no source model at $SOURCE_MODEL (set SOURCE_MODEL or ./pipeline train --out it);" \
+    [ -f "$source_model" ] || log "stack: no source model at $source_model (set SOURCE_MODEL or ./pipeline train --out it);" \
       "inference answers series with ERROR results until a default model is promoted"
     # One registrar of the source model: retrain (the registry's owner) when it runs, else inference itself.
-    local inference_source=""; part retrain || { [ -f "$SOURCE_MODEL" ] && inference_source=$SOURCE_MODEL; }
+    local inference_source=""; part retrain || { [ -f "$source_model" ] && inference_source=$source_model; }
     start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
       java -Xmx1g -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
   # SOURCE_MODEL (default: the demo's cached target/models/source.onnx) is registered as the default model when present.
-  local retrain_opts=() source_model="${SOURCE_MODEL:-$ROOT/target/models/source.onnx}"
+  local retrain_opts=()
   local retrain_data="${RETRAIN_SOURCE_DATA:-$SHARED_DATA/lgg-flair}"
   [ -d "$retrain_data" ] && retrain_opts=(-Dretrain.source-data="$retrain_data" \
     -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
