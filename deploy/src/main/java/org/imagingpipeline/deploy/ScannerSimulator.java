@@ -39,7 +39,7 @@ public final class ScannerSimulator {
             boolean sim = profile != null;
             MrImage.Series series = new MrImage.Series(p.id(), "ANONYMOUS^" + p.id(), MrImage.uidFor("study|" + key),
                     MrImage.uidFor("series|" + key), MrImage.uidFor("for|" + key), "20000101",
-                    sim ? "SIMULATED" : "UNKNOWN (TCIA curated)", sim ? "profile " + profile.name() : "unknown",
+                    sim ? "SIMULATED" : "UNKNOWN (image folders)", sim ? "profile " + profile.name() : "unknown",
                     p.site(), sim ? profile.stationName() : p.site() + "-MR", sim ? profile.fieldStrength() : 1.5,
                     (sim ? "SIMULATED " + profile.name().toUpperCase() + " " : "") + "AX FLAIR", "AX FLAIR",
                     "Converted from curated 8-bit FLAIR slices; pixel spacing and slice spacing 1 mm ASSUMED"

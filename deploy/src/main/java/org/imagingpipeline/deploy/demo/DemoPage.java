@@ -25,8 +25,9 @@ final class DemoPage {
         }
         if (s.path("simulated_series").asLong() > 0) {
             h.append("<p class=warn><b>SIMULATED scanner.</b> ").append(s.path("simulated_series").asLong())
-                    .append(" series were real anatomy pushed through a simulated acquisition profile (site folders ending in the profile name, "
-                            + "e.g. <code>DU-NEWSCANNER</code>); their headers say SIMULATED.</p>");
+                    .append(s.path("synthetic_data").asBoolean() ? " series were phantoms" : " series were real anatomy")
+                    .append(" pushed through a simulated acquisition profile (site folders ending in the profile name, "
+                            + "e.g. <code>…-HELDOUT-NEWSCANNER</code>); their headers say SIMULATED.</p>");
         }
         h.append("<p>Data: ").append(esc(s.path("data").asText())).append("</p>");
         h.append("<p class=big>").append(s.path("studies_sent").asLong()).append(" studies sent, ")
