@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Paired adaptation experiments with the real DU source model (see docs/adaptation.md).
 set -u
-cd /work/wt6/target/exp; source cp.sh
-D=/work/shared/data/lgg-flair
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "${EXP_DIR:=$ROOT/retrain/target/exp}"; cd "$EXP_DIR"; source "$ROOT/retrain/experiments/classpath.sh"
+D=${DATA:-$ROOT/../shared/data/lgg-flair}
 M=real/source.onnx
 VAL=$(jq -r '.training.validation_patients|join(",")' real/source.card.json)
 RES=real/results.jsonl
@@ -48,4 +49,16 @@ if [ "$phase" = B ]; then
     ad adabn $D $site "adabn:$site" --patients 12 --source-data $D --source-sites DU
     echo "$(date -u +%T) phase B $site done" >&2
   done
+fi
+if [ "$phase" = E ]; then # extra runs: entropy and adversarial on strong1; AdaBN and entropy on CS
+  ad entropy real/tgt strong1 "entropy:strong1" --max-steps 50 --seed 1
+  echo "$(date -u +%T) entropy strong1 done" >&2
+  ad adversarial real/tgt strong1 "adversarial:strong1" --max-steps 100 --seed 1 --source-data $D --source-sites DU --no-gate
+  echo "$(date -u +%T) adversarial strong1 done" >&2
+  export EVX="--patients 12"
+  ev $M $D CS "source:CS" --patients 12
+  ad adabn $D CS "adabn:CS" --patients 12 --source-data $D --source-sites DU
+  echo "$(date -u +%T) CS done" >&2
+  ad entropy $D CS "entropy:CS" --patients 12 --source-data $D --source-sites DU --max-steps 50
+  echo "$(date -u +%T) CS entropy done" >&2
 fi
