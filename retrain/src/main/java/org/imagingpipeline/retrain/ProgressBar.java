@@ -32,9 +32,12 @@ public final class ProgressBar {
         int width = 24;
         int filled = totalSteps <= 0 ? 0 : (int) Math.min(width, width * step / totalSteps);
         String bar = "#".repeat(filled) + "-".repeat(width - filled);
-        String line = String.format(Locale.ROOT,
-                "epoch %d/%d [%s] step %d/%d loss %.4f dice %.3f %.2f s/step ETA %s RSS %d MB",
-                epoch, epochs, bar, step, totalSteps, loss, dice, secondsPerStep, time(etaSeconds), Memory.rssMb());
+        // Steps without a loss or a Dice (AdaBN's statistics passes) leave them out rather than print NaN.
+        String line = String.format(Locale.ROOT, "epoch %d/%d [%s] step %d/%d%s%s %.2f s/step ETA %s RSS %d MB",
+                epoch, epochs, bar, step, totalSteps,
+                Double.isFinite(loss) ? String.format(Locale.ROOT, " loss %.4f", loss) : "",
+                Double.isFinite(dice) ? String.format(Locale.ROOT, " dice %.3f", dice) : "",
+                secondsPerStep, time(etaSeconds), Memory.rssMb());
         if (tty) {
             out.print("\r" + line + "   ");
             if (force) {
