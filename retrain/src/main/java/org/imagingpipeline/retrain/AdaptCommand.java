@@ -42,9 +42,14 @@ public final class AdaptCommand {
               --batch N           slices per step (default 8; AdaBN uses 16)
               --lr X              learning rate (entropy default 0.001, adversarial default 0.0001)
               --tolerance X       gate: allowed loss of source validation Dice (default 0.02)
-              --min-entropy-gain X gate: required relative fall of target mean entropy (default 0.05)
-              --bn-scope S        batch norms AdaBN re-estimates: encoder (encoder + bottleneck; default) or all
+              --min-entropy-gain X gate: relative entropy change that counts as better/worse (default 0.05)
+              --min-labelled-gain X gate: required rise of the labelled target Dice (default 0.02)
+              --bn-scope S        batch norms AdaBN re-estimates: encoder (encoder + bottleneck; default), all,
+                                  or levels:N (the first N encoder levels only)
               --bn-weight W       weight of the target statistics against the parent's (default 1 = pure AdaBN)
+              --bn-reference R    source (default with --source-data): move the parent's statistics by the
+                                  target-minus-source difference measured the same way on source training slices;
+                                  none: replace them with the target's (plain AdaBN)
               --no-gate           skip the gate even with --source-data ("gate": null; for experiments)
               --seed N            sampling seed (default 42)
               --patients N        only the first N series (sorted) of each target site
@@ -56,7 +61,7 @@ public final class AdaptCommand {
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--method", "--out",
             "--source-data", "--source-sites", "--target-labels", "--max-steps", "--max-minutes", "--batch", "--lr",
-            "--tolerance", "--min-entropy-gain", "--seed", "--bn-scope", "--bn-weight", "--patients", "--threads", "--djl-cache");
+            "--tolerance", "--min-entropy-gain", "--min-labelled-gain", "--seed", "--bn-scope", "--bn-weight", "--bn-reference", "--patients", "--threads", "--djl-cache");
     private static final Set<String> FLAGS = Set.of("--help", "--no-gate");
 
     private AdaptCommand() {
@@ -108,17 +113,20 @@ public final class AdaptCommand {
             double maxMinutes = a.doubleValue("--max-minutes", 10);
             int maxSteps = a.intValue("--max-steps", method.equals("adversarial") ? 200 : 100);
             float lr = (float) a.doubleValue("--lr", method.equals("adversarial") ? 1e-4 : 1e-3);
-            AdaBn.Scope scope;
-            try {
-                scope = AdaBn.Scope.valueOf(a.get("--bn-scope", "encoder").toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new DataException("--bn-scope must be encoder or all");
-            }
+            AdaBn.Scope scope = AdaBn.Scope.parse(a.get("--bn-scope", "levels:2"));
             double bnWeight = a.doubleValue("--bn-weight", 1.0);
+            String bnReference = a.get("--bn-reference", a.get("--source-data", null) == null ? "none" : "source");
+            if (!bnReference.equals("source") && !bnReference.equals("none")) {
+                throw new DataException("--bn-reference must be source or none, got '" + bnReference + "'");
+            }
+            if (bnReference.equals("source") && a.get("--source-data", null) == null) {
+                throw new DataException("--bn-reference source needs the source data (--source-data DIR)");
+            }
             PromotionGate.Config gateCfg = new PromotionGate.Config(
                     a.doubleValue("--tolerance", PromotionGate.Config.defaults().tolerance()),
                     a.doubleValue("--min-entropy-gain", PromotionGate.Config.defaults().minEntropyGain()),
-                    PromotionGate.Config.defaults().ttaSlack());
+                    PromotionGate.Config.defaults().ttaSlack(),
+                    a.doubleValue("--min-labelled-gain", PromotionGate.Config.defaults().minLabelledGain()));
             if (batch < 1 || lr <= 0) {
                 throw new DataException("--batch and --lr must be positive");
             }
@@ -149,10 +157,17 @@ public final class AdaptCommand {
                 }
                 err.printf(Locale.ROOT, "adapt: %s on %s: %d series, %d slices (input %dx%d); parent %s%n", method,
                         sites, target.size(), slices.size(), size, size, model);
+                BnSnapshot parentStats = BnSnapshot.of(parent.net());
+                List<float[]> reference = null;
+                if (bnReference.equals("source")) {
+                    reference = sourceReference(source.train(), size, seed);
+                    err.printf(Locale.ROOT, "adapt: batch-norm statistics referenced to %d slices of %d source training "
+                            + "patients%n", reference.size(), source.train().size());
+                }
                 int sourceTrain = 0;
                 OptimisationLog opt = null;
                 if (method.equals("entropy")) {
-                    AdaBn.reestimate(parent.net(), manager, slices, size, 16, seed, scope, bnWeight, bar);
+                    AdaBn.reestimate(parent.net(), manager, slices, reference, size, 16, seed, scope, bnWeight, parentStats, bar);
                     err.println("adapt: entropy minimisation of the batch-norm affine parameters");
                     opt = EntropyMinimisation.run(parent.net(), manager, slices, size, batch, lr, seed,
                             new StepBudget(maxSteps, maxMinutes, bar));
@@ -173,7 +188,7 @@ public final class AdaptCommand {
                             lr, seed, new StepBudget(maxSteps, maxMinutes, bar));
                 }
                 err.println("adapt: re-estimating batch-norm statistics on the target (AdaBN)");
-                AdaBn.Report bn = AdaBn.reestimate(parent.net(), manager, slices, size, 16, seed, scope, bnWeight, bar);
+                AdaBn.Report bn = AdaBn.reestimate(parent.net(), manager, slices, reference, size, 16, seed, scope, bnWeight, parentStats, bar);
 
                 Map<String, String> meta = new LinkedHashMap<>(parent.metadata());
                 meta.put("adaptation_method", method);
@@ -185,8 +200,18 @@ public final class AdaptCommand {
 
                 PromotionGate.Decision gate = null;
                 if (source != null && !a.flag("--no-gate")) {
-                    gate = new PromotionGate(gateCfg, threads, err).decide(model, outModel, source.validation(),
-                            source.all(), target, labels);
+                    // The candidate's source view: its weights with the parent's batch-norm statistics (see PromotionGate).
+                    Path sourceView = Files.createTempFile(outModel.toAbsolutePath().getParent(), ".source-view-", ".onnx");
+                    try {
+                        BnSnapshot adapted = BnSnapshot.of(parent.net());
+                        parentStats.restore(parent.net(), unit -> true);
+                        OnnxExporter.export(parent.net(), meta, sourceView);
+                        adapted.restore(parent.net(), unit -> true);
+                        gate = new PromotionGate(gateCfg, threads, err).decide(model, outModel, sourceView,
+                                source.validation(), source.all(), target, labels);
+                    } finally {
+                        Files.deleteIfExists(sourceView);
+                    }
                     err.println("adapt: gate " + (gate.passed() ? "PASSED" : "FAILED") + ": " + gate.reasons());
                 }
                 double seconds = Math.round((System.nanoTime() - t0) / 1e8) / 10.0;
@@ -198,8 +223,9 @@ public final class AdaptCommand {
                     details.put("loss_last_steps_ema", opt.lastLoss());
                     details.putAll(opt.details());
                 }
-                details.put("bn_scope", scope.name().toLowerCase(Locale.ROOT));
+                details.put("bn_scope", scope.name());
                 details.put("bn_target_weight", bnWeight);
+                details.put("bn_reference", bnReference);
                 details.put("seed", seed);
                 details.put("threads", threads);
                 String stem = outModel.getFileName().toString().replaceFirst("\\.onnx$", "");
@@ -274,4 +300,22 @@ public final class AdaptCommand {
             return new SourceData(s, all, train, validation);
         }
     }
+
+    /** At most {@value #REFERENCE_SLICES} slices of the source training patients (seeded sample), resized to the input. */
+    static List<float[]> sourceReference(List<SliceDataset.PatientRef> train, int size, long seed) {
+        if (train.isEmpty()) {
+            throw new DataException("the source data has no training patients to reference batch-norm statistics to");
+        }
+        List<float[]> all = new ArrayList<>();
+        for (SliceDataset.PatientRef p : train) {
+            SliceDataset.Volume v = SliceDataset.load(p);
+            for (float[] x : v.images()) {
+                all.add(Resampler.resize(x, v.width(), v.height(), size, size));
+            }
+        }
+        java.util.Collections.shuffle(all, new java.util.Random(seed));
+        return new ArrayList<>(all.subList(0, Math.min(REFERENCE_SLICES, all.size())));
+    }
+
+    static final int REFERENCE_SLICES = 1024;
 }

@@ -219,11 +219,17 @@ class AdaptationTest {
         AdaptCommand.SourceData src = AdaptCommand.SourceData.of(source, List.of("DU"),
                 ModelCard.read(ModelCard.pathFor(parent)), ModelCard.pathFor(parent));
         PromotionGate.Decision d = new PromotionGate(PromotionGate.Config.defaults(), 2, new PrintStream(log))
-                .decide(parent, broken, src.validation(), src.all(), TargetImages.discover(target, List.of(SITE)), null);
+                .decide(parent, broken, parent, src.validation(), src.all(), TargetImages.discover(target, List.of(SITE)), null);
         System.out.println("scrambled candidate: " + d);
         assertFalse(d.passed(), d.toString());
-        assertTrue(d.reasons().get(0).startsWith("fail: source validation Dice"), d.reasons().toString());
-        assertTrue(d.sourceDiceAfter() < d.sourceDiceBefore() - d.sourceDiceTolerance());
+        // Only statistics changed, so its source view (weights + the parent's statistics) is the parent: the source
+        // check passes, and the collapse must be caught on the target side (a model that sees no lesion anywhere is
+        // certain and stable under augmentation, but its lesion volumes are implausible).
+        assertEquals("source view", d.sourceCheck());
+        assertTrue(d.reasons().get(0).startsWith("pass: source validation Dice"), d.reasons().toString());
+        assertTrue(d.sourceDiceAsServed() < d.sourceDiceBefore() - d.sourceDiceTolerance(), "as served: " + d);
+        assertTrue(d.reasons().stream().anyMatch(r -> r.startsWith("fail: share of plausible lesion volumes")),
+                d.reasons().toString());
     }
 
     @Test
