@@ -4,9 +4,10 @@
 # last stdout line; exit 2 on bad input. The "adapted" model is the parent's bytes plus a marker line (the service
 # hashes and copies model files, it never parses them). The gate passes for adabn and adversarial and fails for
 # entropy, so that tests can drive both outcomes through the public API. --seed 99 makes it a long job (it sleeps for
-# 120 s after its first progress line) for queue and cancel tests.
+# 120 s after its first progress line) for queue and cancel tests. With --target-labels L the gate reports how many
+# series folders L/SITE holds (labelled_target_series) and decides on that side as the real gate does.
 set -euo pipefail
-model= data= sites= method= out= seed=
+model= data= sites= method= out= seed= labels=
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model=$2; shift 2 ;;
@@ -15,6 +16,7 @@ while [ $# -gt 0 ]; do
     --method) method=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --target-labels) labels=$2; shift 2 ;;
     --source-data|--source-sites|--max-minutes) shift 2 ;;
     *) echo "adapt: unknown option $1" >&2; exit 2 ;;
   esac
@@ -35,6 +37,11 @@ if [ "$method" = entropy ]; then
   gate='{"passed":false,"reasons":["target entropy did not improve (0.31 -> 0.33)"],"source_dice_before":0.8,"source_dice_after":0.79,"source_dice_tolerance":0.02,"target_entropy_before":0.31,"target_entropy_after":0.33,"tta_disagreement_before":0.1,"tta_disagreement_after":0.1,"volume_plausibility_before":0.5,"volume_plausibility_after":0.5}'
 else
   gate='{"passed":true,"reasons":[],"source_dice_before":0.8,"source_dice_after":0.795,"source_dice_tolerance":0.02,"target_entropy_before":0.31,"target_entropy_after":0.22,"tta_disagreement_before":0.1,"tta_disagreement_after":0.07,"volume_plausibility_before":0.5,"volume_plausibility_after":0.6}'
+fi
+if [ -n "$labels" ]; then
+  [ -d "$labels/$sites" ] || { echo "adapt: error: no labels for $sites under $labels" >&2; exit 2; }
+  labelled=$(find "$labels/$sites" -mindepth 1 -maxdepth 1 -type d | wc -l)
+  gate="${gate%\}},\"labelled_target_dice_before\":0.41,\"labelled_target_dice_after\":0.47,\"labelled_target_series\":$labelled}"
 fi
 echo "adapt: wrote $out" >&2
 printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"%s","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s}\n' \

@@ -40,6 +40,10 @@ public interface RetrainConfig {
     @WithName("source-sites")
     Optional<String> sourceSites();
 
+    /** Expert-corrected masks by SeriesInstanceUID (see ExpertLabels); their Dice decides the gate's target side. */
+    @WithName("expert-labels")
+    Optional<Path> expertLabels();
+
     Auto auto();
 
     Adapt adapt();

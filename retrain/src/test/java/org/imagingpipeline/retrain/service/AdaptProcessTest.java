@@ -87,6 +87,6 @@ class AdaptProcessTest {
     }
 
     private AdaptRequest request(Path model, String method) {
-        return new AdaptRequest(model, tmp.resolve("data"), "dom-x", method, tmp.resolve(method + ".onnx"), null, null, 1.0, 7L);
+        return new AdaptRequest(model, tmp.resolve("data"), "dom-x", method, tmp.resolve(method + ".onnx"), null, null, null, 1.0, 7L);
     }
 }

@@ -59,6 +59,9 @@ class RetrainServiceTest {
     @ConfigProperty(name = "retrain.source-model")
     Path sourceModel;
 
+    @ConfigProperty(name = "retrain.expert-labels")
+    Path expertLabels;
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
@@ -73,6 +76,12 @@ class RetrainServiceTest {
         assertTrue(Files.exists(modelsDir.resolve(sourceSha + ".onnx")));
         awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
 
+        // An expert returned corrected masks for the first series (all 3 slices) and for only 1 of the 2 slices of the
+        // second: the first goes to the gate as a labelled case, the second is left out with its reason.
+        for (int n = 0; n < 3; n++) {
+            Files.writeString(Files.createDirectories(expertLabels.resolve("2.25.100")).resolve(String.format("slice_%03d_mask.png", n)), "mask");
+        }
+        Files.writeString(Files.createDirectories(expertLabels.resolve("2.25.101")).resolve("slice_000_mask.png"), "mask");
         // One series, then the drift confirmation (min-series is 2: it waits), then the second series.
         LocalBlobStore blobs = new LocalBlobStore(blobDir);
         sendSeries(TestDicom.storedSeries(blobs, DRIFTED, "2.25.100", 3, 1));
@@ -90,6 +99,10 @@ class RetrainServiceTest {
         assertEquals(5, job.path("slices").asInt());
         assertEquals(JobRunner.seriesHash(List.of("2.25.100", "2.25.101")), job.path("seriesHash").asText());
         assertTrue(job.path("evidence").path("passed").asBoolean());
+        assertEquals(List.of("2.25.100"), JSON.convertValue(job.path("expertLabelledSeries"), List.class));
+        assertEquals(1, job.path("evidence").path("labelled_target_series").asInt(), "the labelled series reached the gate");
+        assertEquals("2.25.101", job.path("skipped").get(0).path("seriesInstanceUid").asText());
+        assertTrue(job.path("skipped").get(0).path("reason").asText().contains("expert labels incomplete"), job.toString());
         assertTrue(job.path("timings").has("adaptSeconds"), job.toString());
         assertEquals(sourceSha, job.path("model").path("parentSha256").asText());
         String sha = job.path("model").path("sha256").asText();

@@ -15,14 +15,19 @@ public class RetrainStackResource implements QuarkusTestResourceLifecycleManager
         try {
             Path home = Files.createTempDirectory("retrain-service-test");
             Path source = Files.writeString(home.resolve("source.onnx"), "source model " + System.nanoTime());
-            return Map.of("retrain.source-model", source.toString(),"kafka.bootstrap.servers", TestBroker.bootstrap(),
+            Map<String, String> config = new java.util.HashMap<>(Map.of("retrain.source-model", source.toString(),
+                    "kafka.bootstrap.servers", TestBroker.bootstrap(),
                     "pipeline.home", home.toString(),
                     "retrain.adapt.command", "bash " + FakeAdapt.script(),
                     "retrain.adapt.directory", home.toString(),
                     "retrain.min-series", "2",
                     "retrain.adapt.max-minutes", "1",
                     "retrain.adapt.kill-grace", "30s",
-                    "retrain.kafka.group-id", "retrain-service-test");
+                    "retrain.kafka.group-id", "retrain-service-test"));
+            // The fake adapt command never reads the source data; the gate's labelled path needs it to be configured.
+            config.put("retrain.source-data", Files.createDirectories(home.resolve("source-data")).toString());
+            config.put("retrain.expert-labels", Files.createDirectories(home.resolve("expert-labels")).toString());
+            return config;
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the broker", e);
         }

@@ -7,10 +7,11 @@ import java.util.Locale;
 
 /**
  * The arguments of one {@code adapt} run (the CLI contract in ARCHITECTURE.md):
- * {@code --model M --data DIR --sites S --method X --out NEW [--source-data D --source-sites S] [--max-minutes X] [--seed N]}.
+ * {@code --model M --data DIR --sites S --method X --out NEW [--source-data D --source-sites S] [--target-labels L]
+ * [--max-minutes X] [--seed N]}.
  */
 public record AdaptRequest(Path model, Path data, String sites, String method, Path out, Path sourceData, String sourceSites,
-                           Double maxMinutes, Long seed) {
+                           Path targetLabels, Double maxMinutes, Long seed) {
 
     public List<String> arguments() {
         List<String> a = new ArrayList<>(List.of("--model", model.toString(), "--data", data.toString(), "--sites", sites,
@@ -18,6 +19,7 @@ public record AdaptRequest(Path model, Path data, String sites, String method, P
         if (sourceData != null) {
             a.addAll(List.of("--source-data", sourceData.toString()));
             if (sourceSites != null && !sourceSites.isBlank()) a.addAll(List.of("--source-sites", sourceSites));
+            if (targetLabels != null) a.addAll(List.of("--target-labels", targetLabels.toString()));
         }
         if (maxMinutes != null) a.addAll(List.of("--max-minutes", String.format(Locale.ROOT, "%s", maxMinutes)));
         if (seed != null) a.addAll(List.of("--seed", Long.toString(seed)));

@@ -51,6 +51,8 @@ public final class Job {
     public String seriesHash;
     public int slices;
     public List<Skipped> skipped = new ArrayList<>();
+    /** series of this job with expert-corrected masks (retrain.expert-labels), passed to the gate */
+    public List<String> expertLabelledSeries = new ArrayList<>();
     /** the adapt command's result line (the contract JSON) */
     public Map<String, Object> result;
     /** the gate JSON of the result (null when the command reported none) */
@@ -102,6 +104,7 @@ public final class Job {
         j.seriesHash = seriesHash;
         j.slices = slices;
         j.skipped = new ArrayList<>(skipped);
+        j.expertLabelledSeries = new ArrayList<>(expertLabelledSeries);
         j.result = result;
         j.evidence = evidence;
         j.model = model;

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.stream.Collectors;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.retrain.Hashing;
@@ -28,6 +29,7 @@ import org.imagingpipeline.retrain.service.adapt.AdaptProcess;
 import org.imagingpipeline.retrain.service.adapt.AdaptRequest;
 import org.imagingpipeline.retrain.service.adapt.AdaptResult;
 import org.imagingpipeline.retrain.service.data.CatalogSeries;
+import org.imagingpipeline.retrain.service.data.ExpertLabels;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
 import org.imagingpipeline.retrain.service.registry.ModelFiles;
@@ -209,7 +211,8 @@ public final class JobRunner implements AutoCloseable {
         job.seriesUids = r.exportedSeriesUids().stream().sorted().toList();
         job.seriesHash = seriesHash(job.seriesUids);
         job.slices = r.slices();
-        job.skipped = r.skipped().stream().map(s -> new Job.Skipped(s.seriesInstanceUid(), s.reason())).toList();
+        job.skipped = r.skipped().stream().map(s -> new Job.Skipped(s.seriesInstanceUid(), s.reason()))
+                .collect(Collectors.toCollection(ArrayList::new));
         metrics.seriesSkipped(r.skipped().size());
         job.timing("exportSeconds", start, clock.instant());
         store.save(job);
@@ -219,6 +222,19 @@ public final class JobRunner implements AutoCloseable {
         }
         LOG.infof("job %s: exported %d series (%d slices) of domain %s, skipped %d", job.id, job.seriesUids.size(), job.slices,
                 job.domainId, job.skipped.size());
+        if (settings.expertLabels() != null) {
+            if (settings.sourceData() == null) {
+                LOG.warnf("job %s: retrain.expert-labels is set but retrain.source-data is not; the gate needs both, labels unused", job.id);
+                return;
+            }
+            ExpertLabels.Result labels = ExpertLabels.collect(settings.expertLabels(), job.domainId, r.exportedSeriesUids(), data,
+                    data.resolveSibling("labels"));
+            job.expertLabelledSeries = labels.labelledSeriesUids().stream().sorted().toList();
+            labels.skipped().forEach(s -> job.skipped.add(new Job.Skipped(s.seriesInstanceUid(), s.reason())));
+            store.save(job);
+            LOG.infof("job %s: %d series of domain %s have expert-corrected masks (%d incomplete)", job.id,
+                    job.expertLabelledSeries.size(), job.domainId, labels.skipped().size());
+        }
     }
 
     private void check(Job job) throws JobFailure {
@@ -229,7 +245,8 @@ public final class JobRunner implements AutoCloseable {
             throws IOException, InterruptedException, JobFailure {
         double minutes = job.options.maxMinutes() != null ? job.options.maxMinutes() : settings.maxMinutes();
         AdaptRequest request = new AdaptRequest(parentFile, work.resolve("data"), job.domainId, job.method,
-                work.resolve("adapted.onnx"), settings.sourceData(), settings.sourceSites(), minutes, job.options.seed());
+                work.resolve("adapted.onnx"), settings.sourceData(), settings.sourceSites(),
+                job.expertLabelledSeries.isEmpty() ? null : work.resolve("labels"), minutes, job.options.seed());
         AdaptProcess process = new AdaptProcess(settings.adaptCommand(), settings.adaptDirectory());
         running.put(job.id, process);
         if (cancelled.contains(job.id)) process.kill();

@@ -13,6 +13,7 @@ import java.util.List;
  * @param modelsDirectory  where adapted models are kept as {@code <sha256>.onnx}
  * @param sourceData       the source training data for the gate (and adversarial alignment); null = not passed
  * @param sourceSites      its sites
+ * @param expertLabels     expert-corrected masks by series ({@code retrain.expert-labels}, see ExpertLabels); null = none
  * @param maxMinutes       default adaptation budget per job
  * @param killGrace        a job is killed at maxMinutes + this
  * @param maxSeries        at most this many (most recent) series of the domain per job
@@ -21,7 +22,7 @@ import java.util.List;
  * @param keepWork         keep the scratch directory after a job (for debugging)
  */
 public record JobSettings(List<String> adaptCommand, Path adaptDirectory, Path workDirectory, Path modelsDirectory, Path sourceData,
-                          String sourceSites, double maxMinutes, Duration killGrace, int maxSeries, String modelName, int workers,
+                          String sourceSites, Path expertLabels, double maxMinutes, Duration killGrace, int maxSeries, String modelName, int workers,
                           boolean keepWork) {
     public static final List<String> METHODS = List.of("adabn", "entropy", "adversarial");
 }
