@@ -10,8 +10,12 @@
 #     model), waits for every report in the EHR;
 #  6. Dice per site with the masks the demo holds (never the pipeline), OUT/summary.json and OUT/index.html;
 #  7. stops the stack (also on Ctrl-C).
-# Knobs (environment): DEMO_REFERENCE_PATIENTS (20), DEMO_SITE_PATIENTS (10), DEMO_PROFILE (newscanner),
-# DEMO_ADAPT_METHOD (adabn), DEMO_ADAPT_TIMEOUT (600 s), DEMO_REPORT_TIMEOUT (600 s).
+# Knobs (environment): DEMO_REFERENCE_PATIENTS (20), DEMO_SITE_PATIENTS (10),
+# DEMO_PROFILE (newscanner:g=0.6,a=0.35,blur=1,noise=0.04 - every part at its single-profile strength; the milder
+# default newscanner costs the source model almost nothing, so there would be nothing to adapt),
+# DEMO_ADAPT_METHOD (adabn), DEMO_EXPERT_SERIES (3: series of the new scanner whose expert masks are returned to the
+# pipeline as a radiologist's corrections, for the promotion gate; 0 = none, the label-free proxies decide),
+# DEMO_ADAPT_TIMEOUT (600 s), DEMO_REPORT_TIMEOUT (600 s).
 demo_phase() { # label: a line in the terminal and a mark on the report's throughput chart
   log ""
   log "demo: == $* =="
@@ -49,7 +53,7 @@ demo_main() {
 
   # ---- 1. data
   local synthetic=false source_site new_sites data_desc model
-  local profile=${DEMO_PROFILE:-newscanner}
+  local profile=${DEMO_PROFILE:-newscanner:g=0.6,a=0.35,blur=1,noise=0.04}
   if [ -n "$data" ]; then
     [ -d "$data" ] || die "demo: --data $data is not a folder"
     source_site=${DEMO_SOURCE_SITE:-DU}; new_sites=${DEMO_NEW_SITES:-HT,CS}
@@ -96,6 +100,13 @@ demo_main() {
   export STREAMS_DRIFT_MODEL_CARD="$card" STREAMS_DRIFT_TRAINING_DATA="$data"
   export RETRAIN_MIN_SERIES=${RETRAIN_MIN_SERIES:-3} RETRAIN_AUTO_METHOD=${DEMO_ADAPT_METHOD:-adabn}
   export RETRAIN_SOURCE_DATA="$data" RETRAIN_SOURCE_SITES="$source_site"
+  local expert_series=${DEMO_EXPERT_SERIES:-3} expert_opts=()
+  if [ "$expert_series" -gt 0 ]; then
+    export RETRAIN_EXPERT_LABELS="$PIPELINE_HOME/expert-labels"
+    expert_opts=(--expert-labels "$RETRAIN_EXPERT_LABELS" --expert-series "$expert_series")
+  else
+    unset RETRAIN_EXPERT_LABELS
+  fi
   demo_phase "starting the stack"
   stack_up >/dev/null
 
@@ -111,8 +122,10 @@ demo_main() {
     demo_send "$site" --data "$data" --sites "$site" --patients "${DEMO_SITE_PATIENTS:-10}"
   done
   demo_phase "SIMULATED new scanner ($profile): first held-out $source_site patients"
+  [ "$expert_series" -gt 0 ] && log "demo: a radiologist returns corrected masks for the first $expert_series series of the" \
+    "new scanner (SIMULATED: the dataset's expert masks); the promotion gate decides on their Dice"
   demo_send "$source_site through $profile" --data "$data" --sites "$source_site" --include-patients "$first_half" \
-    --profile "$profile" --export-label "$source_site-HELDOUT"
+    --profile "$profile" --export-label "$source_site-HELDOUT" "${expert_opts[@]}"
 
   # ---- 5. drift -> adaptation -> promotion, then more of the new scanner
   demo_phase "waiting for drift -> adaptation -> promotion"

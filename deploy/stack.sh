@@ -115,6 +115,8 @@ stack_up() {
   [ -d "$retrain_data" ] && retrain_opts=(-Dretrain.source-data="$retrain_data" \
     -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
   [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
+  # Expert-corrected masks by SeriesInstanceUID (the demo's simulated radiologist writes them); the gate decides on them.
+  [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")
   part retrain && start_bg retrain java -Xmx384m \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \

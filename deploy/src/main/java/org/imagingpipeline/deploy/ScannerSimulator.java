@@ -32,6 +32,12 @@ public final class ScannerSimulator {
      */
     static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, ImageFolders.PatientFilter filter,
                                   String profileSpec, long seed, SentSeriesExport export) throws Exception {
+        return convert(data, sites, patientsPerSite, filter, profileSpec, seed, export, null);
+    }
+
+    /** As above; with {@code expert}, the first series' expert masks are written as returned corrections (before sending). */
+    static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, ImageFolders.PatientFilter filter,
+                                  String profileSpec, long seed, SentSeriesExport export, ExpertCorrections expert) throws Exception {
         AcquisitionProfile profile = profileSpec == null ? null : AcquisitionProfile.parse(profileSpec);
         List<Instance> out = new ArrayList<>();
         for (ImageFolders.Patient p : ImageFolders.read(data, sites, patientsPerSite, filter)) {
@@ -61,6 +67,9 @@ public final class ScannerSimulator {
             }
             if (export != null) {
                 export.write(p, profile == null ? null : profile.name(), series.studyUid(), series.seriesUid(), sent);
+            }
+            if (expert != null) {
+                expert.write(p, series.seriesUid());
             }
         }
         return out;

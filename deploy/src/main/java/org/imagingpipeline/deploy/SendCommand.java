@@ -17,7 +17,8 @@ import org.imagingpipeline.dicomnet.StoreScu;
 
 /**
  * {@code ./pipeline send --data DIR [--sites S[,S]] [--patients N] [--profile NAME] [--to HOST:PORT] [--ae AE]
- * [--calling-ae AE] [--include-patients ID,..] [--exclude-patients ID,..] [--export DIR [--export-label NAME]]}: the scanner simulator. A folder of DICOM files is sent as it is (each file's own transfer
+ * [--calling-ae AE] [--include-patients ID,..] [--exclude-patients ID,..] [--export DIR [--export-label NAME]]
+ * [--expert-labels DIR [--expert-series N]]}: the scanner simulator. A folder of DICOM files is sent as it is (each file's own transfer
  * syntax proposed, nothing transcoded; README/LICENSE files skipped); a folder of images (lgg-flair PNG or
  * kaggle_3m TIFF) is turned into DICOM MR series, one per patient ({@link ScannerSimulator}), optionally through
  * a simulated new scanner ({@link AcquisitionProfile}). Everything goes by real C-STORE; JSON counts are the
@@ -111,8 +112,10 @@ public final class SendCommand {
             String profile = a.get("profile");
             ImageFolders.PatientFilter filter = new ImageFolders.PatientFilter(idSet(a.get("include-patients")), idSet(a.get("exclude-patients")));
             SentSeriesExport export = a.containsKey("export") ? new SentSeriesExport(Path.of(a.get("export")), a.get("export-label")) : null;
+            ExpertCorrections expert = a.containsKey("expert-labels")
+                    ? new ExpertCorrections(Path.of(a.get("expert-labels")), Integer.parseInt(a.getOrDefault("expert-series", "0"))) : null;
             for (ScannerSimulator.Instance i : ScannerSimulator.convert(data, sites, patients, filter, profile,
-                    Long.parseLong(a.getOrDefault("seed", "1")), export)) {
+                    Long.parseLong(a.getOrDefault("seed", "1")), export, expert)) {
                 Part10.Meta meta = Part10.readMeta(i.part10());
                 items.add(new MemoryItem(new StoreScu.Context(i.sopClassUid(), meta.transferSyntaxUid()), i.sopInstanceUid(),
                         i.part10(), meta.datasetOffset(), i.label()));
@@ -120,7 +123,8 @@ public final class SendCommand {
             skipped = 0;
             mode = profile == null ? "image-folders" : "image-folders, SIMULATED profile " + profile;
         } else {
-            for (String imagesOnly : List.of("sites", "patients", "profile", "include-patients", "exclude-patients", "export", "export-label")) {
+            for (String imagesOnly : List.of("sites", "patients", "profile", "include-patients", "exclude-patients", "export", "export-label",
+                    "expert-labels", "expert-series")) {
                 if (a.containsKey(imagesOnly)) {
                     throw new IllegalArgumentException("--" + imagesOnly + " applies to image folders; " + data + " holds DICOM files, sent as they are");
                 }

@@ -66,7 +66,7 @@ final class SentSeriesExport {
         return img;
     }
 
-    private static BufferedImage binaryMask(Path mask, int w, int h) throws IOException {
+    static BufferedImage binaryMask(Path mask, int w, int h) throws IOException {
         BufferedImage m = ImageIO.read(mask.toFile());
         if (m == null) throw new IOException("cannot read mask " + mask);
         if (m.getWidth() != w || m.getHeight() != h) throw new IOException("mask " + mask + " is not " + w + "x" + h);

@@ -127,4 +127,27 @@ class ScannerSimulatorTest {
         assertThrows(IllegalArgumentException.class, () -> ImageFolders.read(lgg(), List.of("DU"), 0,
                 new ImageFolders.PatientFilter(Set.of("NO-SUCH-PATIENT"), Set.of())));
     }
+
+    @Test
+    void expertCorrectionsAreWrittenForTheFirstSeriesOnlyInInstanceOrder() throws Exception {
+        Path dir = tmp.resolve("expert");
+        List<ScannerSimulator.Instance> xs = ScannerSimulator.convert(lgg(), List.of("DU"), 2, ImageFolders.PatientFilter.ALL,
+                "newscanner", 1, null, new ExpertCorrections(dir, 1));
+        String first = header(xs.get(0)).get(TagFromName.SeriesInstanceUID).getSingleStringValueOrEmptyString();
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of(first), s.map(p -> p.getFileName().toString()).toList(), "one series corrected, named by its UID");
+        }
+        ImageFolders.Patient p = ImageFolders.read(lgg(), List.of("DU"), 1).get(0);
+        long slices = xs.stream().filter(x -> x.label().startsWith("DU/" + p.id() + "/")).count();
+        try (var s = Files.list(dir.resolve(first))) {
+            assertEquals(slices, s.count());
+        }
+        // slice_NNN counts instances from 000 (InstanceNumber 1): the same mask as the source's slice at that position
+        int k = 10;
+        java.awt.image.Raster m = javax.imageio.ImageIO.read(dir.resolve(first).resolve(String.format("slice_%03d_mask.png", k)).toFile()).getRaster();
+        java.awt.image.Raster src = javax.imageio.ImageIO.read(ImageFolders.maskFor(p.files().get(k)).toFile()).getRaster();
+        int[] a = m.getSamples(0, 0, m.getWidth(), m.getHeight(), 0, (int[]) null);
+        int[] b = src.getSamples(0, 0, src.getWidth(), src.getHeight(), 0, (int[]) null);
+        for (int i = 0; i < a.length; i++) assertEquals(b[i] > 0 ? 255 : 0, a[i]);
+    }
 }

@@ -58,12 +58,13 @@ final class DemoPage {
                     .append("</td><td>").append(esc(evidence(d.path("evidence")))).append("</td></tr>");
         }
         h.append("</table><h2>Models (lineage)</h2><table><tr><th>version</th><th>domain</th><th>method</th><th>status</th>"
-                + "<th>parent</th><th>Dice before</th><th>Dice after</th><th>gate evidence</th></tr>");
+                + "<th>parent</th><th>series segmented</th><th>Dice before</th><th>Dice after</th><th>gate evidence</th></tr>");
         for (JsonNode m : s.path("models")) {
             h.append("<tr><td><code>").append(esc(m.path("version").asText())).append("</code><br><small>")
                     .append(esc(shortSha(m.path("sha256").asText("")))).append("</small></td><td>").append(esc(m.path("domain").asText()))
                     .append("</td><td>").append(esc(m.path("method").asText("-"))).append("</td><td><b>").append(esc(m.path("status").asText()))
                     .append("</b></td><td><small>").append(esc(shortSha(m.path("parent_sha256").asText("")))).append("</small></td><td>")
+                    .append(m.path("series_segmented").asLong()).append("</td><td>")
                     .append(esc(m.path("dice_before").asText("-"))).append("</td><td>").append(esc(m.path("dice_after").asText("-")))
                     .append("</td><td>").append(esc(m.path("evidence").path("decision").asText(""))).append("<details><summary>numbers</summary><small>")
                     .append(esc(m.path("evidence").toString())).append("</small></details></td></tr>");

@@ -85,7 +85,11 @@ public final class DemoReport {
         Instant t0 = completedBySeries.values().stream().filter(java.util.Objects::nonNull).min(Instant::compareTo).orElse(Instant.now());
         Map<String, Boolean> studyReported = new TreeMap<>();
         Map<String, String> modelBySeries = new HashMap<>();
-        for (SegmentationResult r : results) modelBySeries.put(r.seriesInstanceUid(), r.model().version());
+        Map<String, SegmentationResult> lastResult = new HashMap<>();
+        for (SegmentationResult r : results) {
+            modelBySeries.put(r.seriesInstanceUid(), r.model().version());
+            lastResult.put(r.seriesInstanceUid(), r);
+        }
         for (SentSeries s : sent) {
             Optional<EhrReports.Report> rep = ehr.current(s.seriesUid());
             studyReported.merge(s.studyUid(), rep.isPresent(), Boolean::logicalAnd);
@@ -154,6 +158,9 @@ public final class DemoReport {
             o.put("promoted", m.status() == ModelVersion.Status.PROMOTED);
             o.put("sha256", m.sha256());
             o.put("parent_sha256", m.parentSha256());
+            // Series this version segmented (latest result per series): for a promoted model, the ones sent after promotion.
+            o.put("series_segmented", lastResult.values().stream().filter(r -> r.status() == SegmentationResult.Status.OK
+                    && r.model().sha256() != null && r.model().sha256().equals(m.sha256())).count());
             Double before = null, after = null;
             TreeSet<String> fs = ModelVersion.DEFAULT_DOMAIN.equals(m.domainId()) ? new TreeSet<>() : foldersByDomain.getOrDefault(m.domainId(), new TreeSet<>());
             if (!fs.isEmpty()) {
