@@ -29,6 +29,16 @@ final class DemoPage {
                     .append(" pushed through a simulated acquisition profile (site folders ending in the profile name, "
                             + "e.g. <code>…-HELDOUT-NEWSCANNER</code>); their headers say SIMULATED.</p>");
         }
+        for (JsonNode m : s.path("models")) {
+            int labelled = m.path("evidence").path("labelled_target_series").asInt(0);
+            if (labelled > 0) {
+                h.append("<p class=warn><b>Expert-corrected masks (SIMULATED radiologist).</b> For ").append(labelled)
+                        .append(" series of domain <code>").append(esc(m.path("domain").asText()))
+                        .append("</code> the demo returned the dataset's expert masks to the pipeline, as a radiologist's corrections; "
+                                + "the promotion gate of <code>").append(esc(m.path("version").asText()))
+                        .append("</code> decided on their Dice. Those series are also in the demo's own Dice for that site.</p>");
+            }
+        }
         h.append("<p>Data: ").append(esc(s.path("data").asText())).append("</p>");
         h.append("<p class=big>").append(s.path("studies_sent").asLong()).append(" studies sent, ")
                 .append(s.path("reports_in_ehr").asLong()).append(" with reports in the EHR, lost: ").append(s.path("lost").asLong())
