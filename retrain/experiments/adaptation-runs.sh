@@ -50,6 +50,28 @@ if [ "$phase" = B ]; then
     echo "$(date -u +%T) phase B $site done" >&2
   done
 fi
+if [ "$phase" = F ]; then # second session: final defaults (referenced AdaBN, levels:2), gate with 3 labelled series
+  RES=final/results.jsonl; mkdir -p final/models final/labels3
+  evf() { local m=$1 d=$2 s=$3 tag=$4; shift 4
+    J org.imagingpipeline.retrain.EvaluateCommand --model $m --data $d --sites $s --threads 2 "$@" 2>/dev/null | tail -1 \
+      | jq -c --arg tag "$tag" '{tag:$tag, site, patients, dice_mean, dice_median, per:[.per_patient[] | {id:.patient, dice}]}' >> $RES; }
+  adf() { local meth=$1 d=$2 s=$3 tag=$4; shift 4; local out=final/models/${tag//:/_}.onnx
+    J org.imagingpipeline.retrain.AdaptCommand --model $M --data $d --sites $s --method $meth --out $out --threads 2 \
+      --source-data $D --source-sites DU --target-labels final/labels3 "$@" 2>>final/adapt.err | tail -1 | jq -c --arg tag "$tag" '. + {tag:$tag}' >> $RES
+    evf $out $d $s "eval:$tag" ${EVX:-}; }
+  labels3() { mkdir -p final/labels3/$1; for p in $(ls $2/$1 | head -3); do ln -sfn "$(cd $2/$1/$p && pwd)" final/labels3/$1/$p; done; }
+  for s in $SETS; do
+    name=${s%%:*}; rest=${s#*:}; seed=${rest##*:}; prof=${rest%:*}
+    [ -d real/tgt/$name ] || J org.imagingpipeline.retrain.ShiftedCopy --data $D --sites DU --patient-ids $VAL --profile $prof --seed $seed --out real/tgt --site $name >/dev/null
+    labels3 $name real/tgt; evf $M real/tgt $name "source:$name"; adf adabn real/tgt $name "adabn:$name"
+  done
+  export EVX="--patients 12"
+  for site in HT CS; do labels3 $site $D; evf $M $D $site "source:$site" --patients 12; adf adabn $D $site "adabn:$site" --patients 12; done
+  unset EVX
+  adf entropy real/tgt strong1 "entropy:strong1" --max-steps 50 --seed 1
+  adf adversarial real/tgt strong1 "adversarial:strong1" --max-steps 100 --seed 1
+  python3 "$ROOT/retrain/experiments/final-table.py" $RES
+fi
 if [ "$phase" = E ]; then # extra runs: entropy and adversarial on strong1; AdaBN and entropy on CS
   ad entropy real/tgt strong1 "entropy:strong1" --max-steps 50 --seed 1
   echo "$(date -u +%T) entropy strong1 done" >&2
