@@ -14,16 +14,18 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * AdaBN (Li et al. 2016; domain-specific batch norm as in DSBN / MS-Net): replaces batch norms' running mean
- * and variance with the population statistics of their inputs over the target domain's images; weights and
- * affine parameters stay. The first pass runs in training mode (each layer normalised with its batch's
- * statistics; batches drawn across all series in a seeded order, since neighbouring slices of one patient are
- * alike); {@link #REFINEMENT_PASSES} more passes run in inference mode with the statistics of the previous
- * pass, so each layer's statistics are those of its input as the exported model will see it. Statistics are
- * accumulated per batch ({@link BnStatistics}), not by the layers' exponential moving average.
- * {@link Scope} says which batch norms change (default: encoder and bottleneck). The adapted model is the
- * source model with target statistics: the inference service routes only that domain to it, so the source
- * domain keeps its own.
+ * AdaBN (Li et al. 2016; domain-specific batch norm as in DSBN / MS-Net): re-estimates batch norms' running mean
+ * and variance from their inputs over the target domain's images; weights and affine parameters stay. Plain: the
+ * target's population statistics replace the parent's (first pass in training mode, each layer normalised with
+ * its batch's statistics; batches drawn across all series in a seeded order, since neighbouring slices of one
+ * patient are alike). Source-referenced: the parent's statistics move by the target-minus-source difference (see
+ * {@link #reestimate(UNet, NDManager, List, List, int, int, long, Scope, double, BnSnapshot, ProgressBar)}).
+ * {@link #REFINEMENT_PASSES} more passes run in inference mode with the statistics of the previous pass, so each
+ * layer's statistics are those of its input as the exported model will see it. Statistics are accumulated per
+ * batch ({@link BnStatistics}), not by the layers' exponential moving average. {@link Scope} says which batch
+ * norms change (the adapt command's default: the first two encoder levels). The adapted model is the source
+ * model with target statistics: the inference service routes only that domain to it, so the source domain keeps
+ * its own.
  */
 public final class AdaBn {
 
