@@ -104,7 +104,7 @@ public final class AdversarialAlignment {
             ema = Double.isNaN(ema) ? lossValue : 0.9 * ema + 0.1 * lossValue;
             segEma = Double.isNaN(segEma) ? segValue : 0.9 * segEma + 0.1 * segValue;
             accEma = Double.isNaN(accEma) ? accuracy : 0.9 * accEma + 0.1 * accuracy;
-        } while (!budget.afterStep(step, ema, accEma));
+        } while (!budget.afterStep(step, ema, "disc_acc", accEma));
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("discriminator", "1x1 conv " + net.filters(net.depth()) + "->" + DISCRIMINATOR_WIDTH
                 + ", leaky ReLU, 1x1 conv ->1, on the bottleneck features");

@@ -98,7 +98,7 @@ public final class EntropyMinimisation {
                 first = step == 1 ? lossValue : first;
                 ema = Double.isNaN(ema) ? lossValue : 0.9 * ema + 0.1 * lossValue;
                 entropyEma = Double.isNaN(entropyEma) ? entropyValue : 0.9 * entropyEma + 0.1 * entropyValue;
-            } while (!budget.afterStep(step, ema, entropyEma));
+            } while (!budget.afterStep(step, ema, "entropy", entropyEma));
         } finally {
             for (var pair : net.getParameters()) {
                 Parameter p = pair.getValue();

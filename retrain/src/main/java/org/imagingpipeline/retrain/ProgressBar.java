@@ -21,6 +21,12 @@ public final class ProgressBar {
 
     public void update(int epoch, int epochs, long step, long totalSteps, double loss, double dice,
                        double secondsPerStep, double etaSeconds, boolean force) {
+        update(epoch, epochs, step, totalSteps, loss, "dice", dice, secondsPerStep, etaSeconds, force);
+    }
+
+    /** As above, with the second number named {@code metricName} (e.g. entropy) instead of dice. */
+    public void update(int epoch, int epochs, long step, long totalSteps, double loss, String metricName, double dice,
+                       double secondsPerStep, double etaSeconds, boolean force) {
         long now = System.nanoTime();
         if (!force && !tty && (now - lastPrint) / 1e9 < logEverySeconds) {
             return;
@@ -36,7 +42,7 @@ public final class ProgressBar {
         String line = String.format(Locale.ROOT, "epoch %d/%d [%s] step %d/%d%s%s %.2f s/step ETA %s RSS %d MB",
                 epoch, epochs, bar, step, totalSteps,
                 Double.isFinite(loss) ? String.format(Locale.ROOT, " loss %.4f", loss) : "",
-                Double.isFinite(dice) ? String.format(Locale.ROOT, " dice %.3f", dice) : "",
+                Double.isFinite(dice) ? String.format(Locale.ROOT, " %s %.3f", metricName, dice) : "",
                 secondsPerStep, time(etaSeconds), Memory.rssMb());
         if (tty) {
             out.print("\r" + line + "   ");

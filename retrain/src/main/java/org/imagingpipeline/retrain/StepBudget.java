@@ -30,6 +30,11 @@ public final class StepBudget {
 
     /** Reports step {@code step} (1-based, done) and says whether to stop now. */
     public boolean afterStep(int step, double loss, double metric) {
+        return afterStep(step, loss, "dice", metric);
+    }
+
+    /** As above, with the metric's name for the progress line. */
+    public boolean afterStep(int step, double loss, String metricName, double metric) {
         double elapsed = seconds();
         double perStep = elapsed / step;
         long total = maxSteps;
@@ -41,7 +46,7 @@ public final class StepBudget {
         } else if (maxMinutes > 0 && elapsed >= maxMinutes * 60) {
             stopReason = String.format(Locale.ROOT, "time limit %.1f min", maxMinutes);
         }
-        bar.update(1, 1, step, total, loss, metric, perStep, (total - step) * perStep, stopReason != null);
+        bar.update(1, 1, step, total, loss, metricName, metric, perStep, (total - step) * perStep, stopReason != null);
         return stopReason != null;
     }
 
