@@ -68,8 +68,10 @@ if [ "$phase" = F ]; then # second session: final defaults (referenced AdaBN, le
   export EVX="--patients 12"
   for site in HT CS; do labels3 $site $D; evf $M $D $site "source:$site" --patients 12; adf adabn $D $site "adabn:$site" --patients 12; done
   unset EVX
-  adf entropy real/tgt strong1 "entropy:strong1" --max-steps 50 --seed 1
-  adf adversarial real/tgt strong1 "adversarial:strong1" --max-steps 100 --seed 1
+  for name in strong1 gamma lowfield1 strong2; do
+    adf entropy real/tgt $name "entropy:$name" --max-steps 50 --seed 1
+    adf adversarial real/tgt $name "adversarial:$name" --max-steps 100 --seed 1
+  done
   python3 "$ROOT/retrain/experiments/final-table.py" $RES
 fi
 if [ "$phase" = E ]; then # extra runs: entropy and adversarial on strong1; AdaBN and entropy on CS
