@@ -158,9 +158,13 @@ public final class AdaptCommand {
                 err.printf(Locale.ROOT, "adapt: %s on %s: %d series, %d slices (input %dx%d); parent %s%n", method,
                         sites, target.size(), slices.size(), size, size, model);
                 BnSnapshot parentStats = BnSnapshot.of(parent.net());
+                // The source training slices, read once: the AdaBN reference samples them, adversarial trains on them.
+                boolean adversarial = method.equals("adversarial");
+                SourceSlices src = bnReference.equals("source") || adversarial
+                        ? SourceSlices.load(source.train(), size, adversarial) : null;
                 List<float[]> reference = null;
                 if (bnReference.equals("source")) {
-                    reference = sourceReference(source.train(), size, seed);
+                    reference = src.sample(REFERENCE_SLICES, seed);
                     err.printf(Locale.ROOT, "adapt: batch-norm statistics referenced to %d slices of %d source training "
                             + "patients%n", reference.size(), source.train().size());
                 }
@@ -171,20 +175,11 @@ public final class AdaptCommand {
                     err.println("adapt: entropy minimisation of the batch-norm affine parameters");
                     opt = EntropyMinimisation.run(parent.net(), manager, slices, size, batch, lr, seed,
                             new StepBudget(maxSteps, maxMinutes, bar));
-                } else if (method.equals("adversarial")) {
-                    List<float[]> srcImages = new ArrayList<>();
-                    List<byte[]> srcMasks = new ArrayList<>();
-                    for (SliceDataset.PatientRef p : source.train()) {
-                        SliceDataset.Volume v = SliceDataset.load(p);
-                        for (int i = 0; i < v.images().size(); i++) {
-                            srcImages.add(Resampler.resize(v.images().get(i), v.width(), v.height(), size, size));
-                            srcMasks.add(Resampler.resizeMask(v.masks().get(i), v.width(), v.height(), size, size));
-                        }
-                    }
+                } else if (adversarial) {
                     sourceTrain = source.train().size();
                     err.printf(Locale.ROOT, "adapt: adversarial feature alignment with %d source training patients "
-                            + "(%d slices) and the source loss kept%n", sourceTrain, srcImages.size());
-                    opt = AdversarialAlignment.run(parent.net(), manager, slices, srcImages, srcMasks, size, batch,
+                            + "(%d slices) and the source loss kept%n", sourceTrain, src.images().size());
+                    opt = AdversarialAlignment.run(parent.net(), manager, slices, src.images(), src.masks(), size, batch,
                             lr, seed, new StepBudget(maxSteps, maxMinutes, bar));
                 }
                 err.println("adapt: re-estimating batch-norm statistics on the target (AdaBN)");
@@ -301,20 +296,32 @@ public final class AdaptCommand {
         }
     }
 
-    /** At most {@value #REFERENCE_SLICES} slices of the source training patients (seeded sample), resized to the input. */
-    static List<float[]> sourceReference(List<SliceDataset.PatientRef> train, int size, long seed) {
-        if (train.isEmpty()) {
-            throw new DataException("the source data has no training patients to reference batch-norm statistics to");
-        }
-        List<float[]> all = new ArrayList<>();
-        for (SliceDataset.PatientRef p : train) {
-            SliceDataset.Volume v = SliceDataset.load(p);
-            for (float[] x : v.images()) {
-                all.add(Resampler.resize(x, v.width(), v.height(), size, size));
+    /** The source training patients' slices resized to the model input, with their masks when asked for. */
+    record SourceSlices(List<float[]> images, List<byte[]> masks) {
+        static SourceSlices load(List<SliceDataset.PatientRef> train, int size, boolean withMasks) {
+            if (train.isEmpty()) {
+                throw new DataException("the source data has no training patients");
             }
+            List<float[]> images = new ArrayList<>();
+            List<byte[]> masks = withMasks ? new ArrayList<>() : null;
+            for (SliceDataset.PatientRef p : train) {
+                SliceDataset.Volume v = SliceDataset.load(p);
+                for (int i = 0; i < v.images().size(); i++) {
+                    images.add(Resampler.resize(v.images().get(i), v.width(), v.height(), size, size));
+                    if (withMasks) {
+                        masks.add(Resampler.resizeMask(v.masks().get(i), v.width(), v.height(), size, size));
+                    }
+                }
+            }
+            return new SourceSlices(images, masks);
         }
-        java.util.Collections.shuffle(all, new java.util.Random(seed));
-        return new ArrayList<>(all.subList(0, Math.min(REFERENCE_SLICES, all.size())));
+
+        /** At most {@code n} of the images, a seeded sample (the list itself keeps its order). */
+        List<float[]> sample(int n, long seed) {
+            List<float[]> all = new ArrayList<>(images);
+            java.util.Collections.shuffle(all, new java.util.Random(seed));
+            return new ArrayList<>(all.subList(0, Math.min(n, all.size())));
+        }
     }
 
     static final int REFERENCE_SLICES = 1024;

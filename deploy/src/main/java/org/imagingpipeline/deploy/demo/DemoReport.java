@@ -84,12 +84,8 @@ public final class DemoReport {
         List<Double> reportedMinutes = new ArrayList<>();
         Instant t0 = completedBySeries.values().stream().filter(java.util.Objects::nonNull).min(Instant::compareTo).orElse(Instant.now());
         Map<String, Boolean> studyReported = new TreeMap<>();
-        Map<String, String> modelBySeries = new HashMap<>();
         Map<String, SegmentationResult> lastResult = new HashMap<>();
-        for (SegmentationResult r : results) {
-            modelBySeries.put(r.seriesInstanceUid(), r.model().version());
-            lastResult.put(r.seriesInstanceUid(), r);
-        }
+        for (SegmentationResult r : results) lastResult.put(r.seriesInstanceUid(), r);
         for (SentSeries s : sent) {
             Optional<EhrReports.Report> rep = ehr.current(s.seriesUid());
             studyReported.merge(s.studyUid(), rep.isPresent(), Boolean::logicalAnd);
@@ -200,8 +196,8 @@ public final class DemoReport {
         summary.put("error_results", results.stream().filter(r -> r.status() == SegmentationResult.Status.ERROR).count());
         Map<String, Long> seriesByModel = new TreeMap<>();
         for (SentSeries s : sent) {
-            String v = modelBySeries.get(s.seriesUid());
-            if (v != null) seriesByModel.merge(s.siteFolder() + " -> " + v, 1L, Long::sum);
+            SegmentationResult r = lastResult.get(s.seriesUid());
+            if (r != null) seriesByModel.merge(s.siteFolder() + " -> " + r.model().version(), 1L, Long::sum);
         }
         summary.set("series_by_site_and_model", JSON.valueToTree(seriesByModel));
         Files.writeString(out.resolve("summary.json"), JSON.writeValueAsString(summary) + "\n");
