@@ -33,7 +33,9 @@ public final class TrainCommand {
               --steps-per-epoch N default: one pass over the training slices
               --patience N        early stopping: epochs without better validation Dice (default 8; 0 = off)
               --val-fraction X    share of patients held out for validation (default 0.2)
-              --seed N            split, shuffling and augmentation seed (default 42)
+              --seed N            weight initialisation, shuffling and augmentation seed (default 42)
+              --split-seed N      seed of the per-site patient split (default: --seed); models that share it
+                                  hold out the same validation patients (paired comparisons)
               --patients N        use only the first N patients (sorted by id) of each site (quick runs)
               --base-filters N    U-Net width at the first level (default 8)
               --depth N           U-Net levels (default 4)
@@ -56,7 +58,7 @@ public final class TrainCommand {
     private static final Set<String> VALUES = Set.of("--data", "--sites", "--out", "--size", "--epochs", "--batch",
             "--lr", "--max-minutes", "--max-steps", "--steps-per-epoch", "--patience", "--val-fraction", "--seed",
             "--patients", "--base-filters", "--depth", "--parent", "--checkpoints", "--threads", "--djl-cache",
-            "--acquisition-aug", "--lr-schedule", "--warmup-steps", "--select");
+            "--acquisition-aug", "--lr-schedule", "--warmup-steps", "--select", "--split-seed");
     private static final Set<String> FLAGS = Set.of("--intensity-aug", "--no-augment", "--bn-recalibrate", "--help");
 
     private TrainCommand() {
@@ -75,7 +77,7 @@ public final class TrainCommand {
     }
 
     /** The settings of the training recipe beyond the card's fixed fields. */
-    static Map<String, Object> recipe(TrainConfig cfg) {
+    static Map<String, Object> recipe(TrainConfig cfg, long splitSeed) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("lr_schedule", cfg.lrSchedule().equals("cosine") ? "cosine to 5% of the rate" : "fixed");
         m.put("warmup_steps", cfg.warmupSteps());
@@ -88,6 +90,7 @@ public final class TrainCommand {
         m.put("depth", cfg.depth());
         m.put("val_fraction", cfg.valFraction());
         m.put("split", "per site: seeded shuffle of the site's sorted patient ids");
+        m.put("split_seed", splitSeed);
         return m;
     }
 
@@ -130,7 +133,8 @@ public final class TrainCommand {
                 Map<String, Integer> taken = new TreeMap<>();
                 patients = patients.stream().filter(p -> taken.merge(p.site(), 1, Integer::sum) <= perSite).toList();
             }
-            PatientSplit split = PatientSplit.of(patients, cfg.valFraction(), cfg.seed());
+            long splitSeed = a.intValue("--split-seed", (int) cfg.seed());
+            PatientSplit split = PatientSplit.of(patients, cfg.valFraction(), splitSeed);
             DjlRuntime.configure(Path.of(a.get("--djl-cache", DjlRuntime.defaultCacheDir().toString())), cfg.threads());
 
             long tLoad = System.nanoTime();
@@ -211,7 +215,7 @@ public final class TrainCommand {
                                 r.bestEpoch(), Math.round(r.seconds() * 10) / 10.0, r.peakRssMb(), cfg.threads(),
                                 "DJL " + ai.djl.engine.Engine.getDjlVersion() + " PyTorch "
                                         + ai.djl.engine.Engine.getInstance().getVersion() + " CPU",
-                                recipe(cfg), "./pipeline train " + String.join(" ", argv)),
+                                recipe(cfg, splitSeed), "./pipeline train " + String.join(" ", argv)),
                         metrics, null);
                 Path cardPath = ModelCard.pathFor(outModel);
                 card.write(cardPath);
