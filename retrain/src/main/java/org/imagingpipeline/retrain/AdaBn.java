@@ -200,6 +200,25 @@ public final class AdaBn {
         return new Report(slices.size(), shift, DiceEvaluator.round(sum / units.size()), ratio);
     }
 
+    /**
+     * The input statistics of the batch norms in {@code scope} over {@code slices}, through the network as it is, in
+     * inference mode (nothing changes): the source reference that feature-statistics alignment aims at.
+     */
+    public static Map<String, BnStatistics> statistics(UNet net, NDManager parent, List<float[]> slices, int size, int batch,
+                                                       long seed, Scope scope, ProgressBar bar) {
+        if (slices == null || slices.isEmpty()) {
+            throw new DataException("no source slices to measure batch-norm input statistics on");
+        }
+        Map<String, ConvBnRelu> units = new LinkedHashMap<>();
+        net.namedUnits().forEach((name, u) -> {
+            if (scope.covers(name)) {
+                units.put(name, u);
+            }
+        });
+        Progress progress = new Progress(bar, 1, batches(slices.size(), batch));
+        return measure(net, new ParameterStore(parent, false), parent, slices, size, batch, seed, false, units, progress);
+    }
+
     /** Mean R + w (T - S) and variance R ((T + eps) / (S + eps))^w per channel; see {@link #reestimate}. */
     static float[][] referenced(float[] runningMean, float[] runningVar, BnStatistics target, BnStatistics source,
                                 double w) {
