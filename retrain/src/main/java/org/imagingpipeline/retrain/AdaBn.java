@@ -20,8 +20,11 @@ import java.util.Random;
  * its batch's statistics; batches drawn across all series in a seeded order, since neighbouring slices of one
  * patient are alike). Source-referenced: the parent's statistics move by the target-minus-source difference (see
  * {@link #reestimate(UNet, NDManager, List, List, int, int, long, Scope, double, BnSnapshot, ProgressBar)}).
- * {@link #REFINEMENT_PASSES} more passes run in inference mode with the statistics of the previous pass, so each
- * layer's statistics are those of its input as the exported model will see it. Statistics are accumulated per
+ * More passes run in inference mode with the statistics of the previous pass: {@link #REFINEMENT_PASSES} after the
+ * plain first pass; referenced, one per batch norm in the scope (at least three): a unit's input depends only on the
+ * units before it, so after pass k the first k units hold exactly the statistics of their input as the exported model
+ * will see it. (Until 2026-12-05 referenced AdaBN always made three passes from the parent's statistics: deep scopes
+ * were left with statistics measured under stale upstream statistics.) Statistics are accumulated per
  * batch ({@link BnStatistics}), not by the layers' exponential moving average. {@link Scope} says which batch
  * norms change (the adapt command's default: the first two encoder levels). The adapted model is the source
  * model with target statistics: the inference service routes only that domain to it, so the source domain keeps
@@ -53,7 +56,7 @@ public final class AdaBn {
         return new float[][] {m, v};
     }
 
-    /** Refinement passes after the first; see the class comment. */
+    /** Refinement passes after the first, at least; scopes of more units get one pass per unit (see reestimate). */
     public static final int REFINEMENT_PASSES = 2;
 
     /**
@@ -150,7 +153,11 @@ public final class AdaBn {
         });
         Map<String, float[][]> original = new LinkedHashMap<>();
         units.forEach((name, u) -> original.put(name, new float[][] {parentStats.mean(name), parentStats.variance(name)}));
-        int passes = 1 + REFINEMENT_PASSES;
+        // Referenced: every pass runs in inference mode from the parent's statistics. A unit's input depends only on the
+        // units before it, so after pass k the first k units of the scope hold their exact statistics (each measured with
+        // every unit upstream already adapted): as many passes as units, at least 3. Plain: the first pass normalises
+        // each layer with its batch's statistics, already close to the fixed point; two refinements follow.
+        int passes = sourceReference == null ? 1 + REFINEMENT_PASSES : Math.max(1 + REFINEMENT_PASSES, units.size());
         long work = (long) passes * batches(slices.size(), batch)
                 + (sourceReference == null ? 0 : batches(sourceReference.size(), batch));
         Progress progress = new Progress(bar, passes + (sourceReference == null ? 0 : 1), work);

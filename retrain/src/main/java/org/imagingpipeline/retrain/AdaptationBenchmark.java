@@ -45,13 +45,16 @@ public final class AdaptationBenchmark {
               --target-sites L   only the held-out patients of these sites (default: all the card's validation patients)
               --work DIR         scratch folder (default target/bench-adaptation)
               --threads N        (default: all cores)
+              --source-only      no adaptation job: the source model's Dice under every shift only
               --bn-scope S, --align-levels N, --max-steps N, --lr X: passed to the job
             """;
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--half", "--shifts", "--seeds", "--candidates",
             "--expert-series", "--real-sites", "--target-sites", "--work", "--threads", "--bn-scope", "--align-levels",
             "--max-steps", "--lr");
-    private static final Set<String> FLAGS = Set.of("--help");
+    private static final Set<String> FLAGS = Set.of("--help", "--source-only");
+
+    private boolean sourceOnlyMode;
 
     private AdaptationBenchmark() {
     }
@@ -101,6 +104,7 @@ public final class AdaptationBenchmark {
         }
         int threads = a.intValue("--threads", Runtime.getRuntime().availableProcessors());
         int expert = a.intValue("--expert-series", 0);
+        sourceOnlyMode = a.flag("--source-only");
         Path work = Path.of(a.get("--work", "target/bench-adaptation"));
         List<String> trainingSites = card.training().sites();
         Set<String> validation = new HashSet<>(card.training().validationPatients());
@@ -229,6 +233,17 @@ public final class AdaptationBenchmark {
         row.put("source_only_mean", r(so));
         if (Double.isFinite(cleanMean)) {
             row.put("source_only_retention", r(so / cleanMean));
+        }
+        if (sourceOnlyMode) {
+            row.put("chosen", null);
+            row.put("served_mean", r(so));
+            if (Double.isFinite(cleanMean)) {
+                row.put("retention", r(so / cleanMean));
+            }
+            row.put("source_only", rounded(sourceOnly));
+            row.put("served", rounded(sourceOnly));
+            row.put("candidates", Map.of());
+            return row;
         }
         Path out = dir.resolve("adapted.onnx");
         long tj = System.nanoTime();
