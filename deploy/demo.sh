@@ -98,7 +98,7 @@ demo_main() {
   export SOURCE_MODEL="$model"
   export STREAMS_ASSEMBLY_INACTIVITY=${STREAMS_ASSEMBLY_INACTIVITY:-4s}
   export STREAMS_DRIFT_MODEL_CARD="$card" STREAMS_DRIFT_TRAINING_DATA="$data"
-  export RETRAIN_MIN_SERIES=${RETRAIN_MIN_SERIES:-3} RETRAIN_AUTO_METHOD=${DEMO_ADAPT_METHOD:-adabn}
+  export RETRAIN_MIN_SERIES=${RETRAIN_MIN_SERIES:-3} RETRAIN_AUTO_METHOD=${DEMO_ADAPT_METHOD:-auto}
   export RETRAIN_SOURCE_DATA="$data" RETRAIN_SOURCE_SITES="$source_site"
   local expert_series=${DEMO_EXPERT_SERIES:-3} expert_opts=()
   if [ "$expert_series" -gt 0 ]; then

@@ -24,5 +24,6 @@ import java.util.List;
 public record JobSettings(List<String> adaptCommand, Path adaptDirectory, Path workDirectory, Path modelsDirectory, Path sourceData,
                           String sourceSites, Path expertLabels, double maxMinutes, Duration killGrace, int maxSeries, String modelName, int workers,
                           boolean keepWork) {
-    public static final List<String> METHODS = List.of("adabn", "entropy", "adversarial");
+    /** {@code auto}: the adapt command tries its candidate methods and keeps the best one the gate passes. */
+    public static final List<String> METHODS = List.of("auto", "adabn", "normaliser", "entropy", "adversarial", "finetune");
 }
