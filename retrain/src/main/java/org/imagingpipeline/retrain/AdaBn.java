@@ -136,6 +136,16 @@ public final class AdaBn {
     public static Report reestimate(UNet net, NDManager parent, List<float[]> slices, List<float[]> sourceReference,
                                     int size, int batch, long seed, Scope scope, double targetWeight,
                                     BnSnapshot parentStats, ProgressBar bar) {
+        return reestimate(net, parent, slices, sourceReference, size, batch, seed, scope, targetWeight, false, parentStats, bar);
+    }
+
+    /**
+     * As above; with {@code foreground} the statistics count only the pixels of the anatomy ({@link Foreground}: the
+     * target's and the source's own thresholds), not the air around it.
+     */
+    public static Report reestimate(UNet net, NDManager parent, List<float[]> slices, List<float[]> sourceReference,
+                                    int size, int batch, long seed, Scope scope, double targetWeight, boolean foreground,
+                                    BnSnapshot parentStats, ProgressBar bar) {
         if (!(targetWeight > 0 && targetWeight <= 1)) {
             throw new DataException("--bn-weight must be in (0, 1], got " + targetWeight);
         }
@@ -165,14 +175,16 @@ public final class AdaBn {
         Map<String, BnStatistics> reference = null;
         if (sourceReference != null) {
             parentStats.restore(net, name -> true);
-            reference = measure(net, ps, parent, sourceReference, size, batch, seed, false, units, progress);
+            reference = measure(net, ps, parent, sourceReference, size, batch, seed, false, units, progress,
+                    foreground ? Foreground.of(sourceReference) : null);
         }
+        Foreground targetMask = foreground ? Foreground.of(slices) : null;
         for (int pass = 0; pass < passes; pass++) {
             // Plain AdaBN: the first pass normalises each layer with its batch's statistics (training mode).
             boolean training = sourceReference == null && pass == 0;
             Map<String, BnStatistics> stats;
             try {
-                stats = measure(net, ps, parent, slices, size, batch, seed, training, units, progress);
+                stats = measure(net, ps, parent, slices, size, batch, seed, training, units, progress, targetMask);
             } finally {
                 parentStats.restore(net, name -> !scope.covers(name));
             }
@@ -212,7 +224,7 @@ public final class AdaBn {
      * inference mode (nothing changes): the source reference that feature-statistics alignment aims at.
      */
     public static Map<String, BnStatistics> statistics(UNet net, NDManager parent, List<float[]> slices, int size, int batch,
-                                                       long seed, Scope scope, ProgressBar bar) {
+                                                       long seed, Scope scope, boolean foreground, ProgressBar bar) {
         if (slices == null || slices.isEmpty()) {
             throw new DataException("no source slices to measure batch-norm input statistics on");
         }
@@ -223,7 +235,8 @@ public final class AdaBn {
             }
         });
         Progress progress = new Progress(bar, 1, batches(slices.size(), batch));
-        return measure(net, new ParameterStore(parent, false), parent, slices, size, batch, seed, false, units, progress);
+        return measure(net, new ParameterStore(parent, false), parent, slices, size, batch, seed, false, units, progress,
+                foreground ? Foreground.of(slices) : null);
     }
 
     /** Mean R + w (T - S) and variance R ((T + eps) / (S + eps))^w per channel; see {@link #reestimate}. */
@@ -274,9 +287,10 @@ public final class AdaBn {
     }
 
     /** The input statistics of {@code units} over {@code slices} (seeded shuffled batches mixing all series). */
+    @SuppressWarnings("unchecked")
     private static Map<String, BnStatistics> measure(UNet net, ParameterStore ps, NDManager parent, List<float[]> slices,
                                                      int size, int batch, long seed, boolean training,
-                                                     Map<String, ConvBnRelu> units, Progress progress) {
+                                                     Map<String, ConvBnRelu> units, Progress progress, Foreground fg) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < slices.size(); i++) {
             order.add(i);
@@ -284,10 +298,15 @@ public final class AdaBn {
         // Neighbouring slices of one patient are alike: a training-mode batch of them would be far from the population.
         Collections.shuffle(order, new Random(seed));
         Map<String, BnStatistics> stats = new LinkedHashMap<>();
+        Map<Long, NDArray>[] masks = fg == null ? null : new Map[1];
         units.forEach((name, u) -> {
             BnStatistics s = new BnStatistics();
             stats.put(name, s);
-            u.recordInto(s);
+            if (masks == null) {
+                u.recordInto(s);
+            } else {
+                u.tap(x -> s.add(x, masks[0].get(x.getShape().get(2))));
+            }
         });
         progress.nextPass();
         try {
@@ -298,7 +317,11 @@ public final class AdaBn {
                     System.arraycopy(slices.get(order.get(i)), 0, x, (i - from) * size * size, size * size);
                 }
                 try (NDManager bm = parent.newSubManager()) {
-                    net.forward(ps, new NDList(bm.create(x, new Shape(to - from, 1, size, size))), training);
+                    NDArray input = bm.create(x, new Shape(to - from, 1, size, size));
+                    if (masks != null) {
+                        masks[0] = fg.pyramid(input, net.depth() + 1);
+                    }
+                    net.forward(ps, new NDList(input), training);
                 }
                 progress.step();
             }

@@ -58,6 +58,8 @@ public final class AdaptCommand {
                                   target-minus-source difference measured the same way on source training slices;
                                   none: replace them with the target's (plain AdaBN)
               --align-levels N    normaliser: encoder levels whose batch-norm inputs are aligned (default 2)
+              --bn-pixels P       all or foreground: which pixels the batch-norm statistics of AdaBN and of the
+                                  normaliser's alignment count (foreground: the anatomy, not the air around it)
               --no-gate           skip the gate even with --source-data ("gate": null; for experiments)
               --keep-candidates   auto: keep every candidate as NEW.candidate-METHOD.onnx
               --seed N            sampling seed (default 42)
@@ -71,10 +73,18 @@ public final class AdaptCommand {
     private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--method", "--out",
             "--source-data", "--source-sites", "--target-labels", "--max-steps", "--max-minutes", "--batch", "--lr",
             "--tolerance", "--min-entropy-gain", "--min-labelled-gain", "--seed", "--bn-scope", "--bn-weight",
-            "--bn-reference", "--patients", "--threads", "--djl-cache", "--candidates", "--align-levels");
+            "--bn-reference", "--patients", "--threads", "--djl-cache", "--candidates", "--align-levels", "--bn-pixels");
     private static final Set<String> FLAGS = Set.of("--help", "--no-gate", "--keep-candidates");
 
     private AdaptCommand() {
+    }
+
+    private static boolean pixels(String p) {
+        return switch (p) {
+            case "all" -> false;
+            case "foreground" -> true;
+            default -> throw new DataException("--bn-pixels must be all or foreground, got '" + p + "'");
+        };
     }
 
     public static void main(String[] args) {
@@ -102,7 +112,8 @@ public final class AdaptCommand {
                             a.doubleValue("--min-labelled-gain", g.minLabelledGain())),
                     a.flag("--no-gate"), a.intValue("--patients", 0),
                     a.get("--candidates", null) == null ? d.candidates() : a.list("--candidates"),
-                    a.flag("--keep-candidates"), Path.of(a.get("--djl-cache", d.djlCache().toString())));
+                    a.flag("--keep-candidates"), Path.of(a.get("--djl-cache", d.djlCache().toString())),
+                    pixels(a.get("--bn-pixels", d.foreground() ? "foreground" : "all")));
             AdaptationJob.Request request = new AdaptationJob.Request(Path.of(a.required("--model")),
                     Path.of(a.required("--data")), a.list("--sites"), a.required("--method"), Path.of(a.required("--out")),
                     a.get("--source-data", null) == null ? null : Path.of(a.get("--source-data", null)),

@@ -46,12 +46,12 @@ public final class AdaptationBenchmark {
               --work DIR         scratch folder (default target/bench-adaptation)
               --threads N        (default: all cores)
               --source-only      no adaptation job: the source model's Dice under every shift only
-              --bn-scope S, --align-levels N, --max-steps N, --lr X: passed to the job
+              --bn-scope S, --align-levels N, --max-steps N, --lr X, --bn-pixels P: passed to the job
             """;
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--half", "--shifts", "--seeds", "--candidates",
             "--expert-series", "--real-sites", "--target-sites", "--work", "--threads", "--bn-scope", "--align-levels",
-            "--max-steps", "--lr");
+            "--max-steps", "--lr", "--bn-pixels");
     private static final Set<String> FLAGS = Set.of("--help", "--source-only");
 
     private boolean sourceOnlyMode;
@@ -126,7 +126,8 @@ public final class AdaptationBenchmark {
                 a.get("--lr", null) == null ? null : (float) a.doubleValue("--lr", 0),
                 AdaBn.Scope.parse(a.get("--bn-scope", d.scope().name())), d.bnWeight(), null,
                 a.intValue("--align-levels", d.alignLevels()), d.gate(), false, 0,
-                a.get("--candidates", null) == null ? d.candidates() : a.list("--candidates"), true, d.djlCache());
+                a.get("--candidates", null) == null ? d.candidates() : a.list("--candidates"), true, d.djlCache(),
+                a.get("--bn-pixels", d.foreground() ? "foreground" : "all").equals("foreground"));
         DjlRuntime.configure(settings.djlCache(), threads);
         err.printf(Locale.ROOT, "bench adaptation: model %s (%s), %d held-out patients of %s, %d shifts (%s half) x %d seeds, "
                 + "candidates %s, %d corrected series; real sites %s; load average %s%n", model, card.version(),

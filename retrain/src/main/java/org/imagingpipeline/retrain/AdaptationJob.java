@@ -45,12 +45,12 @@ public final class AdaptationJob {
     public record Settings(int threads, int batch, long seed, double maxMinutes, Integer maxSteps, Float lr,
                            AdaBn.Scope scope, double bnWeight, String bnReference, int alignLevels,
                            PromotionGate.Config gate, boolean noGate, int patientsPerSite, List<String> candidates,
-                           boolean keepCandidates, Path djlCache) {
+                           boolean keepCandidates, Path djlCache, boolean foreground) {
 
         public static Settings defaults() {
             return new Settings(Runtime.getRuntime().availableProcessors(), 8, 42, 10, null, null, AdaBn.Scope.levels(2),
                     1.0, null, 2, PromotionGate.Config.defaults(), false, 0, AUTO_CANDIDATES, false,
-                    DjlRuntime.defaultCacheDir());
+                    DjlRuntime.defaultCacheDir(), false);
         }
 
         int steps(String method) {
@@ -349,22 +349,23 @@ public final class AdaptationJob {
         switch (method) {
             case "adabn" -> {
                 err.println("adapt: re-estimating batch-norm statistics on the target (AdaBN, " + s.scope() + ")");
-                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), parentStats, bar);
+                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), s.foreground(), parentStats, bar);
             }
             case "normaliser" -> {
                 AdaBn.Scope align = AdaBn.Scope.levels(s.alignLevels());
                 err.printf(Locale.ROOT, "adapt: input normaliser aligned to the source's batch-norm input statistics of the "
                         + "first %d encoder levels%n", s.alignLevels());
-                Map<String, BnStatistics> stats = AdaBn.statistics(net, manager, reference, size, 16, s.seed(), align, bar);
+                Map<String, BnStatistics> stats = AdaBn.statistics(net, manager, reference, size, 16, s.seed(), align,
+                        s.foreground(), bar);
                 log = NormaliserAdaptation.run(net, manager, slices, stats, s.alignLevels(), size, 16, s.lr(method),
-                        s.seed(), new StepBudget(s.steps(method), s.maxMinutes(), bar));
+                        s.seed(), s.foreground(), new StepBudget(s.steps(method), s.maxMinutes(), bar));
             }
             case "entropy" -> {
-                AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), parentStats, bar);
+                AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), s.foreground(), parentStats, bar);
                 err.println("adapt: entropy minimisation of the batch-norm affine parameters");
                 log = EntropyMinimisation.run(net, manager, slices, size, s.batch(), s.lr(method), s.seed(),
                         new StepBudget(s.steps(method), s.maxMinutes(), bar));
-                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), parentStats, bar);
+                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), s.foreground(), parentStats, bar);
                 weightsChanged = true;
             }
             case "adversarial" -> {
@@ -372,11 +373,11 @@ public final class AdaptationJob {
                         + "source loss kept%n", src.images().size());
                 log = AdversarialAlignment.run(net, manager, slices, src.images(), src.masks(), size, s.batch(),
                         s.lr(method), s.seed(), new StepBudget(s.steps(method), s.maxMinutes(), bar));
-                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), parentStats, bar);
+                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), s.foreground(), parentStats, bar);
                 weightsChanged = true;
             }
             case "finetune" -> {
-                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), parentStats, bar);
+                bn = AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), s.foreground(), parentStats, bar);
                 List<float[]> ti = new ArrayList<>();
                 List<byte[]> tm = new ArrayList<>();
                 for (LabelledSeries l : labelled) {
@@ -487,6 +488,7 @@ public final class AdaptationJob {
         details.put("bn_scope", s.scope().name());
         details.put("bn_target_weight", s.bnWeight());
         details.put("bn_reference", bnReference);
+        details.put("bn_pixels", s.foreground() ? "foreground (anatomy)" : "all");
         details.put("seed", s.seed());
         details.put("threads", s.threads());
         if (auto) {

@@ -33,6 +33,14 @@ public final class NormaliserAdaptation {
 
     public static OptimisationLog run(UNet net, NDManager parent, List<float[]> target, Map<String, BnStatistics> source,
                                       int levels, int size, int batch, float lr, long seed, StepBudget budget) {
+        return run(net, parent, target, source, levels, size, batch, lr, seed, false, budget);
+    }
+
+    /** As above; with {@code foreground} the target's statistics count the anatomy's pixels only (as the source's should). */
+    public static OptimisationLog run(UNet net, NDManager parent, List<float[]> target, Map<String, BnStatistics> source,
+                                      int levels, int size, int batch, float lr, long seed, boolean foreground,
+                                      StepBudget budget) {
+        Foreground fg = foreground ? Foreground.of(target) : null;
         if (net.normaliser() == null) {
             throw new IllegalArgumentException("the network has no input normaliser to adapt");
         }
@@ -69,6 +77,7 @@ public final class NormaliserAdaptation {
                 float lossValue;
                 try (NDManager bm = parent.newSubManager()) {
                     NDArray xa = bm.create(x, new Shape(batch, 1, size, size));
+                    Map<Long, NDArray> masks = fg == null ? null : fg.pyramid(xa, levels + 1);
                     List<NDArray> taps = new ArrayList<>();
                     List<String> names = new ArrayList<>();
                     units.forEach((name, u) -> u.tap(a -> {
@@ -79,7 +88,8 @@ public final class NormaliserAdaptation {
                         net.forwardEncoder(ps, xa, false, levels);
                         NDArray loss = null;
                         for (int k = 0; k < taps.size(); k++) {
-                            NDArray term = alignment(taps.get(k), ref.get(names.get(k)), bm);
+                            NDArray a = taps.get(k);
+                            NDArray term = alignment(a, masks == null ? null : masks.get(a.getShape().get(2)), ref.get(names.get(k)), bm);
                             loss = loss == null ? term : loss.add(term);
                         }
                         loss = loss.div(taps.size());
@@ -117,10 +127,18 @@ public final class NormaliserAdaptation {
     }
 
     /** Mean over channels of ((mu_t - mu_s)/sigma_s)^2 + 0.5 log(var_t/var_s)^2 for one N x C x H x W batch-norm input. */
-    static NDArray alignment(NDArray a, float[][] sourceMeanVar, NDManager m) {
+    static NDArray alignment(NDArray a, NDArray mask, float[][] sourceMeanVar, NDManager m) {
         int c = (int) a.getShape().get(1);
-        NDArray mu = a.mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
-        NDArray var = a.sub(mu).square().mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
+        NDArray mu;
+        NDArray var;
+        if (mask == null) {
+            mu = a.mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
+            var = a.sub(mu).square().mean(new int[] {3}, true).mean(new int[] {2}, true).mean(new int[] {0}, true);
+        } else {
+            NDArray n = mask.sum().add(1f);
+            mu = a.mul(mask).sum(new int[] {3}, true).sum(new int[] {2}, true).sum(new int[] {0}, true).div(n);
+            var = a.sub(mu).square().mul(mask).sum(new int[] {3}, true).sum(new int[] {2}, true).sum(new int[] {0}, true).div(n);
+        }
         Shape s = new Shape(1, c, 1, 1);
         float[] sv = new float[c];
         for (int i = 0; i < c; i++) {
