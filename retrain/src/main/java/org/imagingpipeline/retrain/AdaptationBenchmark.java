@@ -46,15 +46,24 @@ public final class AdaptationBenchmark {
               --work DIR         scratch folder (default target/bench-adaptation)
               --threads N        (default: all cores)
               --source-only      no adaptation job: the source model's Dice under every shift only
+              --jsonl FILE       also append each shift's (and real site's) row to FILE as soon as it is done
               --bn-scope S, --align-levels N, --max-steps N, --lr X, --bn-pixels P: passed to the job
             """;
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--half", "--shifts", "--seeds", "--candidates",
             "--expert-series", "--real-sites", "--target-sites", "--work", "--threads", "--bn-scope", "--align-levels",
-            "--max-steps", "--lr", "--bn-pixels");
+            "--max-steps", "--lr", "--bn-pixels", "--jsonl");
     private static final Set<String> FLAGS = Set.of("--help", "--source-only");
 
     private boolean sourceOnlyMode;
+    private Path jsonl;
+
+    private void stream(Map<String, Object> row) throws IOException {
+        if (jsonl != null) {
+            Files.writeString(jsonl, new ObjectMapper().writeValueAsString(row) + "\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        }
+    }
 
     private AdaptationBenchmark() {
     }
@@ -105,6 +114,7 @@ public final class AdaptationBenchmark {
         int threads = a.intValue("--threads", Runtime.getRuntime().availableProcessors());
         int expert = a.intValue("--expert-series", 0);
         sourceOnlyMode = a.flag("--source-only");
+        jsonl = a.get("--jsonl", null) == null ? null : Path.of(a.get("--jsonl", null));
         Path work = Path.of(a.get("--work", "target/bench-adaptation"));
         List<String> trainingSites = card.training().sites();
         Set<String> validation = new HashSet<>(card.training().validationPatients());
@@ -166,6 +176,7 @@ public final class AdaptationBenchmark {
                 row.put("seed", seed);
                 row.putAll(job(model, dir, e.id(), data, trainingSites, expert, settings, cleanMean, threads, err, jobSeconds));
                 rows.add(row);
+                stream(row);
                 err.printf(Locale.ROOT, "bench adaptation: %s seed %d: source-only %.4f, served %.4f (%s), retention %.3f%n",
                         e.id(), seed, (double) row.get("source_only_mean"), (double) row.get("served_mean"),
                         row.get("chosen"), (double) row.get("retention"));
@@ -185,6 +196,7 @@ public final class AdaptationBenchmark {
             row.put("patients", patients.size());
             row.putAll(job(model, dir, siteName, data, trainingSites, expert, settings, Double.NaN, threads, err, jobSeconds));
             real.add(row);
+            stream(row);
             err.printf(Locale.ROOT, "bench adaptation: real site %s: source-only %.4f, served %.4f (%s)%n", siteName,
                     (double) row.get("source_only_mean"), (double) row.get("served_mean"), row.get("chosen"));
             deleteTree(dir);

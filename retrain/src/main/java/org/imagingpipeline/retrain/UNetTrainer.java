@@ -47,6 +47,9 @@ public final class UNetTrainer {
     /** Slices of one patient at the training size. */
     private record Prepared(String patient, List<float[]> images, List<byte[]> masks) { }
 
+    /** Population statistics from a seeded sample of this many training slices (as AdaBN's source reference). */
+    static final int RECALIBRATION_SLICES = 1024;
+
     private final TrainConfig cfg;
     private final ProgressBar bar;
 
@@ -245,9 +248,12 @@ public final class UNetTrainer {
             restore(net, best);
         }
         if (cfg.bnRecalibrate()) {
-            bar.message(String.format(Locale.ROOT, "train: batch-norm statistics recalibrated on the %d un-augmented "
-                    + "training slices (were a moving average over the last augmented batches)", images.size()));
-            AdaBn.reestimate(net, model.getNDManager(), images, s, 16, cfg.seed(), AdaBn.Scope.ALL, 1.0, bar);
+            List<float[]> sample = new ArrayList<>(images);
+            Collections.shuffle(sample, new Random(cfg.seed()));
+            sample = sample.subList(0, Math.min(RECALIBRATION_SLICES, sample.size()));
+            bar.message(String.format(Locale.ROOT, "train: batch-norm statistics recalibrated on %d of the %d un-augmented "
+                    + "training slices (were a moving average over the last augmented batches)", sample.size(), images.size()));
+            AdaBn.reestimate(net, model.getNDManager(), sample, s, 16, cfg.seed(), AdaBn.Scope.ALL, 1.0, bar);
             if (!val.isEmpty()) {
                 double recal = validate(model, val);
                 bar.message(String.format(Locale.ROOT, "train: validation Dice (%dx%d) %.4f with the recalibrated "

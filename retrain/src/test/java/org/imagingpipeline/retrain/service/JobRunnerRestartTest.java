@@ -73,7 +73,7 @@ class JobRunnerRestartTest {
         RegistryView view = new RegistryView();
         JobStore store = new JobStore(tmp.resolve("jobs"));
         JobSettings settings = new JobSettings(List.of("bash", FakeAdapt.script().toString()), tmp, tmp.resolve("work"),
-                tmp.resolve("models"), null, null, null, 1.0, Duration.ofSeconds(30), 50, "unet", 1, false);
+                tmp.resolve("models"), null, null, null, 1.0, Duration.ofSeconds(30), 50, "unet", 1, false, 1);
         try (RegistryReader reader = new RegistryReader(bootstrap, Map.of(), Topics.MODEL_VERSIONS, view).start();
              RegistryPublisher publisher = new RegistryPublisher(bootstrap, Map.of(), Topics.MODEL_VERSIONS, view)) {
             assertTrue(view.await(v -> v.caughtUp() && v.servingFor(domain).isPresent(), Duration.ofSeconds(60)));

@@ -226,6 +226,11 @@ public final class JobRunner implements AutoCloseable {
         }
         LOG.infof("job %s: exported %d series (%d slices) of domain %s, skipped %d", job.id, job.seriesUids.size(), job.slices,
                 job.domainId, job.skipped.size());
+        if (r.exportedSeriesUids().size() < settings.minSeries()) {
+            throw new JobFailure("only " + r.exportedSeriesUids().size() + " of the " + series.size() + " series of domain "
+                    + job.domainId + " could be exported; adaptation needs at least " + settings.minSeries()
+                    + " (retrain.min-series)" + (r.skipped().isEmpty() ? "" : "; first skipped: " + r.skipped().get(0).reason()));
+        }
         if (settings.expertLabels() != null) {
             if (settings.sourceData() == null) {
                 LOG.warnf("job %s: retrain.expert-labels is set but retrain.source-data is not; the gate needs both, labels unused", job.id);
