@@ -37,6 +37,7 @@ public final class AdaptationBenchmark {
               --data DIR         lgg-flair layout data (default ../shared/data/lgg-flair)
               --half H           reporting (default), tuning or all
               --shifts L         only these suite ids (comma-separated)
+              --shift-spec S     instead of the suite: one ad-hoc shift (AcquisitionShift grammar), id "adhoc"
               --seeds L          noise seeds per shift (default 1)
               --candidates L     the job's candidate methods (default: the adapt command's auto candidates)
               --expert-series N  a simulated radiologist returns corrected masks for the first N series (default 0)
@@ -52,7 +53,7 @@ public final class AdaptationBenchmark {
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--half", "--shifts", "--seeds", "--candidates",
             "--expert-series", "--real-sites", "--target-sites", "--work", "--threads", "--bn-scope", "--align-levels",
-            "--max-steps", "--lr", "--bn-pixels", "--jsonl");
+            "--max-steps", "--lr", "--bn-pixels", "--jsonl", "--shift-spec");
     private static final Set<String> FLAGS = Set.of("--help", "--source-only");
 
     private boolean sourceOnlyMode;
@@ -101,7 +102,9 @@ public final class AdaptationBenchmark {
         ModelCard card = ModelCard.read(ModelCard.pathFor(model));
         ShiftSuite.Half half = ShiftSuite.Half.parse(a.get("--half", "reporting"));
         List<ShiftSuite.Entry> shifts = ShiftSuite.load().half(half);
-        if (a.get("--shifts", null) != null) {
+        if (a.get("--shift-spec", null) != null) {
+            shifts = List.of(new ShiftSuite.Entry("adhoc", "adhoc", null, ShiftedCopy.parseShift(a.get("--shift-spec", null)), ""));
+        } else if (a.get("--shifts", null) != null) {
             Set<String> keep = new HashSet<>(a.list("--shifts"));
             shifts = shifts.stream().filter(e -> keep.contains(e.id())).toList();
         }
