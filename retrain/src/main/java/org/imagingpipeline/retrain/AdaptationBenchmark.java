@@ -44,6 +44,8 @@ public final class AdaptationBenchmark {
               --real-sites L     unshifted real sites as targets (default: the data's sites the model did not train on;
                                  'none' for none)
               --target-sites L   only the held-out patients of these sites (default: all the card's validation patients)
+              --held-out-card C  take the held-out patients (and their sites) from another model's card C, so that
+                                 models trained on different sites are compared on the same patients
               --work DIR         scratch folder (default target/bench-adaptation)
               --threads N        (default: all cores)
               --source-only      no adaptation job: the source model's Dice under every shift only
@@ -53,7 +55,7 @@ public final class AdaptationBenchmark {
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--half", "--shifts", "--seeds", "--candidates",
             "--expert-series", "--real-sites", "--target-sites", "--work", "--threads", "--bn-scope", "--align-levels",
-            "--max-steps", "--lr", "--bn-pixels", "--jsonl", "--shift-spec");
+            "--max-steps", "--lr", "--bn-pixels", "--jsonl", "--shift-spec", "--held-out-card");
     private static final Set<String> FLAGS = Set.of("--help", "--source-only");
 
     private boolean sourceOnlyMode;
@@ -120,8 +122,9 @@ public final class AdaptationBenchmark {
         jsonl = a.get("--jsonl", null) == null ? null : Path.of(a.get("--jsonl", null));
         Path work = Path.of(a.get("--work", "target/bench-adaptation"));
         List<String> trainingSites = card.training().sites();
-        Set<String> validation = new HashSet<>(card.training().validationPatients());
-        List<String> targetSites = a.get("--target-sites", null) == null ? trainingSites : a.list("--target-sites");
+        ModelCard heldOutCard = a.get("--held-out-card", null) == null ? card : ModelCard.read(Path.of(a.get("--held-out-card", null)));
+        Set<String> validation = new HashSet<>(heldOutCard.training().validationPatients());
+        List<String> targetSites = a.get("--target-sites", null) == null ? heldOutCard.training().sites() : a.list("--target-sites");
         List<SliceDataset.PatientRef> heldOut = SliceDataset.discover(data, targetSites).stream()
                 .filter(p -> validation.contains(p.patientId())).toList();
         if (heldOut.isEmpty()) {
