@@ -1,4 +1,4 @@
-package org.imagingpipeline.deploy;
+package org.imagingpipeline.testsupport;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -8,7 +8,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import org.apache.kafka.common.Uuid;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Runs a real single-node Kafka broker (KRaft: broker and controller in one process) in this JVM.
@@ -18,22 +22,36 @@ import org.apache.kafka.common.Uuid;
  * On first start it writes {@code DIR/server.properties} and formats the storage under {@code DIR/kraft-logs};
  * later starts reuse both. SIGTERM shuts the broker down cleanly.
  */
-public final class KraftBroker {
-    private KraftBroker() {
+@Command(name = "kraft-broker", mixinStandardHelpOptions = true,
+        description = "A single-node KRaft broker (broker and controller) in this JVM; SIGTERM stops it cleanly.")
+public final class KraftBroker implements Callable<Integer> {
+    @Option(names = "--data-dir", required = true, description = "server.properties, cluster.id and the logs live here")
+    Path dataDir;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "listener address (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "9092", description = "client listener port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--controller-port", description = "controller listener port (default: port + 1)")
+    Integer controllerPort;
+
+    public static void main(String[] args) {
+        int rc = new CommandLine(new KraftBroker()).execute(args);
+        if (rc != 0) System.exit(rc);
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        Path dataDir = Path.of(Args.required(a, "data-dir")).toAbsolutePath();
-        String host = a.getOrDefault("host", "127.0.0.1");
-        int port = Integer.parseInt(a.getOrDefault("port", "9092"));
-        int controllerPort = Integer.parseInt(a.getOrDefault("controller-port", Integer.toString(port + 1)));
-
+    @Override
+    public Integer call() throws Exception {
+        Path dataDir = this.dataDir.toAbsolutePath();
+        int controllerPort = this.controllerPort == null ? port + 1 : this.controllerPort;
         Files.createDirectories(dataDir);
         Path props = writeServerProperties(dataDir, host, port, controllerPort);
         format(dataDir, props);
         System.err.printf("KraftBroker: starting on %s:%d (controller %d), data %s%n", host, port, controllerPort, dataDir);
         kafka.Kafka.main(new String[] {props.toString()});
+        return 0;
     }
 
     static Path writeServerProperties(Path dataDir, String host, int port, int controllerPort) throws IOException {

@@ -1,4 +1,4 @@
-package org.imagingpipeline.deploy;
+package org.imagingpipeline.testsupport;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -75,12 +75,24 @@ public final class TopicProvisioner {
     }
 
     /** {@code TopicProvisioner --bootstrap HOST:PORT}: ensures the catalogue, prints what it did. */
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        String bootstrap = a.getOrDefault("bootstrap", "127.0.0.1:9092");
-        try (Admin admin = admin(bootstrap)) {
-            List<String> created = new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
-            System.err.printf("topics: %d in catalogue, created %s%n", Topics.ALL.size(), created);
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new Cli()).execute(args));
+    }
+
+    @picocli.CommandLine.Command(name = "topics", mixinStandardHelpOptions = true,
+            description = "Creates or reconciles every topic of the catalogue (events' Topics) on a broker.")
+    static final class Cli implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092",
+                description = "bootstrap servers (default: ${DEFAULT-VALUE})")
+        String bootstrap;
+
+        @Override
+        public Integer call() throws Exception {
+            try (Admin admin = admin(bootstrap)) {
+                List<String> created = new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+                System.err.printf("topics: %d in catalogue, created %s%n", Topics.ALL.size(), created);
+            }
+            return 0;
         }
     }
 }

@@ -1,4 +1,4 @@
-package org.imagingpipeline.deploy;
+package org.imagingpipeline.testsupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package org.imagingpipeline.deploy;
+package org.imagingpipeline.testsupport;
 
 import java.io.File;
 import java.io.IOException;
@@ -16,13 +16,15 @@ import org.imagingpipeline.events.Topics;
  * A {@link KraftBroker} in its own JVM, for tests and tools: start, wait until it answers, stop cleanly
  * (SIGTERM) or kill it, and start it again on the same data. The broker's classpath is this module's
  * {@code target/classes} and {@code target/lib} (built by {@code mvn install}); the repository root comes
- * from the system property {@code pipeline.repo.root} or the working directory.
+ * from the system property {@code pipeline.repo.root} or the working directory. Tests that may share one broker
+ * per JVM use {@link #shared()}; Quarkus tests use {@link BrokerTestResource}.
  */
 public final class BrokerProcess implements AutoCloseable {
     private final Path dataDir;
     private final int port;
     private final int controllerPort;
     private Process process;
+    private static BrokerProcess shared;
 
     private BrokerProcess(Path dataDir, int port, int controllerPort) {
         this.dataDir = dataDir;
@@ -38,6 +40,22 @@ public final class BrokerProcess implements AutoCloseable {
             new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
         }
         return b;
+    }
+
+    /** One broker (all topics) for the whole test JVM, started on first use and stopped when the JVM exits. */
+    public static synchronized BrokerProcess shared() throws Exception {
+        if (shared == null) {
+            BrokerProcess b = startWithTopics(Files.createTempDirectory("shared-broker"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    b.stop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            shared = b;
+        }
+        return shared;
     }
 
     public String bootstrap() {
@@ -111,9 +129,9 @@ public final class BrokerProcess implements AutoCloseable {
         stop();
     }
 
-    /** The broker JVM's classpath: deploy/target/classes and deploy/target/lib/*. */
+    /** The broker JVM's classpath: test-support/target/classes and test-support/target/lib/*. */
     public static String classpath() throws IOException {
-        Path deploy = repoRoot().resolve("deploy").resolve("target");
+        Path deploy = repoRoot().resolve("test-support").resolve("target");
         Path lib = deploy.resolve("lib");
         if (!Files.isDirectory(lib) || !Files.isDirectory(deploy.resolve("classes"))) {
             throw new IOException("broker classpath missing: " + lib + " (build first: ./pipeline build or mvn install)");
@@ -125,7 +143,7 @@ public final class BrokerProcess implements AutoCloseable {
         String p = System.getProperty("pipeline.repo.root");
         Path start = p != null && !p.isBlank() ? Path.of(p) : Path.of("").toAbsolutePath();
         for (Path d = start.toAbsolutePath(); d != null; d = d.getParent()) {
-            if (Files.exists(d.resolve("pipeline")) && Files.isDirectory(d.resolve("deploy"))) return d;
+            if (Files.exists(d.resolve("pipeline")) && Files.isDirectory(d.resolve("test-support"))) return d;
         }
         throw new IllegalStateException("repository root (with ./pipeline) not found from " + start);
     }
