@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import org.imagingpipeline.deploy.AcquisitionProfile;
-import org.imagingpipeline.deploy.ImageFolders;
+import org.imagingpipeline.simulator.AcquisitionProfile;
+import org.imagingpipeline.simulator.ImageFolders;
 import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.EventJson;
 
