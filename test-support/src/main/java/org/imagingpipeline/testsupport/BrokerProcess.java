@@ -85,7 +85,12 @@ public final class BrokerProcess implements AutoCloseable {
         File log = dataDir.resolve("broker.log").toFile();
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
-        awaitReady(Duration.ofSeconds(90));
+        try {
+            awaitReady(Duration.ofSeconds(90));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            kill(); // a broker that never answered is not left running behind a failed test
+            throw e;
+        }
     }
 
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
