@@ -70,7 +70,7 @@ public final class BrokerProcess implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Starts (or restarts) the broker JVM and waits until the broker answers, at most 90 s. */
+    /** Starts (or restarts) the broker JVM and waits until the broker answers, at most 180 s (a loaded 2-core machine took over 90 s). */
     public synchronized void start() throws IOException, InterruptedException {
         if (isRunning()) return;
         Files.createDirectories(dataDir);
@@ -86,7 +86,7 @@ public final class BrokerProcess implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
         try {
-            awaitReady(Duration.ofSeconds(90));
+            awaitReady(Duration.ofSeconds(180));
         } catch (IOException | InterruptedException | RuntimeException e) {
             kill(); // a broker that never answered is not left running behind a failed test
             throw e;
