@@ -162,7 +162,7 @@ public final class PhantomDataset {
                 img[k] = (float) (Math.pow(Math.min(1.0, img[k] * s.contrast()), s.gamma()) * field);
             }
         }
-        if (s.blur() > 0) AcquisitionProfile.gaussianBlur(img, size, size, s.blur());
+        if (s.blur() > 0) org.imagingpipeline.shifts.Filters.gaussianBlur(img, size, size, s.blur(), s.blur());
         for (int k = 0; k < img.length; k++) {
             double re = img[k] + s.noise() * rnd.nextGaussian(), im = s.noise() * rnd.nextGaussian();
             img[k] = (float) Math.sqrt(re * re + im * im);

@@ -76,6 +76,11 @@ class ScannerSimulatorTest {
         assertTrue(site.getMessage().contains("ZZ"));
         assertThrows(IllegalArgumentException.class, () -> AcquisitionProfile.parse("sepia"));
         assertThrows(IllegalArgumentException.class, () -> AcquisitionProfile.parse("gamma:q=2"));
+        // the whole shift grammar of the adaptation suite is a profile too, with a stable station name
+        AcquisitionProfile custom = AcquisitionProfile.parse("gamma:g=0.7+bias:a=0.3,pattern=lr");
+        assertEquals(custom.stationName(), AcquisitionProfile.parse("gamma:g=0.7+bias:a=0.3,pattern=lr").stationName());
+        assertTrue(custom.stationName().startsWith("SIM-SHIFT-"), custom.stationName());
+        assertEquals("SIM-NEWSCANNER", AcquisitionProfile.parse("newscanner:g=0.6").stationName());
         assertThrows(IllegalArgumentException.class, () -> ScannerSimulator.convert(tmp, List.of(), 0, null, 1));
     }
 
