@@ -8,30 +8,21 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.deploy.TopicReader;
 import org.imagingpipeline.events.DeliveryFailure;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SegmentationResult;
@@ -147,43 +138,15 @@ class KafkaDeliveryTest {
         }
     }
 
-    private static DeliveryFailure readDlq(String seriesKey) throws InterruptedException {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader-" + UUID.randomUUID());
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<String, DeliveryFailure> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
-                JsonSerde.of(DeliveryFailure.class))) {
-            consumer.subscribe(List.of(Topics.EHR_DELIVERY_DLQ));
-            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < end) {
-                for (ConsumerRecord<String, DeliveryFailure> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (seriesKey.equals(r.key())) return r.value();
-                }
-            }
-        }
-        throw new AssertionError("no DLQ record for " + seriesKey);
+    private static DeliveryFailure readDlq(String seriesKey) {
+        List<ConsumerRecord<String, DeliveryFailure>> rs = TopicReader.awaitRecords(broker.bootstrap(), JsonSerde.of(DeliveryFailure.class),
+                "a DLQ record for " + seriesKey, l -> l.stream().anyMatch(r -> seriesKey.equals(r.key())), Duration.ofSeconds(120),
+                Topics.EHR_DELIVERY_DLQ);
+        return rs.stream().filter(r -> seriesKey.equals(r.key())).findFirst().orElseThrow().value();
     }
 
     /** Every record of the results topic is committed by the bridge's group (nothing left unhandled). */
     private static void awaitAllCommitted() throws Exception {
-        Properties a = new Properties();
-        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
-        try (Admin admin = Admin.create(a)) {
-            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (true) {
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP)
-                        .partitionsToOffsetAndMetadata().get();
-                Map<TopicPartition, OffsetSpec> req = new HashMap<>();
-                for (int p = 0; p < 3; p++) req.put(new TopicPartition(Topics.SEGMENTATION_RESULTS, p), OffsetSpec.latest());
-                var ends = admin.listOffsets(req).all().get();
-                boolean all = ends.entrySet().stream().allMatch(e -> e.getValue().offset() == 0
-                        || (committed.get(e.getKey()) != null
-                        && committed.get(e.getKey()).offset() == e.getValue().offset()));
-                if (all) return;
-                if (System.nanoTime() > end) throw new AssertionError("not all committed: " + committed + " vs " + ends);
-                Thread.sleep(200);
-            }
-        }
+        TopicReader.awaitConsumed(broker.bootstrap(), GROUP, Duration.ofSeconds(120), Topics.SEGMENTATION_RESULTS);
     }
 }

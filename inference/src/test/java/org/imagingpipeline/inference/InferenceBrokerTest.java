@@ -28,6 +28,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.deploy.TopicReader;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
@@ -49,6 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * series of the routing test have 3 slices, 2 of them with the square.
  */
 class InferenceBrokerTest {
+    static final String GROUP = "inference-test";
     @TempDir
     static Path dir;
     static BrokerProcess broker;
@@ -77,7 +79,7 @@ class InferenceBrokerTest {
         ModelRouter router = new ModelRouter(broker.bootstrap(), Topics.MODEL_VERSIONS, Map.of(), sessions, metrics);
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
                 new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
-        loop = new InferenceLoop(new InferenceLoop.Settings(broker.bootstrap(), "inference-test", Topics.SERIES_READY,
+        loop = new InferenceLoop(new InferenceLoop.Settings(broker.bootstrap(), GROUP, Topics.SERIES_READY,
                 Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ, Topics.MODEL_VERSIONS, Map.of(), source,
                 "tiny", Duration.ofSeconds(5)), processor, router, metrics).start();
         Properties p = new Properties();
@@ -170,12 +172,12 @@ class InferenceBrokerTest {
         await(Topics.SEGMENTATION_RESULTS, s.seriesInstanceUid());
         double before = superseded();
         send(withInstances(s, 1, s.instances()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (superseded() == before && System.nanoTime() < deadline) Thread.sleep(100);
+        // The loop commits an input's offset after its output was acknowledged: once it consumed everything sent, a result
+        // of revision 1 would be on the topic.
+        TopicReader.awaitConsumed(broker.bootstrap(), GROUP, Duration.ofSeconds(120), Topics.SERIES_READY);
         assertEquals(before + 1, superseded());
-        drain();
-        assertEquals(1, seen.stream().filter(r -> r.topic().equals(Topics.SEGMENTATION_RESULTS)
-                && r.key().equals(s.seriesInstanceUid())).count(), "revision 1 after revision 2 produced no result");
+        assertEquals(1, TopicReader.readToEnd(broker.bootstrap(), Topics.SEGMENTATION_RESULTS).stream()
+                .filter(r -> r.key().equals(s.seriesInstanceUid())).count(), "revision 1 after revision 2 produced no result");
     }
 
     private static double superseded() {
@@ -217,22 +219,12 @@ class InferenceBrokerTest {
                 JsonSerde.of(ModelVersion.class).serialize(Topics.MODEL_VERSIONS, mv))).get();
     }
 
+    /** The last record of {@code key} on the registry topic, once there is one. */
     private static ModelVersion registryRecord(String key) {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, "registry-" + UUID.randomUUID());
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        ModelVersion found = null;
-        try (KafkaConsumer<String, byte[]> k = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-            k.subscribe(List.of(Topics.MODEL_VERSIONS));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (found == null && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : k.poll(Duration.ofMillis(200))) {
-                    if (key.equals(r.key())) found = JsonSerde.of(ModelVersion.class).deserialize(r.topic(), r.value());
-                }
-            }
-        }
-        return found;
+        List<ConsumerRecord<String, byte[]>> rs = TopicReader.awaitRecords(broker.bootstrap(), new ByteArrayDeserializer(), "a registry record for " + key,
+                l -> l.stream().anyMatch(r -> key.equals(r.key())), Duration.ofSeconds(120), Topics.MODEL_VERSIONS);
+        ConsumerRecord<String, byte[]> last = rs.stream().filter(r -> key.equals(r.key())).reduce((a, b) -> b).orElseThrow();
+        return JsonSerde.of(ModelVersion.class).deserialize(last.topic(), last.value());
     }
 
     private static synchronized void drain() {
