@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.imagingpipeline.events.Topics;
 
@@ -30,14 +32,53 @@ public final class BrokerProcess implements AutoCloseable {
         this.controllerPort = controllerPort;
     }
 
-    /** Starts a broker on free loopback ports with data in {@code dataDir}, creates all topics, waits for it. */
+    /**
+     * Starts a broker on free loopback ports with data in {@code dataDir}, creates all topics, waits for it. A free
+     * port is picked before the broker binds it, so another process can take it in between: when a broker with a new
+     * (empty) {@code dataDir} exits because its address is in use, it is started again on other ports (3 tries).
+     */
     public static BrokerProcess startWithTopics(Path dataDir) throws Exception {
-        BrokerProcess b = new BrokerProcess(dataDir, freePort(), freePort());
-        b.start();
-        try (Admin admin = TopicProvisioner.admin(b.bootstrap())) {
-            new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+        boolean fresh = isEmptyOrAbsent(dataDir);
+        for (int attempt = 1; ; attempt++) {
+            int port = freePort();
+            int controllerPort = freePort();
+            while (controllerPort == port) controllerPort = freePort();
+            BrokerProcess b = new BrokerProcess(dataDir, port, controllerPort);
+            try {
+                b.start();
+            } catch (IOException e) {
+                b.kill();
+                if (attempt < 3 && fresh && addressInUse(dataDir)) {
+                    System.err.println("BrokerProcess: port " + port + " or " + controllerPort + " was taken before the broker bound it; "
+                            + "starting again on other ports");
+                    deleteRecursively(dataDir);
+                    continue;
+                }
+                throw e;
+            }
+            try (Admin admin = TopicProvisioner.admin(b.bootstrap())) {
+                new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+            }
+            return b;
         }
-        return b;
+    }
+
+    private static boolean isEmptyOrAbsent(Path dir) throws IOException {
+        if (!Files.exists(dir)) return true;
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    private static boolean addressInUse(Path dataDir) throws IOException {
+        Path log = dataDir.resolve("broker.log");
+        return Files.isRegularFile(log) && Files.readString(log).contains("Address already in use");
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     public String bootstrap() {
