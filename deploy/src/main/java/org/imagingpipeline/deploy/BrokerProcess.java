@@ -93,7 +93,10 @@ public final class BrokerProcess implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Starts (or restarts) the broker JVM and waits until the broker answers, at most 90 s. */
+    /**
+     * Starts (or restarts) the broker JVM and waits until the broker answers, at most {@link #READY_TIMEOUT} (a broker
+     * starts in 5-20 s; the margin is for a machine whose cores are busy with other work).
+     */
     public synchronized void start() throws IOException, InterruptedException {
         if (isRunning()) return;
         Files.createDirectories(dataDir);
@@ -108,15 +111,17 @@ public final class BrokerProcess implements AutoCloseable {
         File log = dataDir.resolve("broker.log").toFile();
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
-        awaitReady(Duration.ofSeconds(90));
+        awaitReady(READY_TIMEOUT);
     }
+
+    public static final Duration READY_TIMEOUT = Duration.ofMinutes(4);
 
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Exception last = null;
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IOException("broker exited with " + process.exitValue() + "; see " + dataDir.resolve("broker.log"));
+                throw new IOException("broker exited with " + process.exitValue() + "; " + logTail());
             }
             try (Admin admin = TopicProvisioner.admin(bootstrap())) {
                 admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
@@ -127,7 +132,18 @@ public final class BrokerProcess implements AutoCloseable {
                 Thread.sleep(250);
             }
         }
-        throw new IOException("broker not ready after " + timeout + "; see " + dataDir.resolve("broker.log"), last);
+        throw new IOException("broker not ready after " + timeout + "; " + logTail(), last);
+    }
+
+    /** The log's path and its last lines (a test's temporary directory is gone when its report is read). */
+    private String logTail() {
+        Path log = dataDir.resolve("broker.log");
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return "log " + log + ", last lines:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "see " + log;
+        }
     }
 
     /** Clean stop: SIGTERM, then wait for the controlled shutdown (killed after 60 s). */
