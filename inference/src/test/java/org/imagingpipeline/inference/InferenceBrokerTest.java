@@ -81,7 +81,7 @@ class InferenceBrokerTest {
                 new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
         loop = new InferenceLoop(new InferenceLoop.Settings(broker.bootstrap(), GROUP, Topics.SERIES_READY,
                 Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ, Topics.MODEL_VERSIONS, Map.of(), source,
-                "tiny", Duration.ofSeconds(5)), processor, router, metrics).start();
+                "tiny", Duration.ofSeconds(60)), processor, router, metrics).start();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -92,9 +92,9 @@ class InferenceBrokerTest {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         results = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         results.subscribe(List.of(Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (!loop.ready() && System.nanoTime() < deadline) Thread.sleep(100);
-        assertTrue(loop.ready(), "the loop did not read the registry within 60 s");
+        assertTrue(loop.ready(), "the loop did not read the registry within 180 s");
     }
 
     @AfterAll
@@ -232,13 +232,13 @@ class InferenceBrokerTest {
     }
 
     private static synchronized ConsumerRecord<String, byte[]> await(String topic, String key) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> r : seen) {
                 if (r.topic().equals(topic) && key.equals(r.key())) return r;
             }
             drain();
         }
-        throw new AssertionError("no record with key " + key + " on " + topic + " within 90 s");
+        throw new AssertionError("no record with key " + key + " on " + topic + " within 180 s");
     }
 }

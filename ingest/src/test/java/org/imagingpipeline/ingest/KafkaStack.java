@@ -33,7 +33,7 @@ public class KafkaStack implements QuarkusTestResourceLifecycleManager {
                     "ingest.home", home.resolve("ingest").toString(),
                     "ingest.dicom.port", Integer.toString(dicomPort),
                     "ingest.dicom.allowed-calling-aets", "STORESCU,ECHOSCU,PIXELMED",
-                    "ingest.ack-timeout", "3s",
+                    "ingest.ack-timeout", "10s",
                     "ingest.max-object-bytes", Long.toString(8L << 20));
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test broker", e);
