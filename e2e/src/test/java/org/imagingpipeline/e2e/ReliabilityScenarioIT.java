@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.imagingpipeline.deploy.TopicReader;
+import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.Topics;
 import org.junit.jupiter.api.Test;

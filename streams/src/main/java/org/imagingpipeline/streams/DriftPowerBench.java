@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import org.imagingpipeline.deploy.AcquisitionProfile;
-import org.imagingpipeline.deploy.ImageFolders;
+import org.imagingpipeline.simulator.AcquisitionProfile;
+import org.imagingpipeline.simulator.ImageFolders;
 import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.EventJson;
 
@@ -29,26 +29,36 @@ import org.imagingpipeline.events.EventJson;
  * Usage: {@code DriftPowerBench --data DIR [--trials 60] [--reference 30] [--replays 12] [--seed 1]}; JSON on the
  * last stdout line, progress on stderr.
  */
-public final class DriftPowerBench {
+@picocli.CommandLine.Command(name = "bench-drift-offline", mixinStandardHelpOptions = true,
+        description = "Detection power, series-until-flag and false flags of the drift decision rule, without a broker; JSON on stdout.")
+public final class DriftPowerBench implements java.util.concurrent.Callable<Integer> {
     static final List<String> PROFILES = List.of("gamma", "biasfield", "lowfield", "newscanner");
 
-    private DriftPowerBench() {
+    @picocli.CommandLine.Option(names = "--data", required = true, description = "the lgg-flair folder (DU, HT, CS)")
+    Path data;
+
+    @picocli.CommandLine.Option(names = "--trials", defaultValue = "60", description = "random draws (default: ${DEFAULT-VALUE})")
+    int trials;
+
+    @picocli.CommandLine.Option(names = "--reference", defaultValue = "30", description = "DU patients of the KNOWN reference (default: ${DEFAULT-VALUE})")
+    int refSize;
+
+    @picocli.CommandLine.Option(names = "--replays", defaultValue = "12", description = "perturbed replays per DU patient (default: ${DEFAULT-VALUE})")
+    int replays;
+
+    @picocli.CommandLine.Option(names = "--seed", defaultValue = "1")
+    long seed;
+
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new DriftPowerBench()).execute(args));
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) throw new IllegalArgumentException("expected --name value, got " + args[i]);
-            a.put(args[i].substring(2), args[i + 1]);
-        }
-        if (!a.containsKey("data")) throw new IllegalArgumentException("--data DIR (lgg-flair) is required");
-        int trials = Integer.parseInt(a.getOrDefault("trials", "60"));
-        int refSize = Integer.parseInt(a.getOrDefault("reference", "30"));
-        int replays = Integer.parseInt(a.getOrDefault("replays", "12"));
-        long seed = Long.parseLong(a.getOrDefault("seed", "1"));
+    @Override
+    public Integer call() throws Exception {
         DriftConfig c = DriftConfig.DEFAULT;
-        Features f = Features.compute(Path.of(a.get("data")), replays, c.slicesPerSeries(), seed);
+        Features f = Features.compute(data, replays, c.slicesPerSeries(), seed);
         System.out.println(EventJson.mapper().writeValueAsString(run(f, trials, refSize, seed, c)));
+        return 0;
     }
 
     /** Feature vectors per group: "DU", "HT", "CS", "DU+gamma", ... (one per patient, DU order kept) and replays per DU patient. */

@@ -25,14 +25,14 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.imagingpipeline.deploy.BrokerProcess;
-import org.imagingpipeline.deploy.TopicReader;
+import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.TopicReader;
 import org.junit.jupiter.api.Test;
 
 /**
