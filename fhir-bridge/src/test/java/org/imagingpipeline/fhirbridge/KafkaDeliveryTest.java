@@ -57,7 +57,8 @@ class KafkaDeliveryTest {
         DeliveryLoop.Settings s = new DeliveryLoop.Settings(KafkaClients.of(broker.bootstrap()), GROUP,
                 Topics.SEGMENTATION_RESULTS, Topics.EHR_DELIVERY_DLQ, new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.5));
         loop = new DeliveryLoop(s, TestSupport.processor(ehr, registry), registry).start();
-        await("the loop to poll", Duration.ofSeconds(120), () -> !loop.lastPoll().equals(java.time.Instant.EPOCH));
+        // The loop warms the FHIR validator up before its first poll: 20 s on an idle machine, over 150 s on 2 busy cores.
+        await("the loop to poll", Duration.ofSeconds(300), () -> !loop.lastPoll().equals(java.time.Instant.EPOCH));
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -98,13 +99,13 @@ class KafkaDeliveryTest {
         double deliveredBefore = registry.get("fhir_bridge.delivered").counter().count();
         for (String s : series) send(TestResults.ok(s, "3", "PAT-" + s.substring(s.length() - 3)), null);
         send(TestResults.ok(series.get(0), "3", "PAT-" + series.get(0).substring(series.get(0).length() - 3)), null);
-        await("retries while the EHR is down", Duration.ofSeconds(60), () -> {
+        await("retries while the EHR is down", Duration.ofSeconds(180), () -> {
             var c = registry.find("fhir_bridge.retries").tag("reason", "connection_refused").counter();
             return c != null && c.count() >= 6;
         });
         assertEquals(deliveredBefore, registry.get("fhir_bridge.delivered").counter().count(), "EHR is down");
         ehr.start();
-        await("backlog to drain", Duration.ofSeconds(60), () -> series.stream().allMatch(s -> !reportsFor(s).isEmpty()));
+        await("backlog to drain", Duration.ofSeconds(180), () -> series.stream().allMatch(s -> !reportsFor(s).isEmpty()));
         awaitAllCommitted();
         for (String s : series) {
             List<DiagnosticReport> rs = reportsFor(s);
@@ -125,7 +126,7 @@ class KafkaDeliveryTest {
             String good = TestResults.series(301);
             send(TestResults.ok(bad, "3", "REJECT-1"), 0);
             send(TestResults.ok(good, "3", "PAT-301"), 0);
-            await("the good result after the rejected one", Duration.ofSeconds(60), () -> !reportsFor(good).isEmpty());
+            await("the good result after the rejected one", Duration.ofSeconds(180), () -> !reportsFor(good).isEmpty());
             assertEquals(List.of(), reportsFor(bad));
             DeliveryFailure f = readDlq(bad);
             assertEquals(DeliveryFailure.Reason.EHR_REJECTED, f.reason());
