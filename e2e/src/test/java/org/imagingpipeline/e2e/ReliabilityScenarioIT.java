@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.events.EventJson;
+import org.imagingpipeline.events.Topics;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,19 +89,27 @@ class ReliabilityScenarioIT {
         }
     }
 
-    /** Series UID -> ids of the DiagnosticReports whose identifiers name it, once the expected number of series have one. */
+    /**
+     * Series UID -> ids of the DiagnosticReports whose identifiers name it, once the expected number of series have one
+     * and nothing is in flight any more: every stage's consumer group has committed past the last record on its input
+     * topic, checked in data-flow order so that each stage's input is complete when it is checked. A stage commits after
+     * its output was acknowledged (the bridge after the EHR's answer), so a duplicate report from a redelivered record
+     * is in the EHR by then.
+     */
     private static Map<String, List<String>> waitForReports(PipelineRun run, int expected, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, List<String>> bySeries;
-        do {
-            bySeries = reportsBySeries(run);
-            if (bySeries.size() >= expected) {
-                Thread.sleep(5000); // late duplicates would show up now
-                return reportsBySeries(run);
-            }
+        Map<String, List<String>> bySeries = reportsBySeries(run);
+        while (bySeries.size() < expected) {
+            if (System.nanoTime() > deadline) return bySeries;
             Thread.sleep(3000);
-        } while (System.nanoTime() < deadline);
-        return bySeries;
+            bySeries = reportsBySeries(run);
+        }
+        String bootstrap = "127.0.0.1:" + run.port("KAFKA_PORT");
+        Duration drain = Duration.ofMinutes(3);
+        TopicReader.awaitConsumed(bootstrap, "imaging-streams", drain, Topics.INSTANCES_RECEIVED);
+        TopicReader.awaitConsumed(bootstrap, "inference", drain, Topics.SERIES_READY);
+        TopicReader.awaitConsumed(bootstrap, "fhir-bridge", drain, Topics.SEGMENTATION_RESULTS);
+        return reportsBySeries(run);
     }
 
     private static Map<String, List<String>> reportsBySeries(PipelineRun run) throws Exception {

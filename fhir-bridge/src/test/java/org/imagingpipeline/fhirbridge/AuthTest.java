@@ -51,7 +51,7 @@ class AuthTest {
     }
 
     private static ResultProcessor processor(AuthProvider auth) {
-        EhrClient client = new EhrClient(TestSupport.CTX, ehr.baseUrl(), Duration.ofSeconds(2), Duration.ofSeconds(10),
+        EhrClient client = new EhrClient(TestSupport.CTX, ehr.baseUrl(), Duration.ofSeconds(10), Duration.ofSeconds(60),
                 auth);
         return new ResultProcessor(new ResultMapper(MappingOptions.defaults()), TestSupport.validator(), client,
                 new BridgeMetrics(new SimpleMeterRegistry()));

@@ -68,7 +68,7 @@ class BridgeAppTest {
         }
         String search = fhirBase + "/DiagnosticReport?identifier="
                 + URLEncoder.encode(Codes.ID_SERIES_REPORT + "|" + series, StandardCharsets.UTF_8);
-        long end = System.nanoTime() + 90_000_000_000L;
+        long end = System.nanoTime() + 180_000_000_000L;
         String m = "";
         while (System.nanoTime() < end) {
             m = get(metrics.toString()).body();

@@ -27,7 +27,7 @@ final class TestSupport {
     }
 
     static ResultProcessor processor(EhrServer ehr, SimpleMeterRegistry registry) {
-        EhrClient client = new EhrClient(CTX, ehr.baseUrl(), Duration.ofSeconds(2), Duration.ofSeconds(5),
+        EhrClient client = new EhrClient(CTX, ehr.baseUrl(), Duration.ofSeconds(10), Duration.ofSeconds(60),
                 AuthProvider.none());
         return new ResultProcessor(new ResultMapper(MappingOptions.defaults()), validator(), client,
                 new BridgeMetrics(registry));

@@ -52,7 +52,7 @@ class InferenceAppTest {
     @Test
     void seriesBecomesResultWithTheSourceModelOnCpu() throws Exception {
         HttpResponse<String> health = get(ready);
-        for (long end = System.nanoTime() + 120_000_000_000L; health.statusCode() != 200 && System.nanoTime() < end; ) {
+        for (long end = System.nanoTime() + 180_000_000_000L; health.statusCode() != 200 && System.nanoTime() < end; ) {
             Thread.sleep(250);
             health = get(ready);
         }
@@ -77,14 +77,14 @@ class InferenceAppTest {
         try (KafkaConsumer<String, SegmentationResult> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
                 JsonSerde.of(SegmentationResult.class))) {
             consumer.subscribe(List.of(Topics.SEGMENTATION_RESULTS));
-            long end = System.nanoTime() + 90_000_000_000L;
+            long end = System.nanoTime() + 180_000_000_000L;
             while (result == null && System.nanoTime() < end) {
                 for (ConsumerRecord<String, SegmentationResult> r : consumer.poll(Duration.ofMillis(300))) {
                     if (r.key().equals(s.seriesInstanceUid())) result = r.value();
                 }
             }
         }
-        assertTrue(result != null, "no result within 90 s");
+        assertTrue(result != null, "no result within 180 s");
         assertEquals(SegmentationResult.Status.OK, result.status(), result.error());
         assertEquals("source-" + AppStackResource.sourceSha.substring(0, 8), result.model().version());
         assertEquals(256, result.lesion().volumeVoxels());

@@ -35,6 +35,7 @@ import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.kafka.KafkaClients;
+import org.imagingpipeline.kafka.TopicReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * series of the routing test have 3 slices, 2 of them with the square.
  */
 class InferenceBrokerTest {
+    static final String GROUP = "inference-test";
     @TempDir
     static Path dir;
     static BrokerProcess broker;
@@ -78,9 +80,9 @@ class InferenceBrokerTest {
         ModelRouter router = new ModelRouter(KafkaClients.of(broker.bootstrap()), Topics.MODEL_VERSIONS, sessions, metrics);
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
                 new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
-        loop = new InferenceLoop(new InferenceLoop.Settings(KafkaClients.of(broker.bootstrap()), "inference-test",
+        loop = new InferenceLoop(new InferenceLoop.Settings(KafkaClients.of(broker.bootstrap()), GROUP,
                 Topics.SERIES_READY, Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ, Topics.MODEL_VERSIONS, source,
-                "tiny", Duration.ofSeconds(5)), processor, router, metrics).start();
+                "tiny", Duration.ofSeconds(60)), processor, router, metrics).start();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -91,9 +93,9 @@ class InferenceBrokerTest {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         results = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         results.subscribe(List.of(Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (!loop.ready() && System.nanoTime() < deadline) Thread.sleep(100);
-        assertTrue(loop.ready(), "the loop did not read the registry within 60 s");
+        assertTrue(loop.ready(), "the loop did not read the registry within 180 s");
     }
 
     @AfterAll
@@ -171,12 +173,12 @@ class InferenceBrokerTest {
         await(Topics.SEGMENTATION_RESULTS, s.seriesInstanceUid());
         double before = superseded();
         send(withInstances(s, 1, s.instances()));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (superseded() == before && System.nanoTime() < deadline) Thread.sleep(100);
+        // The loop commits an input's offset after its output was acknowledged: once it consumed everything sent, a result
+        // of revision 1 would be on the topic.
+        TopicReader.awaitConsumed(broker.bootstrap(), GROUP, Duration.ofSeconds(120), Topics.SERIES_READY);
         assertEquals(before + 1, superseded());
-        drain();
-        assertEquals(1, seen.stream().filter(r -> r.topic().equals(Topics.SEGMENTATION_RESULTS)
-                && r.key().equals(s.seriesInstanceUid())).count(), "revision 1 after revision 2 produced no result");
+        assertEquals(1, TopicReader.readToEnd(broker.bootstrap(), Topics.SEGMENTATION_RESULTS).stream()
+                .filter(r -> r.key().equals(s.seriesInstanceUid())).count(), "revision 1 after revision 2 produced no result");
     }
 
     private static double superseded() {
@@ -218,22 +220,12 @@ class InferenceBrokerTest {
                 JsonSerde.of(ModelVersion.class).serialize(Topics.MODEL_VERSIONS, mv))).get();
     }
 
+    /** The last record of {@code key} on the registry topic, once there is one. */
     private static ModelVersion registryRecord(String key) {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, "registry-" + UUID.randomUUID());
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        ModelVersion found = null;
-        try (KafkaConsumer<String, byte[]> k = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-            k.subscribe(List.of(Topics.MODEL_VERSIONS));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (found == null && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : k.poll(Duration.ofMillis(200))) {
-                    if (key.equals(r.key())) found = JsonSerde.of(ModelVersion.class).deserialize(r.topic(), r.value());
-                }
-            }
-        }
-        return found;
+        List<ConsumerRecord<String, byte[]>> rs = TopicReader.awaitRecords(broker.bootstrap(), new ByteArrayDeserializer(), "a registry record for " + key,
+                l -> l.stream().anyMatch(r -> key.equals(r.key())), Duration.ofSeconds(120), Topics.MODEL_VERSIONS);
+        ConsumerRecord<String, byte[]> last = rs.stream().filter(r -> key.equals(r.key())).reduce((a, b) -> b).orElseThrow();
+        return JsonSerde.of(ModelVersion.class).deserialize(last.topic(), last.value());
     }
 
     private static synchronized void drain() {
@@ -241,13 +233,13 @@ class InferenceBrokerTest {
     }
 
     private static synchronized ConsumerRecord<String, byte[]> await(String topic, String key) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> r : seen) {
                 if (r.topic().equals(topic) && key.equals(r.key())) return r;
             }
             drain();
         }
-        throw new AssertionError("no record with key " + key + " on " + topic + " within 90 s");
+        throw new AssertionError("no record with key " + key + " on " + topic + " within 180 s");
     }
 }

@@ -58,7 +58,7 @@ class OrthancPacsTest {
                 """.formatted(dir.resolve("storage"), dir.resolve("index"), httpPort, dicomPort));
         orthanc = new ProcessBuilder(binary.toString(), config.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("orthanc.log").toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
         while (System.nanoTime() < deadline) {
             if (!orthanc.isAlive()) throw new IllegalStateException("Orthanc exited: " + Files.readString(dir.resolve("orthanc.log")));
             try {
@@ -68,7 +68,7 @@ class OrthancPacsTest {
             }
             Thread.sleep(250);
         }
-        throw new IllegalStateException("Orthanc did not answer within 60 s: " + Files.readString(dir.resolve("orthanc.log")));
+        throw new IllegalStateException("Orthanc did not answer within 180 s: " + Files.readString(dir.resolve("orthanc.log")));
     }
 
     @AfterAll
@@ -93,7 +93,7 @@ class OrthancPacsTest {
             LoadedModel model = sessions.load(m.toString(), TinyModels.write(m, 1f, -150f, 16));
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             PacsSender pacs = new PacsSender(PacsSender.Address.parse("127.0.0.1:" + dicomPort + ":ORTHANC"), "INFERENCE",
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(60));
             SeriesProcessor.Outcome out = new SeriesProcessor(new SeriesLoader(blobs),
                     d -> Optional.of(new ModelRoute("default", "v1", "tiny", m.toString(), model)),
                     new SeriesSegmenter(4, new ComponentCleanup(0)), blobs, pacs, new InferenceMetrics(meters)).process(s);

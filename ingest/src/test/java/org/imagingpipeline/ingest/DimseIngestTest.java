@@ -19,7 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -77,7 +76,7 @@ class DimseIngestTest {
 
         Map<String, Path> files = dicomFilesBySop(vendors);
         assertEquals(892, files.size(), "the shared set has 892 DICOM files (README)");
-        List<InstanceReceived> events = KafkaStack.allEvents(Duration.ofSeconds(3));
+        List<InstanceReceived> events = KafkaStack.allEvents();
         Map<String, Long> perSop = events.stream().collect(Collectors.groupingBy(InstanceReceived::sopInstanceUid, Collectors.counting()));
         assertEquals(files.keySet(), perSop.keySet(), "one event for every file, none for anything else");
         assertTrue(perSop.values().stream().allMatch(n -> n == 1), "exactly one event per SOP Instance UID");
@@ -104,11 +103,11 @@ class DimseIngestTest {
     @Order(3)
     void resentInstancesAreAcknowledgedWithoutASecondEvent() throws Exception {
         Path siemens = SharedData.dicomVendors().resolve("siemens-mr");
-        int before = KafkaStack.allEvents(Duration.ofSeconds(2)).size();
+        int before = KafkaStack.allEvents().size();
         double dupBefore = metric("ingest_instances_duplicate_total");
         DicomTools.Result r = DicomTools.store(KafkaStack.dicomPort, "STORESCU", List.of("-R", "+sd", "+r", "-nh"), List.of(siemens));
         assertFalse(r.output().contains("Store Failed"), r.output());
-        assertEquals(before, KafkaStack.allEvents(Duration.ofSeconds(2)).size(), "no new events for re-sent instances");
+        assertEquals(before, KafkaStack.allEvents().size(), "no new events for re-sent instances");
         assertEquals(dupBefore + 8, metric("ingest_instances_duplicate_total"), 0.0);
     }
 
@@ -136,7 +135,7 @@ class DimseIngestTest {
         String sop = Attribute.getSingleStringValueOrNull(meta, TagFromName.SOPInstanceUID);
 
         double malformedBefore = metric("ingest_instances_rejected_total{reason=\"malformed\"}");
-        int eventsBefore = KafkaStack.allEvents(Duration.ofSeconds(2)).size();
+        int eventsBefore = KafkaStack.allEvents().size();
         // PixelMed's SCU streams the file's bytes as they are, so the truncated dataset reaches the SCP.
         sendWithPixelMed(truncated, sopClass, sop + ".77");
 
@@ -151,7 +150,7 @@ class DimseIngestTest {
         sendWithPixelMed(garbage, sopClass, sop + ".78");
 
         assertEquals(malformedBefore + 2, metric("ingest_instances_rejected_total{reason=\"malformed\"}"), 0.0);
-        assertEquals(eventsBefore, KafkaStack.allEvents(Duration.ofSeconds(2)).size(), "no event for refused input");
+        assertEquals(eventsBefore, KafkaStack.allEvents().size(), "no event for refused input");
         try (Stream<Path> q = Files.walk(KafkaStack.home.resolve("ingest/quarantine"))) {
             assertTrue(q.filter(p -> p.toString().endsWith("-malformed-" + "") || p.getFileName().toString().contains("-malformed-")).count() >= 4,
                     "bytes and reason of both kept in quarantine");
@@ -193,13 +192,13 @@ class DimseIngestTest {
         } finally {
             KafkaStack.broker.start();
         }
-        List<InstanceReceived> afterOutage = KafkaStack.allEvents(Duration.ofSeconds(3));
+        List<InstanceReceived> afterOutage = KafkaStack.allEvents();
         assertTrue(afterOutage.stream().noneMatch(e -> sops.contains(e.sopInstanceUid())), "no event for refused instances");
 
         DicomTools.Result again = DicomTools.store(KafkaStack.dicomPort, "STORESCU", List.of("-xe", "-nh"), copies);
         assertFalse(again.output().contains("Store Failed"), again.output());
         DicomTools.store(KafkaStack.dicomPort, "STORESCU", List.of("-xe", "-nh"), copies); // a second re-send: duplicates
-        Map<String, Long> perSop = KafkaStack.allEvents(Duration.ofSeconds(3)).stream()
+        Map<String, Long> perSop = KafkaStack.allEvents().stream()
                 .filter(e -> sops.contains(e.sopInstanceUid()))
                 .collect(Collectors.groupingBy(InstanceReceived::sopInstanceUid, Collectors.counting()));
         assertEquals(Map.of(sops.get(0), 1L, sops.get(1), 1L, sops.get(2), 1L), perSop, "exactly once per SOP Instance UID");

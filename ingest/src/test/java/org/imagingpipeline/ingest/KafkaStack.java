@@ -1,19 +1,14 @@
 package org.imagingpipeline.ingest;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.testsupport.BrokerTestResource;
 
@@ -35,31 +30,20 @@ public class KafkaStack extends BrokerTestResource {
                 "ingest.home", home.resolve("ingest").toString(),
                 "ingest.dicom.port", Integer.toString(dicomPort),
                 "ingest.dicom.allowed-calling-aets", "STORESCU,ECHOSCU,PIXELMED",
-                "ingest.ack-timeout", "3s",
+                "ingest.ack-timeout", "10s",
                 "ingest.max-object-bytes", Long.toString(8L << 20));
     }
 
-    /** Every event on the topic from the beginning, read until {@code quiet} passes without a new one. */
-    static List<InstanceReceived> allEvents(Duration quiet) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    /**
+     * Every event on the topic from the beginning up to its end offsets now. Ingest answers a sender only after Kafka
+     * acknowledged the event, so this holds every event of every instance acknowledged before the call.
+     */
+    static List<InstanceReceived> allEvents() {
         List<InstanceReceived> out = new ArrayList<>();
-        try (KafkaConsumer<String, InstanceReceived> c = new KafkaConsumer<>(p, new StringDeserializer(),
-                JsonSerde.of(InstanceReceived.class))) {
-            c.subscribe(List.of(Topics.INSTANCES_RECEIVED));
-            long lastNew = System.nanoTime();
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (System.nanoTime() - lastNew < quiet.toNanos() && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, InstanceReceived> r : c.poll(Duration.ofMillis(300))) {
-                    if (!r.key().equals(r.value().seriesInstanceUid())) throw new AssertionError("key is not the series UID: " + r.key());
-                    out.add(r.value());
-                    lastNew = System.nanoTime();
-                }
-            }
+        for (ConsumerRecord<String, InstanceReceived> r : TopicReader.readToEnd(broker.bootstrap(), JsonSerde.of(InstanceReceived.class),
+                Topics.INSTANCES_RECEIVED)) {
+            if (!r.key().equals(r.value().seriesInstanceUid())) throw new AssertionError("key is not the series UID: " + r.key());
+            out.add(r.value());
         }
         return out;
     }

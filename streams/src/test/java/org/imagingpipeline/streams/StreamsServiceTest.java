@@ -13,17 +13,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.imagingpipeline.testsupport.BrokerProcess;
@@ -33,9 +32,13 @@ import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.TopicReader;
 import org.junit.jupiter.api.Test;
 
-/** Wiring on a real broker: instance events in, one ordered series out (exactly once), health up. */
+/**
+ * Wiring on a real broker: instance events in, one ordered series out (exactly once), a series without a count completed
+ * by inactivity, health up.
+ */
 @QuarkusTest
 @QuarkusTestResource(value = StreamsServiceTest.Broker.class, restrictToAnnotatedClass = true)
 class StreamsServiceTest {
@@ -57,38 +60,47 @@ class StreamsServiceTest {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, Broker.broker.bootstrap());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         String series = "2.25." + Math.abs(UUID.randomUUID().getMostSignificantBits());
+        String marker = "2.25." + Math.abs(UUID.randomUUID().getMostSignificantBits());
         try (KafkaProducer<String, InstanceReceived> producer = new KafkaProducer<>(p, new StringSerializer(), JsonSerde.of(InstanceReceived.class))) {
-            for (int z : new int[] {2, 3, 1}) producer.send(new ProducerRecord<>(Topics.INSTANCES_RECEIVED, series, event(series, z))).get();
+            int partition = -1;
+            for (int z : new int[] {2, 3, 1}) {
+                partition = producer.send(new ProducerRecord<>(Topics.INSTANCES_RECEIVED, series, event(series, z, 3))).get().partition();
+            }
+            awaitRecords("the series", rs -> count(rs, series) >= 1);
+            // A marker series on the same partition (the same task, so the same inactivity sweep) that announces no
+            // instance count: it completes only by inactivity. Its record comes from a sweep that ran after the
+            // first series' inactivity deadline too, so a second emission of that series would be on the topic by then.
+            producer.send(new ProducerRecord<>(Topics.INSTANCES_RECEIVED, partition, marker, event(marker, 1, null))).get();
         }
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Broker.broker.bootstrap());
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID());
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<SeriesReady> got = new ArrayList<>();
-        try (KafkaConsumer<String, SeriesReady> consumer = new KafkaConsumer<>(c, new StringDeserializer(), JsonSerde.of(SeriesReady.class))) {
-            consumer.subscribe(List.of(Topics.SERIES_READY));
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (got.isEmpty() && System.nanoTime() < deadline) consumer.poll(Duration.ofMillis(500)).forEach(r -> got.add(r.value()));
-            long settle = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            while (System.nanoTime() < settle) consumer.poll(Duration.ofMillis(500)).forEach(r -> got.add(r.value()));
-        }
-        assertEquals(1, got.size(), "one series, emitted once: " + got);
-        SeriesReady r = got.get(0);
-        assertEquals(series, r.seriesInstanceUid());
+        List<SeriesReady> got = awaitRecords("the marker series, completed by inactivity", rs -> count(rs, marker) >= 1);
+        assertEquals(Map.of(series, 1L, marker, 1L), got.stream().collect(Collectors.groupingBy(SeriesReady::seriesInstanceUid, Collectors.counting())),
+                "each series emitted once: " + got.stream().map(g -> g.eventId() + " " + g.reason()).toList());
+        SeriesReady r = got.stream().filter(g -> g.seriesInstanceUid().equals(series)).findFirst().orElseThrow();
         assertEquals(SeriesReady.Reason.EXPECTED_COUNT, r.reason());
         assertEquals(List.of(series + ".1", series + ".2", series + ".3"), r.instances().stream().map(SeriesReady.Instance::sopInstanceUid).toList());
+        assertEquals(SeriesReady.Reason.INACTIVITY, got.stream().filter(g -> g.seriesInstanceUid().equals(marker)).findFirst().orElseThrow().reason());
         HttpResponse<String> h = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, h.statusCode(), h.body());
         assertTrue(h.body().contains("UP"));
     }
 
-    private static InstanceReceived event(String series, int z) {
+    /** Every SeriesReady on the topic once {@code until} holds (read up to the end offsets of that moment). */
+    private static List<SeriesReady> awaitRecords(String what, Predicate<List<ConsumerRecord<String, SeriesReady>>> until) {
+        return TopicReader.awaitRecords(Broker.broker.bootstrap(), JsonSerde.of(SeriesReady.class), what, until, Duration.ofSeconds(120),
+                Topics.SERIES_READY).stream().map(ConsumerRecord::value).toList();
+    }
+
+    private static long count(List<ConsumerRecord<String, SeriesReady>> rs, String series) {
+        return rs.stream().filter(r -> r.key().equals(series)).count();
+    }
+
+    /** Instance z of the series, announcing {@code imagesInAcquisition} instances (null: no count). */
+    private static InstanceReceived event(String series, int z, Integer imagesInAcquisition) {
         String sop = series + "." + z;
         InstanceHeader h = new InstanceHeader("P1", null, null, "MR", "ACME", "M1", null, 3.0, "DU", null, null, null, null, null, null,
                 null, null, null, new double[] {1, 1}, 3.0, null, new double[] {0, 0, z * 3.0}, new double[] {1, 0, 0, 0, 1, 0}, "1.9",
-                64, 64, 16, 12, 0, 1, "MONOCHROME2", null, null, null, 1, z, 3, "BRAIN", null);
+                64, 64, 16, 12, 0, 1, "MONOCHROME2", null, null, null, 1, z, imagesInAcquisition, "BRAIN", null);
         String sha = String.format("%064x", (long) sop.hashCode() & 0xffffffffL);
         return new InstanceReceived(1, InstanceReceived.eventIdFor(sop, sha), Instant.now(), new InstanceReceived.Source("DIMSE", "A", "INGEST", "x"),
                 "ST", series, sop, "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.1.2.1", h, new BlobRef(sha, "file:/b/" + sha, 1, null));

@@ -7,8 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.imagingpipeline.events.Topics;
 
@@ -32,14 +34,53 @@ public final class BrokerProcess implements AutoCloseable {
         this.controllerPort = controllerPort;
     }
 
-    /** Starts a broker on free loopback ports with data in {@code dataDir}, creates all topics, waits for it. */
+    /**
+     * Starts a broker on free loopback ports with data in {@code dataDir}, creates all topics, waits for it. A free
+     * port is picked before the broker binds it, so another process can take it in between: when a broker with a new
+     * (empty) {@code dataDir} exits because its address is in use, it is started again on other ports (3 tries).
+     */
     public static BrokerProcess startWithTopics(Path dataDir) throws Exception {
-        BrokerProcess b = new BrokerProcess(dataDir, freePort(), freePort());
-        b.start();
-        try (Admin admin = TopicProvisioner.admin(b.bootstrap())) {
-            new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+        boolean fresh = isEmptyOrAbsent(dataDir);
+        for (int attempt = 1; ; attempt++) {
+            int port = freePort();
+            int controllerPort = freePort();
+            while (controllerPort == port) controllerPort = freePort();
+            BrokerProcess b = new BrokerProcess(dataDir, port, controllerPort);
+            try {
+                b.start();
+            } catch (IOException e) {
+                b.kill();
+                if (attempt < 3 && fresh && addressInUse(dataDir)) {
+                    System.err.println("BrokerProcess: port " + port + " or " + controllerPort + " was taken before the broker bound it; "
+                            + "starting again on other ports");
+                    deleteRecursively(dataDir);
+                    continue;
+                }
+                throw e;
+            }
+            try (Admin admin = TopicProvisioner.admin(b.bootstrap())) {
+                new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+            }
+            return b;
         }
-        return b;
+    }
+
+    private static boolean isEmptyOrAbsent(Path dir) throws IOException {
+        if (!Files.exists(dir)) return true;
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    private static boolean addressInUse(Path dataDir) throws IOException {
+        Path log = dataDir.resolve("broker.log");
+        return Files.isRegularFile(log) && Files.readString(log).contains("Address already in use");
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     /** One broker (all topics) for the whole test JVM, started on first use and stopped when the JVM exits. */
@@ -70,7 +111,10 @@ public final class BrokerProcess implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Starts (or restarts) the broker JVM and waits until the broker answers, at most 180 s (a loaded 2-core machine took over 90 s). */
+    /**
+     * Starts (or restarts) the broker JVM and waits until the broker answers, at most {@link #READY_TIMEOUT} (a broker
+     * starts in 5-20 s; the margin is for a machine whose cores are busy with other work).
+     */
     public synchronized void start() throws IOException, InterruptedException {
         if (isRunning()) return;
         Files.createDirectories(dataDir);
@@ -86,19 +130,21 @@ public final class BrokerProcess implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
         try {
-            awaitReady(Duration.ofSeconds(180));
+            awaitReady(READY_TIMEOUT);
         } catch (IOException | InterruptedException | RuntimeException e) {
             kill(); // a broker that never answered is not left running behind a failed test
             throw e;
         }
     }
 
+    public static final Duration READY_TIMEOUT = Duration.ofMinutes(4);
+
     private void awaitReady(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         Exception last = null;
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
-                throw new IOException("broker exited with " + process.exitValue() + "; see " + dataDir.resolve("broker.log"));
+                throw new IOException("broker exited with " + process.exitValue() + "; " + logTail());
             }
             try (Admin admin = TopicProvisioner.admin(bootstrap())) {
                 admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
@@ -109,7 +155,18 @@ public final class BrokerProcess implements AutoCloseable {
                 Thread.sleep(250);
             }
         }
-        throw new IOException("broker not ready after " + timeout + "; see " + dataDir.resolve("broker.log"), last);
+        throw new IOException("broker not ready after " + timeout + "; " + logTail(), last);
+    }
+
+    /** The log's path and its last lines (a test's temporary directory is gone when its report is read). */
+    private String logTail() {
+        Path log = dataDir.resolve("broker.log");
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return "log " + log + ", last lines:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            return "see " + log;
+        }
     }
 
     /** Clean stop: SIGTERM, then wait for the controlled shutdown (killed after 60 s). */
