@@ -24,7 +24,7 @@ bench_drift() {
   export STREAMS_DRIFT_REFERENCE_FILE="$refs"
   STACK_PARTS="ingest streams" stack_up >/dev/null
   local api="http://127.0.0.1:$STREAMS_HTTP_PORT"
-  send() { java -cp "$(deploy_cp)" org.imagingpipeline.deploy.SendCommand --data "$data" --to "127.0.0.1:$INGEST_DICOM_PORT" "$@" >/dev/null; }
+  send() { java -cp "$(module_cp simulator)" org.imagingpipeline.simulator.SendCommand --data "$data" --to "127.0.0.1:$INGEST_DICOM_PORT" "$@" >/dev/null; }
   series_done() { curl -fsS "$api/q/metrics" | awk '/^streams_drift_detector_seconds_count/ {print int($2)}'; }
   await_series() { # total, seconds
     local end=$((SECONDS + $2))
@@ -50,7 +50,7 @@ bench_drift() {
 
   log "bench drift: offline power table (DriftPowerBench, ~10 min on 2 idle cores)"
   local q="$ROOT/streams/target/quarkus-app"
-  java -Xmx3g -cp "$q/app/*:$q/lib/main/*:$(deploy_cp)" org.imagingpipeline.streams.DriftPowerBench --data "$data" \
+  java -Xmx3g -cp "$q/app/*:$q/lib/main/*:$(module_cp simulator)" org.imagingpipeline.streams.DriftPowerBench --data "$data" \
     --draws "${BENCH_DRAWS:-60}" --half "${BENCH_HALF:-reporting}" --replays 500 >"$PIPELINE_HOME/power.json"
   python3 - "$PIPELINE_HOME/domains.json" "$PIPELINE_HOME/metrics.txt" "$PIPELINE_HOME/power.json" "$n" "$(( (t1 - t0) / 1000000 ))" "$load0" <<'PY'
 import json, re, sys

@@ -42,7 +42,7 @@ wait_http() { # name url seconds
 wait_kafka() {
   local i
   for ((i = 0; i < 360; i++)); do
-    if java -cp "$(deploy_cp)" org.imagingpipeline.deploy.TopicProvisioner --bootstrap "127.0.0.1:$KAFKA_PORT" \
+    if java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "127.0.0.1:$KAFKA_PORT" \
         >>"$STACK_LOGS/topics.log" 2>&1; then return 0; fi
     pid_alive broker || { tail -n 30 "$STACK_LOGS/broker.log" >&2; die "broker exited; log: $STACK_LOGS/broker.log"; }
     sleep 0.5
@@ -67,7 +67,7 @@ stack_up() {
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
-  start_bg broker java -Xmx512m -cp "$(deploy_cp)" org.imagingpipeline.deploy.KraftBroker \
+  start_bg broker java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
   wait_kafka
   log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"

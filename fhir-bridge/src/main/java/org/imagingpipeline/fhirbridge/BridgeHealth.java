@@ -3,12 +3,13 @@ package org.imagingpipeline.fhirbridge;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.time.Instant;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
+import org.imagingpipeline.kafka.ConsumeLoop;
+import org.imagingpipeline.kafka.LoopHealth;
 
 /**
  * Liveness: the delivery thread runs. Readiness: also the validator is warm (the loop warms it before it first
@@ -22,14 +23,10 @@ public final class BridgeHealth {
     static HealthCheckResponse check(BridgeService service, boolean readiness) {
         HealthCheckResponseBuilder b = HealthCheckResponse.named(readiness ? "fhir-bridge ready" : "fhir-bridge alive");
         if (!service.enabled()) return b.up().withData("enabled", false).build();
-        DeliveryLoop loop = service.loop();
+        ConsumeLoop loop = service.loop() == null ? null : service.loop().loop();
         if (loop == null || !loop.isAlive()) return b.down().withData("loop", "not running").build();
-        Instant last = loop.lastPoll();
-        b.withData("lastPoll", last.toString()).withData("retrying", loop.retryState())
-                .withData("assignedPartitions", loop.assignedPartitions());
-        boolean fresh = Duration.between(last, Instant.now()).compareTo(Duration.ofSeconds(30)) < 0;
-        boolean joined = loop.assignedPartitions() >= 0;
-        return (!readiness || (fresh && joined) ? b.up() : b.down()).build();
+        LoopHealth.describe(b, loop);
+        return (!readiness || LoopHealth.consuming(loop, Duration.ofSeconds(30)) ? b.up() : b.down()).build();
     }
 
     @Liveness

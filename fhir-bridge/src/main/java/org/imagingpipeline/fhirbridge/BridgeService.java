@@ -8,7 +8,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Locale;
+import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.hl7.fhir.r4.model.DiagnosticReport.DiagnosticReportStatus;
+import org.imagingpipeline.kafka.Backoff;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
 /** Builds the bridge from {@link BridgeConfig} at start-up and runs its {@link DeliveryLoop} until shutdown. */
@@ -42,10 +46,11 @@ public class BridgeService {
         ResultProcessor processor = new ResultProcessor(new ResultMapper(options), validator, ehr,
                 new BridgeMetrics(registry));
         BridgeConfig.Retry r = config.retry();
-        DeliveryLoop.Settings s = new DeliveryLoop.Settings(config.kafka().bootstrapServers(), config.kafka().groupId(),
-                config.kafka().topic(), config.kafka().dlqTopic(),
-                new Backoff(r.initialBackoff(), r.maxBackoff(), r.multiplier(), r.jitter()), config.kafka().client());
-        loop = new DeliveryLoop(s, processor).start();
+        KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), config.kafka().client())
+                .with(Map.of("bootstrap.servers", config.kafka().bootstrapServers()));
+        DeliveryLoop.Settings s = new DeliveryLoop.Settings(clients, config.kafka().groupId(), config.kafka().topic(),
+                config.kafka().dlqTopic(), new Backoff(r.initialBackoff(), r.maxBackoff(), r.multiplier(), r.jitter()));
+        loop = new DeliveryLoop(s, processor, registry).start();
         LOG.infof("delivering %s -> %s (DLQ %s, report status %s, auth %s)", s.topic(), config.fhir().baseUrl(),
                 s.dlqTopic(), options.reportStatus().toCode(), config.fhir().auth().mode());
     }

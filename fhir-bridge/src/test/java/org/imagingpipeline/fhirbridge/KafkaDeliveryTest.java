@@ -31,12 +31,14 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
-import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.events.DeliveryFailure;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.fhirbridge.ehr.EhrServer;
+import org.imagingpipeline.kafka.Backoff;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -61,9 +63,9 @@ class KafkaDeliveryTest {
     static void start() throws Exception {
         broker = BrokerProcess.startWithTopics(dir.resolve("kafka"));
         ehr = TestSupport.startEhr();
-        DeliveryLoop.Settings s = new DeliveryLoop.Settings(broker.bootstrap(), GROUP, Topics.SEGMENTATION_RESULTS,
-                Topics.EHR_DELIVERY_DLQ, new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.5), Map.of());
-        loop = new DeliveryLoop(s, TestSupport.processor(ehr, registry)).start();
+        DeliveryLoop.Settings s = new DeliveryLoop.Settings(KafkaClients.of(broker.bootstrap()), GROUP,
+                Topics.SEGMENTATION_RESULTS, Topics.EHR_DELIVERY_DLQ, new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 2, 0.5));
+        loop = new DeliveryLoop(s, TestSupport.processor(ehr, registry), registry).start();
         await("the loop to poll", Duration.ofSeconds(120), () -> !loop.lastPoll().equals(java.time.Instant.EPOCH));
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());

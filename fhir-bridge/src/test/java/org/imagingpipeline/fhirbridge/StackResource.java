@@ -1,36 +1,25 @@
 package org.imagingpipeline.fhirbridge;
 
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
-import org.imagingpipeline.deploy.BrokerProcess;
 import org.imagingpipeline.fhirbridge.ehr.EhrServer;
+import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerTestResource;
 
-/** A real KRaft broker and the EHR stand-in on free ports for {@link BridgeAppTest}. */
-public class StackResource implements QuarkusTestResourceLifecycleManager {
-    private BrokerProcess broker;
+/** The shared broker resource plus the EHR stand-in on a free port, for {@link BridgeAppTest}. */
+public class StackResource extends BrokerTestResource {
     private EhrServer ehr;
 
     @Override
-    public Map<String, String> start() {
-        try {
-            broker = BrokerProcess.startWithTopics(Files.createTempDirectory("fhir-bridge-app-test"));
-            ehr = new EhrServer("127.0.0.1", TestSupport.freePort()).start();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start broker or EHR stand-in", e);
-        }
-        return Map.of("kafka.bootstrap.servers", broker.bootstrap(), "bridge.fhir.base-url", ehr.baseUrl(),
+    protected Map<String, String> settings(BrokerProcess broker, Path home) throws Exception {
+        ehr = new EhrServer("127.0.0.1", TestSupport.freePort()).start();
+        return Map.of("bridge.fhir.base-url", ehr.baseUrl(),
                 "bridge.kafka.group-id", "fhir-bridge-app-test", "bridge.retry.initial-backoff", "100ms",
                 "bridge.retry.max-backoff", "1s");
     }
 
     @Override
-    public void stop() {
-        try {
-            if (ehr != null) ehr.stop();
-            if (broker != null) broker.stop();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+    protected void stopped() throws Exception {
+        if (ehr != null) ehr.stop();
     }
 }

@@ -7,6 +7,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
+import org.imagingpipeline.kafka.LoopHealth;
 
 /**
  * Liveness: the loop thread runs. Readiness: also the model registry was read (and the source model registered when
@@ -23,7 +24,7 @@ public final class InferenceHealth {
         if (!service.enabled()) return b.up().withData("enabled", false).build();
         InferenceLoop loop = service.loop();
         if (loop == null || !loop.isAlive()) return b.down().withData("loop", "not running").build();
-        b.withData("lastPoll", loop.lastPoll().toString()).withData("seriesHandled", loop.handled())
+        LoopHealth.describe(b, loop.loop()).withData("seriesHandled", loop.handled())
                 .withData("provider", service.sessions().provider())
                 .withData("serving", service.router().servingVersions().toString())
                 .withData("defaultModel", service.router().hasDefault())

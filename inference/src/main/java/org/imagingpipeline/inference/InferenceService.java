@@ -8,7 +8,10 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
 /** Builds the service from {@link InferenceConfig} at start-up and runs its {@link InferenceLoop} until shutdown. */
@@ -36,7 +39,9 @@ public class InferenceService {
         sessions = new ModelSessions(config.provider(), config.intraOpThreads(), config.defaultInputSize(), config.cudaDevice());
         metrics.provider(sessions.provider());
         InferenceConfig.Kafka k = config.kafka();
-        router = new ModelRouter(k.bootstrapServers(), k.modelsTopic(), k.client(), sessions, metrics);
+        KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), k.client())
+                .with(Map.of("bootstrap.servers", k.bootstrapServers()));
+        router = new ModelRouter(clients, k.modelsTopic(), sessions, metrics);
         blobs = new LocalBlobStore(Path.of(config.blobRoot()));
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
                 .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
@@ -44,8 +49,8 @@ public class InferenceService {
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
                 new SeriesSegmenter(config.batchSize(), new ComponentCleanup(config.minComponentPixels())), blobs, pacs, metrics);
         Path source = config.sourceModel().filter(s -> !s.isBlank()).map(Path::of).orElse(null);
-        InferenceLoop.Settings s = new InferenceLoop.Settings(k.bootstrapServers(), k.groupId(), k.seriesTopic(),
-                k.resultsTopic(), k.dlqTopic(), k.modelsTopic(), k.client(), source, config.sourceModelName(),
+        InferenceLoop.Settings s = new InferenceLoop.Settings(clients, k.groupId(), k.seriesTopic(),
+                k.resultsTopic(), k.dlqTopic(), k.modelsTopic(), source, config.sourceModelName(),
                 config.registryRefreshTimeout());
         loop = new InferenceLoop(s, processor, router, metrics).start();
         LOG.infof("segmenting %s -> %s (DLQ %s), registry %s, blobs %s, batch %d, provider %s, PACS %s, source model %s",

@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -15,10 +14,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
 /**
@@ -53,18 +51,11 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
     private List<TopicPartition> partitions;
     private volatile boolean caughtUpOnce;
 
-    public ModelRouter(String bootstrapServers, String topic, Map<String, String> extraKafka, ModelSessions sessions,
-                       Listener listener) {
+    public ModelRouter(KafkaClients clients, String topic, ModelSessions sessions, Listener listener) {
         this.topic = topic;
         this.sessions = sessions;
         this.listener = listener;
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "inference-model-registry");
-        p.putAll(extraKafka);
-        consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        consumer = clients.consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "inference-model-registry"));
     }
 
     /**

@@ -27,13 +27,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.blob.LocalBlobStore;
-import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,11 +75,11 @@ class InferenceBrokerTest {
         secondSha = TinyModels.write(secondModel, 1f, -30f, 16);
         InferenceMetrics metrics = new InferenceMetrics(meters);
         sessions = new ModelSessions("cpu", 1, 128, 0);
-        ModelRouter router = new ModelRouter(broker.bootstrap(), Topics.MODEL_VERSIONS, Map.of(), sessions, metrics);
+        ModelRouter router = new ModelRouter(KafkaClients.of(broker.bootstrap()), Topics.MODEL_VERSIONS, sessions, metrics);
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
                 new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
-        loop = new InferenceLoop(new InferenceLoop.Settings(broker.bootstrap(), "inference-test", Topics.SERIES_READY,
-                Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ, Topics.MODEL_VERSIONS, Map.of(), source,
+        loop = new InferenceLoop(new InferenceLoop.Settings(KafkaClients.of(broker.bootstrap()), "inference-test",
+                Topics.SERIES_READY, Topics.SEGMENTATION_RESULTS, Topics.SEGMENTATION_DLQ, Topics.MODEL_VERSIONS, source,
                 "tiny", Duration.ofSeconds(5)), processor, router, metrics).start();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import org.imagingpipeline.blob.LocalBlobStore;
-import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.junit.jupiter.api.AfterAll;

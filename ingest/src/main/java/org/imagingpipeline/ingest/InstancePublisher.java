@@ -4,7 +4,8 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.Properties;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -12,29 +13,27 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.config.Config;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.KafkaClients;
 
 /**
  * Publishes {@link InstanceReceived} events and waits for Kafka's acknowledgement (idempotent producer,
- * acks=all). A caller answers its sender only after {@link #publish} returned.
+ * acks=all; every kafka.* setting, TLS and SASL included, through {@link KafkaClients}). A caller answers its sender only after {@link #publish} returned.
  */
 @ApplicationScoped
 public class InstancePublisher {
     private final KafkaProducer<String, InstanceReceived> producer;
     private final Duration ackTimeout;
 
+    /** @param kafka the service's configuration: every kafka.* key is a client setting (security included) */
     @Inject
-    public InstancePublisher(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap, IngestConfig config) {
+    public InstancePublisher(Config kafka, IngestConfig config) {
         this.ackTimeout = config.ackTimeout();
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Map<String, String> p = new HashMap<>();
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "ingest");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -45,7 +44,7 @@ public class InstancePublisher {
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(Math.min(ack, 5000)));
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(ack));
         p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
-        this.producer = new KafkaProducer<>(p, new StringSerializer(), JsonSerde.of(InstanceReceived.class));
+        this.producer = KafkaClients.fromConfig(kafka, Map.of()).producer(p, JsonSerde.of(InstanceReceived.class));
     }
 
     /** Sends the event keyed by SeriesInstanceUID and blocks until acknowledged; throws when it was not. */

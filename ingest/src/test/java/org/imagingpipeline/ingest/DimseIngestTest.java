@@ -221,11 +221,11 @@ class DimseIngestTest {
     @Order(8)
     void pipelineSendDeliversEveryTransferSyntaxAsStoredAndADisallowedAeIsRefused() throws Exception {
         Path ts = SharedData.dicomVendors().resolve("transfer-syntaxes");
-        int rc = org.imagingpipeline.deploy.SendCommand.run(new String[] {"--data", ts.toString(), "--to", "127.0.0.1:" + KafkaStack.dicomPort,
+        int rc = org.imagingpipeline.simulator.SendCommand.run(new String[] {"--data", ts.toString(), "--to", "127.0.0.1:" + KafkaStack.dicomPort,
                 "--calling-ae", "STORESCU"});
         assertEquals(0, rc, "all nine transfer syntaxes accepted as they are (already stored: answered as duplicates)");
         org.junit.jupiter.api.Assertions.assertThrows(org.imagingpipeline.dicomnet.StoreScu.AssociationException.class,
-                () -> org.imagingpipeline.deploy.SendCommand.run(new String[] {"--data", ts.toString(), "--to",
+                () -> org.imagingpipeline.simulator.SendCommand.run(new String[] {"--data", ts.toString(), "--to",
                         "127.0.0.1:" + KafkaStack.dicomPort, "--calling-ae", "INTRUDER"}));
     }
 

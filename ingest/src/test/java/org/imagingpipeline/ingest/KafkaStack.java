@@ -1,7 +1,5 @@
 package org.imagingpipeline.ingest;
 
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,45 +11,32 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.imagingpipeline.deploy.BrokerProcess;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerTestResource;
 
 /**
- * Test resource: a real KRaft broker in its own JVM (deploy's BrokerProcess), a fresh state directory and free
- * ports for the service under test. Also reads back what landed on imaging.instances.received.
+ * Test resource: the shared broker resource (a real KRaft broker in its own JVM, a fresh state directory) plus free
+ * ports and limits for the service under test. Also reads back what landed on imaging.instances.received.
  */
-public class KafkaStack implements QuarkusTestResourceLifecycleManager {
+public class KafkaStack extends BrokerTestResource {
     static BrokerProcess broker;
     static Path home;
     static int dicomPort;
 
     @Override
-    public Map<String, String> start() {
-        try {
-            home = Files.createTempDirectory("ingest-test-");
-            broker = BrokerProcess.startWithTopics(home.resolve("kafka"));
-            dicomPort = BrokerProcess.freePort();
-            return Map.of(
-                    "kafka.bootstrap.servers", broker.bootstrap(),
-                    "ingest.home", home.resolve("ingest").toString(),
-                    "ingest.dicom.port", Integer.toString(dicomPort),
-                    "ingest.dicom.allowed-calling-aets", "STORESCU,ECHOSCU,PIXELMED",
-                    "ingest.ack-timeout", "3s",
-                    "ingest.max-object-bytes", Long.toString(8L << 20));
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start the test broker", e);
-        }
-    }
-
-    @Override
-    public void stop() {
-        try {
-            if (broker != null) broker.stop();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    protected Map<String, String> settings(BrokerProcess b, Path h) throws Exception {
+        broker = b;
+        home = h;
+        dicomPort = BrokerProcess.freePort();
+        return Map.of(
+                "ingest.home", home.resolve("ingest").toString(),
+                "ingest.dicom.port", Integer.toString(dicomPort),
+                "ingest.dicom.allowed-calling-aets", "STORESCU,ECHOSCU,PIXELMED",
+                "ingest.ack-timeout", "3s",
+                "ingest.max-object-bytes", Long.toString(8L << 20));
     }
 
     /** Every event on the topic from the beginning, read until {@code quiet} passes without a new one. */

@@ -2,7 +2,7 @@ package org.imagingpipeline.ingest;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.imagingpipeline.deploy.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerProcess;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 

@@ -20,8 +20,11 @@ import java.util.Random;
  * its batch's statistics; batches drawn across all series in a seeded order, since neighbouring slices of one
  * patient are alike). Source-referenced: the parent's statistics move by the target-minus-source difference (see
  * {@link #reestimate(UNet, NDManager, List, List, int, int, long, Scope, double, BnSnapshot, ProgressBar)}).
- * {@link #REFINEMENT_PASSES} more passes run in inference mode with the statistics of the previous pass, so each
- * layer's statistics are those of its input as the exported model will see it. Statistics are accumulated per
+ * More passes run in inference mode with the statistics of the previous pass: {@link #REFINEMENT_PASSES} after the
+ * plain first pass; referenced, one per batch norm in the scope (at least three): a unit's input depends only on the
+ * units before it, so after pass k the first k units hold exactly the statistics of their input as the exported model
+ * will see it. (Until 2026-12-05 referenced AdaBN always made three passes from the parent's statistics: deep scopes
+ * were left with statistics measured under stale upstream statistics.) Statistics are accumulated per
  * batch ({@link BnStatistics}), not by the layers' exponential moving average. {@link Scope} says which batch
  * norms change (the adapt command's default: the first two encoder levels). The adapted model is the source
  * model with target statistics: the inference service routes only that domain to it, so the source domain keeps
@@ -53,7 +56,7 @@ public final class AdaBn {
         return new float[][] {m, v};
     }
 
-    /** Refinement passes after the first; see the class comment. */
+    /** Refinement passes after the first, at least; scopes of more units get one pass per unit (see reestimate). */
     public static final int REFINEMENT_PASSES = 2;
 
     /**
@@ -133,6 +136,16 @@ public final class AdaBn {
     public static Report reestimate(UNet net, NDManager parent, List<float[]> slices, List<float[]> sourceReference,
                                     int size, int batch, long seed, Scope scope, double targetWeight,
                                     BnSnapshot parentStats, ProgressBar bar) {
+        return reestimate(net, parent, slices, sourceReference, size, batch, seed, scope, targetWeight, false, parentStats, bar);
+    }
+
+    /**
+     * As above; with {@code foreground} the statistics count only the pixels of the anatomy ({@link Foreground}: the
+     * target's and the source's own thresholds), not the air around it.
+     */
+    public static Report reestimate(UNet net, NDManager parent, List<float[]> slices, List<float[]> sourceReference,
+                                    int size, int batch, long seed, Scope scope, double targetWeight, boolean foreground,
+                                    BnSnapshot parentStats, ProgressBar bar) {
         if (!(targetWeight > 0 && targetWeight <= 1)) {
             throw new DataException("--bn-weight must be in (0, 1], got " + targetWeight);
         }
@@ -150,7 +163,11 @@ public final class AdaBn {
         });
         Map<String, float[][]> original = new LinkedHashMap<>();
         units.forEach((name, u) -> original.put(name, new float[][] {parentStats.mean(name), parentStats.variance(name)}));
-        int passes = 1 + REFINEMENT_PASSES;
+        // Referenced: every pass runs in inference mode from the parent's statistics. A unit's input depends only on the
+        // units before it, so after pass k the first k units of the scope hold their exact statistics (each measured with
+        // every unit upstream already adapted): as many passes as units, at least 3. Plain: the first pass normalises
+        // each layer with its batch's statistics, already close to the fixed point; two refinements follow.
+        int passes = sourceReference == null ? 1 + REFINEMENT_PASSES : Math.max(1 + REFINEMENT_PASSES, units.size());
         long work = (long) passes * batches(slices.size(), batch)
                 + (sourceReference == null ? 0 : batches(sourceReference.size(), batch));
         Progress progress = new Progress(bar, passes + (sourceReference == null ? 0 : 1), work);
@@ -158,14 +175,16 @@ public final class AdaBn {
         Map<String, BnStatistics> reference = null;
         if (sourceReference != null) {
             parentStats.restore(net, name -> true);
-            reference = measure(net, ps, parent, sourceReference, size, batch, seed, false, units, progress);
+            reference = measure(net, ps, parent, sourceReference, size, batch, seed, false, units, progress,
+                    foreground ? Foreground.of(sourceReference) : null);
         }
+        Foreground targetMask = foreground ? Foreground.of(slices) : null;
         for (int pass = 0; pass < passes; pass++) {
             // Plain AdaBN: the first pass normalises each layer with its batch's statistics (training mode).
             boolean training = sourceReference == null && pass == 0;
             Map<String, BnStatistics> stats;
             try {
-                stats = measure(net, ps, parent, slices, size, batch, seed, training, units, progress);
+                stats = measure(net, ps, parent, slices, size, batch, seed, training, units, progress, targetMask);
             } finally {
                 parentStats.restore(net, name -> !scope.covers(name));
             }
@@ -198,6 +217,26 @@ public final class AdaBn {
             sum += d / newMean.length;
         }
         return new Report(slices.size(), shift, DiceEvaluator.round(sum / units.size()), ratio);
+    }
+
+    /**
+     * The input statistics of the batch norms in {@code scope} over {@code slices}, through the network as it is, in
+     * inference mode (nothing changes): the source reference that feature-statistics alignment aims at.
+     */
+    public static Map<String, BnStatistics> statistics(UNet net, NDManager parent, List<float[]> slices, int size, int batch,
+                                                       long seed, Scope scope, boolean foreground, ProgressBar bar) {
+        if (slices == null || slices.isEmpty()) {
+            throw new DataException("no source slices to measure batch-norm input statistics on");
+        }
+        Map<String, ConvBnRelu> units = new LinkedHashMap<>();
+        net.namedUnits().forEach((name, u) -> {
+            if (scope.covers(name)) {
+                units.put(name, u);
+            }
+        });
+        Progress progress = new Progress(bar, 1, batches(slices.size(), batch));
+        return measure(net, new ParameterStore(parent, false), parent, slices, size, batch, seed, false, units, progress,
+                foreground ? Foreground.of(slices) : null);
     }
 
     /** Mean R + w (T - S) and variance R ((T + eps) / (S + eps))^w per channel; see {@link #reestimate}. */
@@ -248,9 +287,10 @@ public final class AdaBn {
     }
 
     /** The input statistics of {@code units} over {@code slices} (seeded shuffled batches mixing all series). */
+    @SuppressWarnings("unchecked")
     private static Map<String, BnStatistics> measure(UNet net, ParameterStore ps, NDManager parent, List<float[]> slices,
                                                      int size, int batch, long seed, boolean training,
-                                                     Map<String, ConvBnRelu> units, Progress progress) {
+                                                     Map<String, ConvBnRelu> units, Progress progress, Foreground fg) {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < slices.size(); i++) {
             order.add(i);
@@ -258,10 +298,15 @@ public final class AdaBn {
         // Neighbouring slices of one patient are alike: a training-mode batch of them would be far from the population.
         Collections.shuffle(order, new Random(seed));
         Map<String, BnStatistics> stats = new LinkedHashMap<>();
+        Map<Long, NDArray>[] masks = fg == null ? null : new Map[1];
         units.forEach((name, u) -> {
             BnStatistics s = new BnStatistics();
             stats.put(name, s);
-            u.recordInto(s);
+            if (masks == null) {
+                u.recordInto(s);
+            } else {
+                u.tap(x -> s.add(x, masks[0].get(x.getShape().get(2))));
+            }
         });
         progress.nextPass();
         try {
@@ -272,7 +317,11 @@ public final class AdaBn {
                     System.arraycopy(slices.get(order.get(i)), 0, x, (i - from) * size * size, size * size);
                 }
                 try (NDManager bm = parent.newSubManager()) {
-                    net.forward(ps, new NDList(bm.create(x, new Shape(to - from, 1, size, size))), training);
+                    NDArray input = bm.create(x, new Shape(to - from, 1, size, size));
+                    if (masks != null) {
+                        masks[0] = fg.pyramid(input, net.depth() + 1);
+                    }
+                    net.forward(ps, new NDList(input), training);
                 }
                 progress.step();
             }

@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class AdamStep {
 
-    private final float lr;
+    private float lr;
     private final float beta1;
     private final float beta2;
     private final float eps;
@@ -62,6 +62,11 @@ public final class AdamStep {
                 g.muli(0f);
             }
         }
+    }
+
+    /** The base learning rate of the next steps (a schedule changes it between steps). */
+    public void learningRate(float lr) {
+        this.lr = lr;
     }
 
     public int steps() {

@@ -11,16 +11,26 @@ import java.util.Random;
  *   <li>intensity (option {@code --intensity-aug}): random gamma, smooth multiplicative bias field, Gaussian
  *       noise, Gaussian blur; each applied with probability 0.5. These are the shifts scanners and protocols
  *       produce, the augmentation route to domain generalisation.</li>
+ *   <li>acquisition (option {@code --acquisition-aug P}): stacked random acquisition shifts of every family a new
+ *       scanner brings (contrast curves, bias fields, resolution loss, Gaussian/Rician noise), each family with
+ *       probability P, from {@link org.imagingpipeline.shifts.RandomShifts}.</li>
  * </ul>
  */
 public final class Augmenter {
 
     private final boolean geometric;
     private final boolean intensity;
+    private final org.imagingpipeline.shifts.RandomShifts acquisition;
 
     public Augmenter(boolean geometric, boolean intensity) {
+        this(geometric, intensity, 0);
+    }
+
+    /** @param acquisitionP probability of each acquisition-shift family ({@link org.imagingpipeline.shifts.RandomShifts}); 0 = off */
+    public Augmenter(boolean geometric, boolean intensity, double acquisitionP) {
         this.geometric = geometric;
         this.intensity = intensity;
+        this.acquisition = acquisitionP > 0 ? new org.imagingpipeline.shifts.RandomShifts(acquisitionP) : null;
     }
 
     public boolean geometric() {
@@ -32,7 +42,7 @@ public final class Augmenter {
     }
 
     public String describe() {
-        if (!geometric && !intensity) {
+        if (!geometric && !intensity && acquisition == null) {
             return "none";
         }
         StringBuilder sb = new StringBuilder();
@@ -42,6 +52,9 @@ public final class Augmenter {
         if (intensity) {
             sb.append(sb.length() > 0 ? "; " : "").append(
                     "intensity: gamma e^U(-0.4,0.4), bias field exp(quadratic, coeff +-0.3), noise sd<=5% max, blur sd 0.5-1.5 px (each p0.5)");
+        }
+        if (acquisition != null) {
+            sb.append(sb.length() > 0 ? "; " : "").append(acquisition.describe());
         }
         return sb.toString();
     }
@@ -66,6 +79,9 @@ public final class Augmenter {
         }
         if (intensity) {
             intensityShift(outImg, w, h, rnd);
+        }
+        if (acquisition != null) {
+            acquisition.augment(outImg, w, h, rnd);
         }
     }
 

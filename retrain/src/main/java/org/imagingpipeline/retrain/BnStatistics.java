@@ -34,6 +34,36 @@ public final class BnStatistics {
         count = total;
     }
 
+    /**
+     * Adds one N x C x H x W array counting only the pixels where {@code mask} (N x 1 x H x W, 0 or 1) is 1; a batch
+     * without any such pixel adds nothing.
+     */
+    public void add(NDArray x, NDArray mask) {
+        if (mask == null) {
+            add(x);
+            return;
+        }
+        double n = mask.sum().getFloat();
+        if (n < 1) {
+            return;
+        }
+        NDArray s = x.mul(mask);
+        float[] m = s.sum(new int[] {3}, true).sum(new int[] {2}, true).sum(new int[] {0}, true).div((float) n).toFloatArray();
+        NDArray mu = x.getManager().create(m, new ai.djl.ndarray.types.Shape(1, m.length, 1, 1));
+        float[] v = x.sub(mu).square().mul(mask).sum(new int[] {3}).sum(new int[] {2}).sum(new int[] {0}).div((float) n).toFloatArray();
+        if (mean == null) {
+            mean = new double[m.length];
+            m2 = new double[m.length];
+        }
+        double total = count + n;
+        for (int c = 0; c < m.length; c++) {
+            double delta = m[c] - mean[c];
+            mean[c] += delta * n / total;
+            m2[c] += (double) v[c] * n + delta * delta * count * n / total;
+        }
+        count = (long) total;
+    }
+
     public long count() {
         return count;
     }

@@ -1,5 +1,6 @@
 package org.imagingpipeline.retrain;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -19,7 +20,7 @@ public final class ConvBnRelu extends AbstractBlock {
     private final int filters;
     private final Conv2d conv;
     private final BatchNorm bn;
-    private BnStatistics recorder;
+    private java.util.function.Consumer<NDArray> tap;
 
     public ConvBnRelu(int filters) {
         super((byte) 1);
@@ -47,15 +48,23 @@ public final class ConvBnRelu extends AbstractBlock {
      * {@code statistics}; {@code null} stops recording. Used to re-estimate the batch-norm statistics (AdaBN).
      */
     public void recordInto(BnStatistics statistics) {
-        this.recorder = statistics;
+        this.tap = statistics == null ? null : statistics::add;
+    }
+
+    /**
+     * While set, every forward pass hands the convolution output (the batch norm's input, still attached to the
+     * autograd graph) to {@code consumer}; {@code null} stops. Feature-statistics alignment builds its loss from it.
+     */
+    public void tap(java.util.function.Consumer<NDArray> consumer) {
+        this.tap = consumer;
     }
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                                      PairList<String, Object> params) {
         NDList x = conv.forward(ps, inputs, training, params);
-        if (recorder != null) {
-            recorder.add(x.singletonOrThrow());
+        if (tap != null) {
+            tap.accept(x.singletonOrThrow());
         }
         x = bn.forward(ps, x, training, params);
         return new NDList(Activation.relu(x.singletonOrThrow()));

@@ -65,7 +65,9 @@ public record ModelCard(
                            @JsonProperty("best_epoch") int bestEpoch,
                            double seconds,
                            @JsonProperty("peak_rss_mb") long peakRssMb,
-                           int threads, String engine) { }
+                           int threads, String engine,
+                           Map<String, Object> recipe,
+                           String command) { }
 
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

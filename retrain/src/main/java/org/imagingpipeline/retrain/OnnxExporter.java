@@ -29,6 +29,8 @@ public final class OnnxExporter {
     public static final String INPUT = "image";
     public static final String OUTPUT = "prob";
     public static final int OPSET = 17;
+    /** Metadata key present (with a description) when the graph has an {@link InputNormaliser}. */
+    public static final String INPUT_NORMALISER = "input_normaliser";
     public static final String NORMALISATION = "per-image z-score: (x - mean(x)) / sqrt(var(x) + "
             + UNet.NORM_VARIANCE_FLOOR + "), over C,H,W, on raw intensities";
 
@@ -74,6 +76,17 @@ public final class OnnxExporter {
         });
         m.put("head.weight", net.head().getParameters().get("weight"));
         m.put("head.bias", net.head().getParameters().get("bias"));
+        if (net.normaliser() != null) {
+            InputNormaliser n = net.normaliser();
+            Map<String, Block> convs = new LinkedHashMap<>();
+            convs.put("c1", n.c1());
+            convs.put("c2", n.c2());
+            convs.put("c3", n.c3());
+            convs.forEach((c, conv) -> {
+                m.put("normaliser." + c + ".weight", conv.getParameters().get("weight"));
+                m.put("normaliser." + c + ".bias", conv.getParameters().get("bias"));
+            });
+        }
         return m;
     }
 
@@ -92,6 +105,9 @@ public final class OnnxExporter {
         graph.addOutput(valueInfo(OUTPUT));
 
         String x = normalise(INPUT);
+        if (net.normaliser() != null) {
+            x = inputNormaliser(net.normaliser(), x);
+        }
         List<String> skips = new ArrayList<>();
         for (int i = 0; i < net.depth(); i++) {
             x = units(net.encoders().get(i), x);
@@ -132,6 +148,9 @@ public final class OnnxExporter {
         meta.put("base_filters", Integer.toString(net.baseFilters()));
         meta.put("depth", Integer.toString(net.depth()));
         meta.put("size_multiple", Integer.toString(1 << net.depth()));
+        if (net.normaliser() != null) {
+            meta.put(INPUT_NORMALISER, InputNormaliser.DESCRIPTION);
+        }
         meta.putAll(metadata);
         meta.forEach((k, v) -> model.addMetadataProps(
                 OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
@@ -149,6 +168,23 @@ public final class OnnxExporter {
         String varF = node("Add", List.of(var, floor), "norm_var_floor");
         String std = node("Sqrt", List.of(varF), "norm_std");
         return node("Div", List.of(centred, std), "norm_out");
+    }
+
+    /** The adapted models' input-normalisation module: x + c3(relu(c2(relu(c1(x))))). */
+    private String inputNormaliser(InputNormaliser n, String x) {
+        String w1 = param(n.c1(), "weight", "normaliser.c1.weight");
+        String b1 = param(n.c1(), "bias", "normaliser.c1.bias");
+        String h = node("Relu", List.of(node("Conv", List.of(x, w1, b1), "normaliser.c1",
+                intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1), intsAttr("strides", 1, 1))), "normaliser.relu1");
+        String w2 = param(n.c2(), "weight", "normaliser.c2.weight");
+        String b2 = param(n.c2(), "bias", "normaliser.c2.bias");
+        h = node("Relu", List.of(node("Conv", List.of(h, w2, b2), "normaliser.c2",
+                intsAttr("kernel_shape", 3, 3), intsAttr("pads", 1, 1, 1, 1), intsAttr("strides", 1, 1))), "normaliser.relu2");
+        String w3 = param(n.c3(), "weight", "normaliser.c3.weight");
+        String b3 = param(n.c3(), "bias", "normaliser.c3.bias");
+        String r = node("Conv", List.of(h, w3, b3), "normaliser.c3",
+                intsAttr("kernel_shape", 1, 1), intsAttr("pads", 0, 0, 0, 0), intsAttr("strides", 1, 1));
+        return node("Add", List.of(x, r), "normaliser.residual");
     }
 
     private String units(ConvBnRelu[] units, String x) {

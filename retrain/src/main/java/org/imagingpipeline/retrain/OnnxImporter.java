@@ -36,6 +36,14 @@ public final class OnnxImporter {
     }
 
     public static Imported read(Path file, NDManager manager) {
+        return read(file, manager, false);
+    }
+
+    /**
+     * @param withNormaliser give the network an {@link InputNormaliser} even if the file has none (a new one is the
+     *                       identity); a file with one always gets it
+     */
+    public static Imported read(Path file, NDManager manager, boolean withNormaliser) {
         if (!Files.isRegularFile(file)) {
             throw new DataException("model file not found: " + file);
         }
@@ -57,13 +65,18 @@ public final class OnnxImporter {
             throw new DataException("ONNX model " + file + " was not written by this project's exporter "
                     + "(metadata base_filters/depth missing), so its weights cannot be adapted");
         }
-        UNet net = new UNet(Integer.parseInt(meta.get("base_filters")), Integer.parseInt(meta.get("depth")));
+        boolean hasNormaliser = meta.containsKey(OnnxExporter.INPUT_NORMALISER);
+        UNet net = new UNet(Integer.parseInt(meta.get("base_filters")), Integer.parseInt(meta.get("depth")),
+                hasNormaliser || withNormaliser);
         int m = 1 << net.depth();
         net.initialize(manager, DataType.FLOAT32, new Shape(1, 1, m, m));
         Map<String, OnnxMl.TensorProto> inits = new HashMap<>();
         model.getGraph().getInitializerList().forEach(t -> inits.put(t.getName(), t));
         for (Map.Entry<String, Parameter> e : OnnxExporter.onnxParameters(net).entrySet()) {
             OnnxMl.TensorProto t = inits.get(e.getKey());
+            if (t == null && !hasNormaliser && e.getKey().startsWith("normaliser.")) {
+                continue; // a new module: stays the identity it was initialised as
+            }
             if (t == null) {
                 throw new DataException("ONNX model " + file + " has no initializer " + e.getKey()
                         + " (architecture in its metadata: base_filters " + net.baseFilters() + ", depth " + net.depth() + ")");
@@ -75,6 +88,9 @@ public final class OnnxImporter {
                         + ", the network expects " + Arrays.toString(want));
             }
             e.getValue().getArray().set(floats(t));
+        }
+        if (!hasNormaliser && withNormaliser) {
+            meta.put(OnnxExporter.INPUT_NORMALISER, InputNormaliser.DESCRIPTION);
         }
         return new Imported(net, meta, Hashing.sha256Hex(bytes));
     }

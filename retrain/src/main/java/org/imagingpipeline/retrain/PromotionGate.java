@@ -115,7 +115,7 @@ public final class PromotionGate {
     /** One model's evidence. */
     record Side(double sourceDice, TargetProxies.Measures target, double plausibility) { }
 
-    private double sourceDice(String which, Path model, List<SliceDataset.PatientRef> sourceValidation) {
+    double sourceDice(String which, Path model, List<SliceDataset.PatientRef> sourceValidation) {
         try (OrtSegmenter seg = new OrtSegmenter(model, threads)) {
             long t0 = System.nanoTime();
             double dice = new DiceEvaluator(seg, 16, log).evaluate("source", sourceValidation,
@@ -127,7 +127,7 @@ public final class PromotionGate {
         }
     }
 
-    private Side measure(String which, Path model, List<SliceDataset.PatientRef> sourceValidation,
+    Side measure(String which, Path model, List<SliceDataset.PatientRef> sourceValidation,
                          List<TargetImages.Series> target, Path labels, double[] range) throws java.io.IOException {
         try (OrtSegmenter seg = new OrtSegmenter(model, threads)) {
             long t0 = System.nanoTime();
@@ -146,6 +146,11 @@ public final class PromotionGate {
 
     /** @param asServed the candidate's source Dice as served when {@code after} holds its source view's, else null */
     Decision judge(Side before, Side after, Double asServed, int sourcePatients, int targetSeries) {
+        return judge(before, after, asServed, sourcePatients, targetSeries, asServed == null ? "as served" : "source view");
+    }
+
+    /** As above, with the name of the source check the evidence reports. */
+    Decision judge(Side before, Side after, Double asServed, int sourcePatients, int targetSeries, String sourceCheck) {
         List<String> reasons = new ArrayList<>();
         boolean ok = check(reasons, after.sourceDice() >= before.sourceDice() - cfg.tolerance(),
                 "source validation Dice %.4f -> %.4f %s(may fall by at most %.3f)", before.sourceDice(),
@@ -175,7 +180,7 @@ public final class PromotionGate {
             int better = (entropy > 0 ? 1 : 0) + (tta > 0 ? 1 : 0) + (volume > 0 ? 1 : 0);
             ok &= check(reasons, better >= 2, "%d of the 3 target proxies better (needs 2, none worse)", better);
         }
-        return new Decision(ok, reasons, asServed == null ? "as served" : "source view",
+        return new Decision(ok, reasons, sourceCheck,
                 r(before.sourceDice()), r(after.sourceDice()), cfg.tolerance(), asServed == null ? null : r(asServed),
                 r6(before.target().meanEntropy()), r6(after.target().meanEntropy()),
                 r(before.target().ttaDisagreement()), r(after.target().ttaDisagreement()),

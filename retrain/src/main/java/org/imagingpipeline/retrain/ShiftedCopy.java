@@ -1,5 +1,7 @@
 package org.imagingpipeline.retrain;
 
+import org.imagingpipeline.shifts.AcquisitionShift;
+
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -12,7 +14,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Writes patients of an lgg-flair-layout folder through a {@link ScannerProfile} as a new site: 16-bit PNG
+ * Writes patients of an lgg-flair-layout folder through an {@link AcquisitionShift} (a simulated scanner) as a new site: 16-bit PNG
  * images holding 12-bit values (as the retrain service exports DICOM series), masks copied unchanged (for paired
  * evaluation; adaptation never reads them). For experiments and tests:
  * {@code java -cp ... ShiftedCopy --data DIR --sites DU --profile lowfield --seed 1 --out DIR2 --site NAME
@@ -38,8 +40,7 @@ public final class ShiftedCopy {
                 Set<String> keep = new HashSet<>(a.list("--patient-ids"));
                 refs = refs.stream().filter(r -> keep.contains(r.patientId())).toList();
             }
-            ScannerProfile profile = a.get("--profile", "none").equals("none") ? null
-                    : ScannerProfile.named(a.get("--profile", null));
+            AcquisitionShift profile = parseShift(a.get("--profile", "none"));
             int n = write(refs, profile, a.intValue("--seed", 1), Path.of(a.required("--out")).resolve(a.required("--site")),
                     !a.get("--masks", "copy").equals("none"));
             out.printf("{\"patients\":%d,\"slices\":%d}%n", refs.size(), n);
@@ -54,7 +55,16 @@ public final class ShiftedCopy {
     }
 
     /** Writes every patient into {@code siteDir/PATIENT/}; returns the number of slices written. */
-    public static int write(List<SliceDataset.PatientRef> refs, ScannerProfile profile, long seed, Path siteDir,
+    /** A shift spec ({@link AcquisitionShift}; {@code none} = unchanged) or a {@link DataException} naming the problem. */
+    public static AcquisitionShift parseShift(String spec) {
+        try {
+            return AcquisitionShift.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new DataException("shift: " + e.getMessage());
+        }
+    }
+
+    public static int write(List<SliceDataset.PatientRef> refs, AcquisitionShift profile, long seed, Path siteDir,
                             boolean masks) throws IOException {
         int n = 0;
         for (SliceDataset.PatientRef p : refs) {
@@ -69,7 +79,7 @@ public final class ShiftedCopy {
                 for (int i = 0; i < unit.length; i++) {
                     unit[i] /= max;
                 }
-                float[] shifted = profile == null ? unit : profile.apply(unit, w, h, seed, p.patientId(), s.index());
+                float[] shifted = profile == null || profile.steps().isEmpty() ? unit : profile.apply(unit, w, h, seed, p.patientId(), s.index());
                 BufferedImage dst = new BufferedImage(w, h, BufferedImage.TYPE_USHORT_GRAY);
                 for (int i = 0; i < shifted.length; i++) {
                     dst.getRaster().setSample(i % w, i / w, 0, Math.round(shifted[i] * FULL_SCALE));

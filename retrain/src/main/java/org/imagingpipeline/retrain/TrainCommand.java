@@ -33,11 +33,21 @@ public final class TrainCommand {
               --steps-per-epoch N default: one pass over the training slices
               --patience N        early stopping: epochs without better validation Dice (default 8; 0 = off)
               --val-fraction X    share of patients held out for validation (default 0.2)
-              --seed N            split, shuffling and augmentation seed (default 42)
+              --seed N            weight initialisation, shuffling and augmentation seed (default 42)
+              --split-seed N      seed of the per-site patient split (default: --seed); models that share it
+                                  hold out the same validation patients (paired comparisons)
               --patients N        use only the first N patients (sorted by id) of each site (quick runs)
               --base-filters N    U-Net width at the first level (default 8)
               --depth N           U-Net levels (default 4)
-              --intensity-aug     add gamma / bias-field / noise / blur augmentation
+              --intensity-aug     add gamma / bias-field / noise / blur augmentation (the first version)
+              --acquisition-aug P stacked random acquisition shifts (contrast curves, bias fields, resolution
+                                  loss, Gaussian/Rician noise), each family with probability P (e.g. 0.5)
+              --lr-schedule S     fixed (default) or cosine (decay to 5% of --lr at the last planned step)
+              --warmup-steps N    linear learning-rate warm-up over the first N steps (default 0)
+              --select S          best (default: the epoch with the best validation Dice) or last (the final
+                                  weights; the validation patients then stay a held-out set)
+              --bn-recalibrate    after training, set the batch-norm statistics to the population statistics
+                                  of the un-augmented training slices
               --no-augment        no augmentation at all
               --parent M.onnx     record this model as the parent in the card (lineage)
               --checkpoints DIR   best-weights checkpoint folder (default: beside --out)
@@ -47,14 +57,41 @@ public final class TrainCommand {
 
     private static final Set<String> VALUES = Set.of("--data", "--sites", "--out", "--size", "--epochs", "--batch",
             "--lr", "--max-minutes", "--max-steps", "--steps-per-epoch", "--patience", "--val-fraction", "--seed",
-            "--patients", "--base-filters", "--depth", "--parent", "--checkpoints", "--threads", "--djl-cache");
-    private static final Set<String> FLAGS = Set.of("--intensity-aug", "--no-augment", "--help");
+            "--patients", "--base-filters", "--depth", "--parent", "--checkpoints", "--threads", "--djl-cache",
+            "--acquisition-aug", "--lr-schedule", "--warmup-steps", "--select", "--split-seed");
+    private static final Set<String> FLAGS = Set.of("--intensity-aug", "--no-augment", "--bn-recalibrate", "--help");
 
     private TrainCommand() {
     }
 
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
+    }
+
+    private static boolean selectBest(String s) {
+        return switch (s) {
+            case "best" -> true;
+            case "last" -> false;
+            default -> throw new DataException("--select must be best or last, got '" + s + "'");
+        };
+    }
+
+    /** The settings of the training recipe beyond the card's fixed fields. */
+    static Map<String, Object> recipe(TrainConfig cfg, long splitSeed) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("lr_schedule", cfg.lrSchedule().equals("cosine") ? "cosine to 5% of the rate" : "fixed");
+        m.put("warmup_steps", cfg.warmupSteps());
+        m.put("selection", cfg.selectBest() ? "epoch with the best validation Dice" : "last weights");
+        m.put("acquisition_aug_probability", cfg.acquisitionAug());
+        m.put("bn_statistics", cfg.bnRecalibrate() ? "population statistics of the un-augmented training slices"
+                : "moving average over training batches");
+        m.put("size", cfg.size());
+        m.put("base_filters", cfg.baseFilters());
+        m.put("depth", cfg.depth());
+        m.put("val_fraction", cfg.valFraction());
+        m.put("split", "per site: seeded shuffle of the site's sorted patient ids");
+        m.put("split_seed", splitSeed);
+        return m;
     }
 
     /** Runs the command; returns the exit status (0 ok, 2 bad input, 1 failure). */
@@ -82,7 +119,9 @@ public final class TrainCommand {
                     a.intValue("--depth", d.depth()), a.doubleValue("--val-fraction", d.valFraction()),
                     a.intValue("--seed", (int) d.seed()), a.intValue("--patience", d.patience()),
                     !a.flag("--no-augment"), a.flag("--intensity-aug"), a.intValue("--threads", d.threads()),
-                    checkpoints).validate();
+                    checkpoints, a.doubleValue("--acquisition-aug", 0), a.get("--lr-schedule", d.lrSchedule()),
+                    a.intValue("--warmup-steps", 0), selectBest(a.get("--select", "best")),
+                    a.flag("--bn-recalibrate")).validate();
             Path parent = a.get("--parent", null) == null ? null : Path.of(a.get("--parent", null));
             if (parent != null && !Files.isRegularFile(parent)) {
                 throw new DataException("--parent model not found: " + parent);
@@ -94,7 +133,8 @@ public final class TrainCommand {
                 Map<String, Integer> taken = new TreeMap<>();
                 patients = patients.stream().filter(p -> taken.merge(p.site(), 1, Integer::sum) <= perSite).toList();
             }
-            PatientSplit split = PatientSplit.of(patients, cfg.valFraction(), cfg.seed());
+            long splitSeed = a.intValue("--split-seed", (int) cfg.seed());
+            PatientSplit split = PatientSplit.of(patients, cfg.valFraction(), splitSeed);
             DjlRuntime.configure(Path.of(a.get("--djl-cache", DjlRuntime.defaultCacheDir().toString())), cfg.threads());
 
             long tLoad = System.nanoTime();
@@ -171,10 +211,11 @@ public final class TrainCommand {
                                 cfg.seed(), r.epochs().size(), r.steps(), cfg.batch(),
                                 Double.parseDouble(Float.toString(cfg.learningRate())),
                                 "BCE + (1 - soft Dice)", "Adam",
-                                new Augmenter(cfg.augment(), cfg.intensityAugment()).describe(), r.stopReason(),
+                                new Augmenter(cfg.augment(), cfg.intensityAugment(), cfg.acquisitionAug()).describe(), r.stopReason(),
                                 r.bestEpoch(), Math.round(r.seconds() * 10) / 10.0, r.peakRssMb(), cfg.threads(),
                                 "DJL " + ai.djl.engine.Engine.getDjlVersion() + " PyTorch "
-                                        + ai.djl.engine.Engine.getInstance().getVersion() + " CPU"),
+                                        + ai.djl.engine.Engine.getInstance().getVersion() + " CPU",
+                                recipe(cfg, splitSeed), "./pipeline train " + String.join(" ", argv)),
                         metrics, null);
                 Path cardPath = ModelCard.pathFor(outModel);
                 card.write(cardPath);

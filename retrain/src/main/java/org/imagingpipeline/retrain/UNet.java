@@ -37,8 +37,14 @@ public final class UNet extends AbstractBlock {
     private final List<ConvBnRelu> ups = new ArrayList<>();
     private final List<ConvBnRelu[]> decoders = new ArrayList<>();
     private final Conv2d head;
+    private final InputNormaliser normaliser;
 
     public UNet(int baseFilters, int depth) {
+        this(baseFilters, depth, false);
+    }
+
+    /** @param withNormaliser put an {@link InputNormaliser} between the z-score and the first unit (adapted models) */
+    public UNet(int baseFilters, int depth, boolean withNormaliser) {
         super((byte) 1);
         if (baseFilters < 1 || depth < 1 || depth > 6) {
             throw new IllegalArgumentException("U-Net needs baseFilters >= 1 and depth 1..6");
@@ -62,6 +68,12 @@ public final class UNet extends AbstractBlock {
                 addChildBlock("dec" + i + "b", new ConvBnRelu(f))});
         }
         head = addChildBlock("head", Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(1).build());
+        normaliser = withNormaliser ? addChildBlock("normaliser", new InputNormaliser()) : null;
+    }
+
+    /** The input-normalisation module, or null (source models have none). */
+    public InputNormaliser normaliser() {
+        return normaliser;
     }
 
     public int filters(int level) {
@@ -136,6 +148,9 @@ public final class UNet extends AbstractBlock {
                     + mult + ", got " + s);
         }
         NDArray x = normalise(input);
+        if (normaliser != null) {
+            x = normaliser.forward(ps, new NDList(x), training, params).singletonOrThrow();
+        }
         List<NDArray> skips = new ArrayList<>();
         for (ConvBnRelu[] level : encoders) {
             x = run(ps, level, x, training, params);
@@ -150,6 +165,24 @@ public final class UNet extends AbstractBlock {
             x = run(ps, decoders.get(j), x, training, params);
         }
         return new NDList(head.forward(ps, new NDList(x), training, params).singletonOrThrow(), features);
+    }
+
+    /**
+     * The z-score, the normaliser (if any) and the first {@code levels} encoder levels only (no pooling after the last):
+     * what losses on shallow batch-norm inputs need, at a fraction of the full pass's cost.
+     */
+    public NDArray forwardEncoder(ParameterStore ps, NDArray input, boolean training, int levels) {
+        NDArray x = normalise(input);
+        if (normaliser != null) {
+            x = normaliser.forward(ps, new NDList(x), training, null).singletonOrThrow();
+        }
+        for (int i = 0; i < Math.min(levels, depth); i++) {
+            if (i > 0) {
+                x = Pool.maxPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false);
+            }
+            x = run(ps, encoders.get(i), x, training, null);
+        }
+        return x;
     }
 
     /** Every conv + batch-norm unit, named as in the ONNX graph (enc0a, ..., mida, midb, up3, dec3a, ...). */
@@ -192,6 +225,10 @@ public final class UNet extends AbstractBlock {
         long h = in.get(2);
         long w = in.get(3);
         long c = 1;
+        if (normaliser != null) {
+            normaliser.initialize(manager, dataType, new Shape(n, 1, h, w));
+            normaliser.resetToIdentity();
+        }
         for (int i = 0; i < depth; i++) {
             Shape s = new Shape(n, c, h, w);
             encoders.get(i)[0].initialize(manager, dataType, s);

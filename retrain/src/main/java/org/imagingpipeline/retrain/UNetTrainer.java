@@ -47,6 +47,9 @@ public final class UNetTrainer {
     /** Slices of one patient at the training size. */
     private record Prepared(String patient, List<float[]> images, List<byte[]> masks) { }
 
+    /** Population statistics from a seeded sample of this many training slices (as AdaBN's source reference). */
+    static final int RECALIBRATION_SLICES = 1024;
+
     private final TrainConfig cfg;
     private final ProgressBar bar;
 
@@ -95,7 +98,7 @@ public final class UNetTrainer {
                         + "%d steps/epoch, up to %d epochs / %d steps%s; augmentation: %s",
                 train.size(), n, val.size(), s, s, b, stepsPerEpoch, cfg.epochs(), plannedSteps,
                 cfg.maxMinutes() > 0 ? String.format(Locale.ROOT, " / %.0f min", cfg.maxMinutes()) : "",
-                new Augmenter(cfg.augment(), cfg.intensityAugment()).describe()));
+                new Augmenter(cfg.augment(), cfg.intensityAugment(), cfg.acquisitionAug()).describe()));
 
         // Weight initialisation from the seed too, so a run repeats (up to multi-threaded float summation order).
         ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed((int) cfg.seed());
@@ -120,7 +123,7 @@ public final class UNetTrainer {
         int b = cfg.batch();
         int n = images.size();
         Random rnd = new Random(cfg.seed());
-        Augmenter aug = new Augmenter(cfg.augment(), cfg.intensityAugment());
+        Augmenter aug = new Augmenter(cfg.augment(), cfg.intensityAugment(), cfg.acquisitionAug());
         DefaultTrainingConfig tc = new DefaultTrainingConfig(new DiceBceLoss())
                 .optOptimizer(ai.djl.training.optimizer.Optimizer.adam().optLearningRateTracker(
                         ai.djl.training.tracker.Tracker.fixed(cfg.learningRate())).build())
@@ -186,6 +189,7 @@ public final class UNetTrainer {
                         if (djlStep) {
                             trainer.step();
                         } else {
+                            adam.learningRate(cfg.learningRateAt(step + 1, plannedSteps));
                             adam.step(net, root);
                         }
                     }
@@ -219,7 +223,7 @@ public final class UNetTrainer {
                     // Stopping mid-epoch: still validate this epoch below.
                     epochEnd(trainer, net, val, epoch, step, lossSum / lossCount, te, logs);
                     EpochLog last = logs.get(logs.size() - 1);
-                    if (val.isEmpty() || last.valDice() > bestVal) {
+                    if (val.isEmpty() || !cfg.selectBest() || last.valDice() > bestVal) {
                         bestVal = last.valDice();
                         bestEpoch = epoch;
                         best = snapshot(net);
@@ -228,13 +232,13 @@ public final class UNetTrainer {
                 }
                 epochEnd(trainer, net, val, epoch, step, lossSum / lossCount, te, logs);
                 EpochLog last = logs.get(logs.size() - 1);
-                if (val.isEmpty() || last.valDice() > bestVal) {
+                if (val.isEmpty() || !cfg.selectBest() || last.valDice() > bestVal) {
                     bestVal = last.valDice();
                     bestEpoch = epoch;
                     best = snapshot(net);
                     sinceBest = 0;
                     checkpoint(model, epoch);
-                } else if (cfg.patience() > 0 && ++sinceBest >= cfg.patience()) {
+                } else if (cfg.selectBest() && cfg.patience() > 0 && ++sinceBest >= cfg.patience()) {
                     stop = "early stop: no better validation Dice for " + cfg.patience() + " epochs";
                     break;
                 }
@@ -242,6 +246,20 @@ public final class UNetTrainer {
         }
         if (best != null) {
             restore(net, best);
+        }
+        if (cfg.bnRecalibrate()) {
+            List<float[]> sample = new ArrayList<>(images);
+            Collections.shuffle(sample, new Random(cfg.seed()));
+            sample = sample.subList(0, Math.min(RECALIBRATION_SLICES, sample.size()));
+            bar.message(String.format(Locale.ROOT, "train: batch-norm statistics recalibrated on %d of the %d un-augmented "
+                    + "training slices (were a moving average over the last augmented batches)", sample.size(), images.size()));
+            AdaBn.reestimate(net, model.getNDManager(), sample, s, 16, cfg.seed(), AdaBn.Scope.ALL, 1.0, bar);
+            if (!val.isEmpty()) {
+                double recal = validate(model, val);
+                bar.message(String.format(Locale.ROOT, "train: validation Dice (%dx%d) %.4f with the recalibrated "
+                        + "statistics, %.4f before", s, s, recal, bestVal));
+                bestVal = recal;
+            }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         bar.message(String.format(Locale.ROOT, "train: stopped (%s) after %d steps in %s; best validation Dice %.4f"
@@ -253,7 +271,7 @@ public final class UNetTrainer {
 
     private void epochEnd(Trainer trainer, UNet net, List<Prepared> val, int epoch, long step, double meanLoss,
                           long te, List<EpochLog> logs) {
-        double valDice = val.isEmpty() ? Double.NaN : validate(trainer, val);
+        double valDice = val.isEmpty() ? Double.NaN : validate(trainer.getModel(), val);
         double secs = (System.nanoTime() - te) / 1e9;
         logs.add(new EpochLog(epoch, step, meanLoss, valDice, secs, Memory.rssMb(), Memory.heapUsedMb(),
                 Memory.nativeMb()));
@@ -276,7 +294,8 @@ public final class UNetTrainer {
     }
 
     /** Mean per-patient 3D Dice of the current weights (inference mode) at the training size. */
-    private double validate(Trainer trainer, List<Prepared> val) {
+    private double validate(Model model, List<Prepared> val) {
+        ai.djl.training.ParameterStore ps = new ai.djl.training.ParameterStore(model.getNDManager(), false);
         int s = cfg.size();
         double sum = 0;
         for (Prepared p : val) {
@@ -290,9 +309,9 @@ public final class UNetTrainer {
                     System.arraycopy(p.images().get(i), 0, x, (i - start) * s * s, s * s);
                 }
                 float[] logits;
-                try (NDManager bm = trainer.getManager().newSubManager()) {
+                try (NDManager bm = model.getNDManager().newSubManager()) {
                     NDArray xa = bm.create(x, new Shape(end - start, 1, s, s));
-                    logits = trainer.evaluate(new NDList(xa)).singletonOrThrow().toFloatArray();
+                    logits = model.getBlock().forward(ps, new NDList(xa), false).singletonOrThrow().toFloatArray();
                 }
                 for (int i = start; i < end; i++) {
                     byte[] m = p.masks().get(i);

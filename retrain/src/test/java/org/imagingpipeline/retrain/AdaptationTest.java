@@ -86,7 +86,7 @@ class AdaptationTest {
 
         heldOut = du.subList(8, 12);
         target = dir.resolve("target");
-        ShiftedCopy.write(heldOut, ScannerProfile.named(PROFILE), 1, target.resolve(SITE), false);
+        ShiftedCopy.write(heldOut, ShiftedCopy.parseShift(PROFILE), 1, target.resolve(SITE), false);
         for (SliceDataset.PatientRef p : heldOut) {
             for (SliceDataset.SliceRef s : p.slices()) {
                 // The real masks live only in the labels folder; these would make any attempt to read them fail.
@@ -216,7 +216,7 @@ class AdaptationTest {
             OnnxExporter.export(imp.net(), imp.metadata(), broken);
         }
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        AdaptCommand.SourceData src = AdaptCommand.SourceData.of(source, List.of("DU"),
+        AdaptationJob.SourceData src = AdaptationJob.SourceData.of(source, List.of("DU"),
                 ModelCard.read(ModelCard.pathFor(parent)), ModelCard.pathFor(parent));
         PromotionGate.Decision d = new PromotionGate(PromotionGate.Config.defaults(), 2, new PrintStream(log))
                 .decide(parent, broken, parent, src.validation(), src.all(), TargetImages.discover(target, List.of(SITE)), null);

@@ -10,11 +10,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.imagingpipeline.deploy.ImageFolders;
 import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.shifts.AcquisitionShift;
 import org.imagingpipeline.shifts.ShiftSuite;
+import org.imagingpipeline.simulator.ImageFolders;
 
 /**
  * The offline half of {@code ./pipeline bench drift}: detection power of the drift detector's decision rule
@@ -55,26 +55,45 @@ public final class DriftPowerBench {
         this.seed = seed;
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            if (!args[i].startsWith("--")) throw new IllegalArgumentException("expected --name value, got " + args[i]);
-            a.put(args[i].substring(2), args[i + 1]);
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new Cli()).execute(args));
+    }
+
+    /** The command line ({@code ./pipeline bench drift} runs it with the simulator's class path: picocli, ImageFolders). */
+    @picocli.CommandLine.Command(name = "bench-drift-offline", mixinStandardHelpOptions = true,
+            description = "Detection power of the drift decision rule on the shift suite, real new sites and false flags over held-out"
+                    + " DU replays, without a broker; JSON on stdout, progress on stderr.")
+    static final class Cli implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--data", required = true, description = "the lgg-flair folder (DU, HT, CS)")
+        Path data;
+
+        @picocli.CommandLine.Option(names = "--half", defaultValue = "reporting",
+                description = "shift-suite half: reporting, tuning or all (default: ${DEFAULT-VALUE})")
+        String half;
+
+        @picocli.CommandLine.Option(names = "--shifts", split = ",", description = "only these shift ids (e.g. b01,c04)")
+        List<String> only;
+
+        @picocli.CommandLine.Option(names = "--draws", defaultValue = "60", description = "random draws per shift and site (default: ${DEFAULT-VALUE})")
+        int draws;
+
+        @picocli.CommandLine.Option(names = "--replays", defaultValue = "500", description = "held-out DU replays for false flags (default: ${DEFAULT-VALUE})")
+        int replays;
+
+        @picocli.CommandLine.Option(names = "--seed", defaultValue = "1", description = "seed of the draws (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            ShiftSuite.Half h = ShiftSuite.Half.parse(half);
+            Map<String, List<ImageFolders.Patient>> sites = new LinkedHashMap<>();
+            for (String s : List.of("DU", "HT", "CS")) sites.put(s, ImageFolders.read(data, List.of(s), 0));
+            List<ShiftSuite.Entry> shifts = ShiftSuite.load().half(h);
+            if (only != null && !only.isEmpty()) shifts = shifts.stream().filter(e -> only.contains(e.id())).toList();
+            DriftPowerBench b = new DriftPowerBench(sites, DriftConfig.DEFAULT, seed);
+            System.out.println(EventJson.mapper().writeValueAsString(b.run(shifts, h, draws, replays)));
+            return 0;
         }
-        if (!a.containsKey("data")) throw new IllegalArgumentException("--data DIR (lgg-flair) is required");
-        ShiftSuite.Half half = ShiftSuite.Half.parse(a.getOrDefault("half", "reporting"));
-        int draws = Integer.parseInt(a.getOrDefault("draws", "60"));
-        int replays = Integer.parseInt(a.getOrDefault("replays", "500"));
-        long seed = Long.parseLong(a.getOrDefault("seed", "1"));
-        Map<String, List<ImageFolders.Patient>> sites = new LinkedHashMap<>();
-        for (String s : List.of("DU", "HT", "CS")) sites.put(s, ImageFolders.read(Path.of(a.get("data")), List.of(s), 0));
-        List<ShiftSuite.Entry> shifts = ShiftSuite.load().half(half);
-        if (a.containsKey("shifts")) {
-            List<String> only = List.of(a.get("shifts").split(","));
-            shifts = shifts.stream().filter(e -> only.contains(e.id())).toList();
-        }
-        DriftPowerBench b = new DriftPowerBench(sites, DriftConfig.DEFAULT, seed);
-        System.out.println(EventJson.mapper().writeValueAsString(b.run(shifts, half, draws, replays)));
     }
 
     Map<String, Object> run(List<ShiftSuite.Entry> shifts, ShiftSuite.Half half, int draws, int replays) {

@@ -1,6 +1,10 @@
 package org.imagingpipeline.fhirbridge.ehr;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Starts the EHR stand-in and runs until SIGTERM/SIGINT.
@@ -9,25 +13,25 @@ import java.util.concurrent.CountDownLatch;
  *   org.imagingpipeline.fhirbridge.ehr.EhrServerMain [--host 127.0.0.1] [--port 8090] [--bearer-token T]</pre>
  * With {@code --bearer-token} every FHIR request must carry {@code Authorization: Bearer T}.
  */
-public final class EhrServerMain {
-    private EhrServerMain() {
+@Command(name = "ehr-stand-in", mixinStandardHelpOptions = true,
+        description = "The in-memory FHIR R4 server standing in for the EHR; runs until SIGTERM/SIGINT.")
+public final class EhrServerMain implements Callable<Integer> {
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8090", description = "port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--bearer-token", description = "every FHIR request must carry Authorization: Bearer T")
+    String token;
+
+    public static void main(String[] args) {
+        int rc = new CommandLine(new EhrServerMain()).execute(args);
+        if (rc != 0) System.exit(rc);
     }
 
-    public static void main(String[] args) throws Exception {
-        String host = "127.0.0.1";
-        int port = 8090;
-        String token = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--host" -> host = args[++i];
-                case "--port" -> port = Integer.parseInt(args[++i]);
-                case "--bearer-token" -> token = args[++i];
-                default -> {
-                    System.err.println("usage: EhrServerMain [--host H] [--port P] [--bearer-token T]");
-                    System.exit(2);
-                }
-            }
-        }
+    @Override
+    public Integer call() throws Exception {
         EhrServer server = new EhrServer(host, port);
         if (token != null) {
             String expected = token;
@@ -46,5 +50,6 @@ public final class EhrServerMain {
             done.countDown();
         }, "ehr-shutdown"));
         done.await();
+        return 0;
     }
 }

@@ -35,9 +35,35 @@ import org.imagingpipeline.retrain.UNet;
  * stdout (last line). Options: --size 256, --seconds 4, --warmup 2, --seed 42, --base-filters 8, --depth 4,
  * --ort-opt all|extended|basic (ONNX Runtime graph optimisation level; all = the service's), --spin false (true lets ONNX Runtime's idle intra-op threads busy-wait, its own default; the service turns it off).
  */
-public final class InferenceBenchmark {
-    private InferenceBenchmark() {
-    }
+@picocli.CommandLine.Command(name = "bench inference", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "The same U-Net weights through ONNX Runtime and DJL PyTorch, slices/s at batch 1/8 and 1/2 threads;"
+                + " one JSON object on stdout.")
+public final class InferenceBenchmark implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--size", defaultValue = "256", description = "slice size (default: ${DEFAULT-VALUE})")
+    int size;
+
+    @picocli.CommandLine.Option(names = "--seconds", defaultValue = "4", description = "seconds per engine and case (default: ${DEFAULT-VALUE})")
+    double seconds;
+
+    @picocli.CommandLine.Option(names = "--warmup", defaultValue = "2", description = "warm-up runs (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @picocli.CommandLine.Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @picocli.CommandLine.Option(names = "--base-filters", defaultValue = "8")
+    int baseFilters;
+
+    @picocli.CommandLine.Option(names = "--depth", defaultValue = "4")
+    int depth;
+
+    @picocli.CommandLine.Option(names = "--spin", defaultValue = "false", arity = "1",
+            description = "let ONNX Runtime's idle intra-op threads busy-wait (default: ${DEFAULT-VALUE}, as the service)")
+    boolean spin;
+
+    @picocli.CommandLine.Option(names = "--ort-opt", defaultValue = "all", description = "ONNX Runtime graph optimisation: all"
+            + " (the service's), extended, basic")
+    String ortOpt;
 
     record Case(int threads, int batch, double ortSlicesPerS, double djlSlicesPerS, int ortRuns, int djlRuns) {
         double ratio() {
@@ -45,16 +71,13 @@ public final class InferenceBenchmark {
         }
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> opt = options(args);
-        int size = Integer.parseInt(opt.getOrDefault("size", "256"));
-        double seconds = Double.parseDouble(opt.getOrDefault("seconds", "4"));
-        int warmup = Integer.parseInt(opt.getOrDefault("warmup", "2"));
-        long seed = Long.parseLong(opt.getOrDefault("seed", "42"));
-        int baseFilters = Integer.parseInt(opt.getOrDefault("base-filters", "8"));
-        int depth = Integer.parseInt(opt.getOrDefault("depth", "4"));
-        boolean spin = Boolean.parseBoolean(opt.getOrDefault("spin", "false"));
-        OrtSession.SessionOptions.OptLevel optLevel = switch (opt.getOrDefault("ort-opt", "all")) {
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new InferenceBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        OrtSession.SessionOptions.OptLevel optLevel = switch (ortOpt) {
             case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
             case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
             case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
@@ -138,6 +161,7 @@ public final class InferenceBenchmark {
         json.append(String.format(Locale.ROOT, "],\"min_ort_over_djl\":%.2f,\"target\":1.5,\"target_met\":%b}", minRatio,
                 minRatio >= 1.5));
         System.out.println(json);
+        return 0;
     }
 
     private static float[] ort(OrtEnvironment env, OrtSession session, float[] x, int n, int size) throws OrtException {
@@ -177,17 +201,5 @@ public final class InferenceBenchmark {
             }
             a.set(v);
         }
-    }
-
-    private static Map<String, String> options(String[] args) {
-        Map<String, String> m = new java.util.HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: bench inference [--size N] [--seconds S] [--warmup N] [--seed N]"
-                        + " [--base-filters N] [--depth N] [--spin true|false] [--ort-opt all|extended|basic]; got " + String.join(" ", args));
-            }
-            m.put(args[i].substring(2), args[++i]);
-        }
-        return m;
     }
 }

@@ -11,8 +11,11 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
 import org.imagingpipeline.retrain.service.jobs.DriftTrigger;
@@ -54,14 +57,15 @@ public class RetrainService {
         Files.createDirectories(config.home());
         store = new JobStore(config.home().resolve("jobs"));
         view = new RegistryView();
-        String bootstrap = config.kafka().bootstrapServers();
-        publisher = new RegistryPublisher(bootstrap, config.kafka().client(), Topics.MODEL_VERSIONS, view);
+        KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), config.kafka().client())
+                .with(Map.of("bootstrap.servers", config.kafka().bootstrapServers()));
+        publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view);
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
         if (!config.enabled()) {
             LOG.info("retrain.enabled=false: REST only, no jobs and no consumers");
             return;
         }
-        reader = new RegistryReader(bootstrap, config.kafka().client(), Topics.MODEL_VERSIONS, view).start();
+        reader = new RegistryReader(clients, Topics.MODEL_VERSIONS, view).start();
         config.sourceModel().ifPresent(this::registerSourceModel);
         catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
         SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
@@ -70,12 +74,11 @@ public class RetrainService {
                 config.home().resolve("work").toAbsolutePath(), config.modelsDir().toAbsolutePath(),
                 config.sourceData().map(p -> p.toAbsolutePath()).orElse(null), config.sourceSites().orElse(null),
                 config.expertLabels().map(p -> p.toAbsolutePath()).orElse(null), config.adapt().maxMinutes(), config.adapt().killGrace(), config.adapt().maxSeries(), config.modelName(),
-                config.jobs().workers(), config.jobs().keepWork());
+                config.jobs().workers(), config.jobs().keepWork(), config.minSeries());
         runner = new JobRunner(settings, store, catalog, exporter, view, publisher, metrics, Clock.systemUTC()).start();
         trigger = new DriftTrigger(config.home().resolve("pending-drift.json"), config.auto().enabled(), config.minSeries(),
                 config.auto().method(), runner, store, catalog);
-        inputs = new InputConsumer(bootstrap, config.kafka().groupId(), config.kafka().client(), catalog, trigger);
-        inputs.start();
+        inputs = new InputConsumer(clients, config.kafka().groupId(), catalog, trigger, registry).start();
         LOG.infof("retrain service: home %s, adapt command %s, min-series %d, %d worker(s)", config.home(), command,
                 config.minSeries(), settings.workers());
     }

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.retrain.Hashing;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
@@ -73,9 +74,9 @@ class JobRunnerRestartTest {
         RegistryView view = new RegistryView();
         JobStore store = new JobStore(tmp.resolve("jobs"));
         JobSettings settings = new JobSettings(List.of("bash", FakeAdapt.script().toString()), tmp, tmp.resolve("work"),
-                tmp.resolve("models"), null, null, null, 1.0, Duration.ofSeconds(30), 50, "unet", 1, false);
-        try (RegistryReader reader = new RegistryReader(bootstrap, Map.of(), Topics.MODEL_VERSIONS, view).start();
-             RegistryPublisher publisher = new RegistryPublisher(bootstrap, Map.of(), Topics.MODEL_VERSIONS, view)) {
+                tmp.resolve("models"), null, null, null, 1.0, Duration.ofSeconds(30), 50, "unet", 1, false, 1);
+        try (RegistryReader reader = new RegistryReader(KafkaClients.of(bootstrap), Topics.MODEL_VERSIONS, view).start();
+             RegistryPublisher publisher = new RegistryPublisher(KafkaClients.of(bootstrap), Topics.MODEL_VERSIONS, view)) {
             assertTrue(view.await(v -> v.caughtUp() && v.servingFor(domain).isPresent(), Duration.ofSeconds(60)));
             JobRunner runner = new JobRunner(settings, store, catalog, new SeriesExporter(blobs), view, publisher,
                     new RetrainMetrics(new SimpleMeterRegistry(), () -> 0), Clock.systemUTC()).start();

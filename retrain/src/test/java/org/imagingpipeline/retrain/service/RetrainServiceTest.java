@@ -125,13 +125,15 @@ class RetrainServiceTest {
         assertEquals("promoted: gate passed", routing.evidence().get("decision"));
         assertEquals(0.795, ((Number) routing.evidence().get("source_dice_after")).doubleValue(), 1e-9);
 
-        // ML ops: an entropy job on another domain (one series of it is compressed: skipped with its reason).
+        // ML ops: an entropy job on another domain (one series of it is compressed: skipped with its reason; the other two
+        // meet retrain.min-series).
         sendSeries(TestDicom.storedSeries(blobs, REJECTED, "2.25.200", 2, 1));
+        sendSeries(TestDicom.storedSeries(blobs, REJECTED, "2.25.202", 2, 1));
         SeriesReady compressed = TestDicom.storedSeries(blobs, REJECTED, "2.25.201", 1, 1);
         SeriesReady.Instance i = compressed.instances().get(0);
         sendSeries(TestDicom.seriesReady(REJECTED, "2.25.201", 1, List.of(new SeriesReady.Instance(i.sopInstanceUid(),
                 i.sopClassUid(), 1, 0.0, "1.2.840.10008.1.2.4.50", i.blob()))));
-        awaitJson("/domains/" + REJECTED, n -> n.path("series").asInt() == 2, 60);
+        awaitJson("/domains/" + REJECTED, n -> n.path("series").asInt() == 3, 60);
         HttpResponse<String> accepted = post("/domains/" + REJECTED + "/adapt", "{\"method\":\"entropy\",\"maxMinutes\":0.5,\"seed\":3}");
         assertEquals(202, accepted.statusCode(), accepted.body());
         String rejectedId = JSON.readTree(accepted.body()).path("id").asText();
@@ -191,7 +193,8 @@ class RetrainServiceTest {
         awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
         HttpResponse<String> badMethod = post("/domains/dom-000000000001/adapt", "{\"method\":\"dropout\"}");
         assertEquals(400, badMethod.statusCode());
-        assertTrue(badMethod.body().contains("method must be one of [adabn, entropy, adversarial]"), badMethod.body());
+        assertTrue(badMethod.body().contains("method must be one of [auto, adabn, normaliser, entropy, adversarial, finetune]"),
+                badMethod.body());
         assertEquals(400, post("/domains/dom-000000000001/adapt", "{}").statusCode());
         assertEquals(400, post("/domains/dom-000000000001/adapt", "{\"method\":\"adabn\",\"maxMinutes\":-1}").statusCode());
         assertEquals(400, post("/domains/..%2Fetc/adapt", "{\"method\":\"adabn\"}").statusCode() / 100 * 100);

@@ -1,40 +1,35 @@
 package org.imagingpipeline.retrain.service;
 
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.testsupport.BrokerTestResource;
 
 /**
- * A real broker and a fresh PIPELINE_HOME-like directory for {@link RetrainServiceTest}; adapt = the fake script; a
- * source model file the service registers as the default.
+ * The shared broker resource (on the JVM's shared broker, as {@link TestBroker}) and a fresh PIPELINE_HOME-like
+ * directory for {@link RetrainServiceTest}; adapt = the fake script; a source model file the service registers as the
+ * default.
  */
-public class RetrainStackResource implements QuarkusTestResourceLifecycleManager {
+public class RetrainStackResource extends BrokerTestResource {
     @Override
-    public Map<String, String> start() {
-        try {
-            Path home = Files.createTempDirectory("retrain-service-test");
-            Path source = Files.writeString(home.resolve("source.onnx"), "source model " + System.nanoTime());
-            Map<String, String> config = new java.util.HashMap<>(Map.of("retrain.source-model", source.toString(),
-                    "kafka.bootstrap.servers", TestBroker.bootstrap(),
-                    "pipeline.home", home.toString(),
-                    "retrain.adapt.command", "bash " + FakeAdapt.script(),
-                    "retrain.adapt.directory", home.toString(),
-                    "retrain.min-series", "2",
-                    "retrain.adapt.max-minutes", "1",
-                    "retrain.adapt.kill-grace", "30s",
-                    "retrain.kafka.group-id", "retrain-service-test"));
-            // The fake adapt command never reads the source data; the gate's labelled path needs it to be configured.
-            config.put("retrain.source-data", Files.createDirectories(home.resolve("source-data")).toString());
-            config.put("retrain.expert-labels", Files.createDirectories(home.resolve("expert-labels")).toString());
-            return config;
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start the broker", e);
-        }
+    protected boolean sharedBroker() {
+        return true;
     }
 
     @Override
-    public void stop() {
-        // the broker stops with the JVM (TestBroker), other tests of this JVM may use it
+    protected Map<String, String> settings(BrokerProcess broker, Path home) throws Exception {
+        Path source = Files.writeString(home.resolve("source.onnx"), "source model " + System.nanoTime());
+        Map<String, String> config = new java.util.HashMap<>(Map.of("retrain.source-model", source.toString(),
+                "retrain.adapt.command", "bash " + FakeAdapt.script(),
+                "retrain.adapt.directory", home.toString(),
+                "retrain.min-series", "2",
+                "retrain.adapt.max-minutes", "1",
+                "retrain.adapt.kill-grace", "30s",
+                "retrain.kafka.group-id", "retrain-service-test"));
+        // The fake adapt command never reads the source data; the gate's labelled path needs it to be configured.
+        config.put("retrain.source-data", Files.createDirectories(home.resolve("source-data")).toString());
+        config.put("retrain.expert-labels", Files.createDirectories(home.resolve("expert-labels")).toString());
+        return config;
     }
 }

@@ -1,6 +1,5 @@
 package org.imagingpipeline.retrain.service;
 
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,31 +14,18 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.imagingpipeline.deploy.BrokerProcess;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.testsupport.BrokerProcess;
 
-/** One real KRaft broker (free ports, all topics) for the service tests of this JVM, and topic helpers. */
+/** The JVM's shared KRaft broker ({@link BrokerProcess#shared()}) for the service tests, and topic helpers. */
 public final class TestBroker {
-    private static BrokerProcess broker;
-
     private TestBroker() {
     }
 
-    public static synchronized String bootstrap() throws Exception {
-        if (broker == null) {
-            BrokerProcess b = BrokerProcess.startWithTopics(Files.createTempDirectory("retrain-service-broker"));
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    b.stop();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }));
-            broker = b;
-        }
-        return broker.bootstrap();
+    public static String bootstrap() throws Exception {
+        return BrokerProcess.shared().bootstrap();
     }
 
     public static <T> void send(String bootstrap, String topic, String key, T value, Class<T> type) throws Exception {

@@ -12,8 +12,11 @@ import org.imagingpipeline.events.EventJson;
  * and read for the fields the service acts on.
  *
  * @param gate the gate object, null when the command evaluated none
+ * @param chosenMethod with {@code --method auto}: the method whose candidate passed the gate; null when none passed
+ *                     (then there is no model: {@link #nothingChosen()})
  */
-public record AdaptResult(Map<String, Object> json, String model, String sha256, String parentSha256, Map<String, Object> gate) {
+public record AdaptResult(Map<String, Object> json, String model, String sha256, String parentSha256, Map<String, Object> gate,
+                          String chosenMethod) {
     private static final ObjectMapper JSON = EventJson.mapper();
 
     /** Parses the line; a line that is not the contract's object is an {@link IOException} with the reason. */
@@ -28,14 +31,30 @@ public record AdaptResult(Map<String, Object> json, String model, String sha256,
         }
         String model = string(m, "model");
         String sha = string(m, "sha256");
-        if (model == null || sha == null || !sha.matches("[0-9a-f]{64}")) {
-            throw new IOException("adapt's result lacks model or a sha256: " + abbreviate(line));
-        }
         Object gate = m.get("gate");
         if (gate != null && !(gate instanceof Map)) throw new IOException("adapt's gate is not an object: " + abbreviate(line));
         @SuppressWarnings("unchecked")
         Map<String, Object> g = (Map<String, Object>) gate;
-        return new AdaptResult(m, model, sha, string(m, "parent_sha256"), g);
+        boolean auto = m.containsKey("chosen_method");
+        String chosen = string(m, "chosen_method");
+        if (auto && chosen == null) {
+            if (model != null) throw new IOException("adapt chose no method but names a model: " + abbreviate(line));
+            return new AdaptResult(m, null, null, string(m, "parent_sha256"), g, null);
+        }
+        if (model == null || sha == null || !sha.matches("[0-9a-f]{64}")) {
+            throw new IOException("adapt's result lacks model or a sha256: " + abbreviate(line));
+        }
+        return new AdaptResult(m, model, sha, string(m, "parent_sha256"), g, chosen);
+    }
+
+    /** {@code auto} ran and no candidate passed the gate: no model was written, the parent keeps serving. */
+    public boolean nothingChosen() {
+        return json.containsKey("chosen_method") && chosenMethod == null;
+    }
+
+    /** The method of the model produced: the chosen one for {@code auto}, else the one asked for. */
+    public String methodOr(String requested) {
+        return chosenMethod != null ? chosenMethod : requested;
     }
 
     /** True only when a gate was evaluated and passed. */

@@ -186,6 +186,10 @@ public final class JobRunner implements AutoCloseable {
             Instant adaptStart = clock.instant();
             AdaptResult result = adapt(job, parent, parentFile, work);
             job.timing("adaptSeconds", adaptStart, clock.instant());
+            if (result.nothingChosen()) {
+                rejectAll(job, result);
+                return;
+            }
             store(job, parent, result);
             publish(job, result);
         } catch (JobFailure e) {
@@ -222,6 +226,11 @@ public final class JobRunner implements AutoCloseable {
         }
         LOG.infof("job %s: exported %d series (%d slices) of domain %s, skipped %d", job.id, job.seriesUids.size(), job.slices,
                 job.domainId, job.skipped.size());
+        if (r.exportedSeriesUids().size() < settings.minSeries()) {
+            throw new JobFailure("only " + r.exportedSeriesUids().size() + " of the " + series.size() + " series of domain "
+                    + job.domainId + " could be exported; adaptation needs at least " + settings.minSeries()
+                    + " (retrain.min-series)" + (r.skipped().isEmpty() ? "" : "; first skipped: " + r.skipped().get(0).reason()));
+        }
         if (settings.expertLabels() != null) {
             if (settings.sourceData() == null) {
                 LOG.warnf("job %s: retrain.expert-labels is set but retrain.source-data is not; the gate needs both, labels unused", job.id);
@@ -283,7 +292,7 @@ public final class JobRunner implements AutoCloseable {
             throw new JobFailure("adapt reported sha256 " + result.sha256() + " but " + produced + " has " + actual);
         }
         Path kept = ModelFiles.keep(produced, actual, settings.modelsDirectory());
-        String version = job.domainId + "-" + job.method + "-" + actual.substring(0, 12);
+        String version = job.domainId + "-" + result.methodOr(job.method) + "-" + actual.substring(0, 12);
         job.model = new Job.Model(version, kept.toUri().toString(), actual, parent.sha256(), parent.version());
         job.phase = Job.Phase.PUBLISHING;
         store.save(job);
@@ -294,7 +303,7 @@ public final class JobRunner implements AutoCloseable {
         String name = view.bySha(job.model.parentSha256()).map(ModelVersion::name).filter(n -> n != null && !n.isBlank())
                 .orElse(settings.modelName());
         Promotion.Decision d = Promotion.decide(new Promotion.Candidate(job.domainId, job.model.version(), name, job.model.uri(),
-                job.model.sha256(), job.method, job.model.parentSha256(), job.seriesHash, job.seriesUids.size(), result.gate(),
+                job.model.sha256(), result.methodOr(job.method), job.model.parentSha256(), job.seriesHash, job.seriesUids.size(), result.gate(),
                 job.id), clock.instant());
         publisher.publish(d.records());
         Instant end = clock.instant();
@@ -309,6 +318,30 @@ public final class JobRunner implements AutoCloseable {
         if (d.promoted()) metrics.promoted(job.domainId);
         metrics.jobFinished(job.method, job.status.name(), Duration.between(job.startedAt != null ? job.startedAt : start, end));
         LOG.infof("job %s: version %s of domain %s %s", job.id, job.model.version(), job.domainId, d.text());
+    }
+
+    /** {@code auto} found no candidate the gate passes: nothing to register, the parent keeps serving the domain. */
+    private void rejectAll(Job job, AdaptResult result) {
+        Instant end = clock.instant();
+        job.decision = "REJECTED: no candidate passed the gate (" + candidateSummary(result) + "); the parent keeps serving";
+        job.status = Job.Status.REJECTED;
+        job.phase = null;
+        job.finishedAt = end;
+        job.timing("totalSeconds", job.startedAt != null ? job.startedAt : end, end);
+        store.save(job);
+        metrics.gate(job.method, "failed");
+        metrics.jobFinished(job.method, job.status.name(), Duration.between(job.startedAt != null ? job.startedAt : end, end));
+        LOG.infof("job %s: domain %s %s", job.id, job.domainId, job.decision);
+    }
+
+    private static String candidateSummary(AdaptResult result) {
+        Object c = result.json().get("candidates");
+        if (!(c instanceof List<?> list)) return "no candidates reported";
+        List<String> parts = new ArrayList<>();
+        for (Object o : list) {
+            if (o instanceof Map<?, ?> m) parts.add(m.get("method") + (Boolean.TRUE.equals(m.get("passed")) ? " passed" : " failed"));
+        }
+        return String.join(", ", parts);
     }
 
     private void fail(Job job, String error) {

@@ -20,9 +20,11 @@ import java.util.List;
  * @param modelName        name of adapted models when the parent's name is unknown
  * @param workers          jobs run at once
  * @param keepWork         keep the scratch directory after a job (for debugging)
+ * @param minSeries        a job whose export yields fewer series than this fails with the reason (retrain.min-series)
  */
 public record JobSettings(List<String> adaptCommand, Path adaptDirectory, Path workDirectory, Path modelsDirectory, Path sourceData,
                           String sourceSites, Path expertLabels, double maxMinutes, Duration killGrace, int maxSeries, String modelName, int workers,
-                          boolean keepWork) {
-    public static final List<String> METHODS = List.of("adabn", "entropy", "adversarial");
+                          boolean keepWork, int minSeries) {
+    /** {@code auto}: the adapt command tries its candidate methods and keeps the best one the gate passes. */
+    public static final List<String> METHODS = List.of("auto", "adabn", "normaliser", "entropy", "adversarial", "finetune");
 }

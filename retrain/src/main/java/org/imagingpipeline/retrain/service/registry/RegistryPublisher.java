@@ -3,7 +3,6 @@ package org.imagingpipeline.retrain.service.registry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -11,9 +10,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.kafka.KafkaClients;
 
 /**
  * Writes registry records on {@code ml.model.versions}: idempotent producer, acks=all, each record acknowledged
@@ -26,16 +25,10 @@ public final class RegistryPublisher implements AutoCloseable {
     private final RegistryView view;
 
     /** @param view updated with each record once the broker acknowledged it (the reader applies it again, harmlessly) */
-    public RegistryPublisher(String bootstrapServers, Map<String, String> extraKafka, String topic, RegistryView view) {
+    public RegistryPublisher(KafkaClients clients, String topic, RegistryView view) {
         this.topic = topic;
         this.view = view;
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "retrain-registry");
-        p.putAll(extraKafka);
-        this.producer = new KafkaProducer<>(p, new StringSerializer(), JsonSerde.of(ModelVersion.class));
+        this.producer = clients.producer(Map.of(ProducerConfig.CLIENT_ID_CONFIG, "retrain-registry"), JsonSerde.of(ModelVersion.class));
     }
 
     /** Sends the records in order, each acknowledged before the next; fails on the first that is not. */

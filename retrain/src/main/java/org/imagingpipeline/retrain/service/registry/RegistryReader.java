@@ -3,27 +3,29 @@ package org.imagingpipeline.retrain.service.registry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
-import org.imagingpipeline.retrain.service.ConsumerThread;
+import org.imagingpipeline.kafka.KafkaClients;
+import org.imagingpipeline.kafka.PollingThread;
 import org.jboss.logging.Logger;
 
 /**
  * Reads {@code ml.model.versions} into a {@link RegistryView} on its own thread: all partitions, from the beginning,
  * without a consumer group (every start rebuilds the view; the topic is compacted, so that stays small).
  */
-public final class RegistryReader extends ConsumerThread {
+public final class RegistryReader extends PollingThread {
     private static final Logger LOG = Logger.getLogger(RegistryReader.class);
 
     private final String topic;
     private final RegistryView view;
     private final JsonSerde<ModelVersion> serde = JsonSerde.of(ModelVersion.class);
 
-    public RegistryReader(String bootstrapServers, Map<String, String> extraKafka, String topic, RegistryView view) {
-        super("retrain-registry-reader", bootstrapServers, Map.of(), extraKafka);
+    public RegistryReader(KafkaClients clients, String topic, RegistryView view) {
+        super("retrain-registry-reader", clients.consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "retrain-registry-reader")));
         this.topic = topic;
         this.view = view;
     }

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Tables from `./pipeline bench adaptation` JSON (one object per file; several files = several seeds/runs).
+
+usage: bench-table.py RESULT.json [RESULT2.json ...]
+
+Per shift: source-only and every candidate's mean per-patient Dice, the gate's decisions, the served model and its
+retention (served / clean), and the paired per-patient difference served - source-only with a bootstrap 95% interval
+(10 000 resamples of patients, seeded). Files with the same shift ids are pooled per shift (patients x seeds)."""
+import json, sys, random
+from collections import defaultdict
+
+def boot(diffs, n=10000, seed=13):
+    if not diffs:
+        return (float('nan'),) * 3
+    rnd = random.Random(seed)
+    m = sum(diffs) / len(diffs)
+    means = sorted(sum(rnd.choice(diffs) for _ in diffs) / len(diffs) for _ in range(n))
+    return m, means[int(0.025 * n)], means[int(0.975 * n) - 1]
+
+def main(paths):
+    runs = [json.load(open(p)) for p in paths]
+    clean = {}
+    for r in runs:
+        clean.update({(r['model_sha256'], k): v for k, v in r['clean_dice'].items()})
+    rows = defaultdict(list)
+    for r in runs:
+        for s in r['shifts']:
+            rows[s['id']].append((r, s))
+    methods = []
+    for r in runs:
+        for s in r['shifts'] + r.get('real_sites', []):
+            for m in s['candidates']:
+                if m not in methods:
+                    methods.append(m)
+    r0 = runs[0]
+    print(f"model {r0['model_version']} ({r0['model_sha256'][:12]}), half {r0['half']}, candidates {r0['candidates']}, "
+          f"corrected series {r0['expert_series']}, {len(r0['patients'])} patients, runs {len(runs)}, "
+          f"load {[r['load_average_start'] + ' .. ' + r['summary']['load_average_end'] for r in runs]}")
+    print(f"clean Dice (source model): {sum(r['clean_dice_mean'] for r in runs) / len(runs):.4f}")
+    head = ['shift', 'family', 'source-only'] + methods + ['gate passed', 'served', 'retention', 'served - source-only [95% CI]']
+    print('| ' + ' | '.join(head) + ' |')
+    print('|' + '---|' * len(head))
+    ret = []
+    for sid in sorted(rows):
+        lst = rows[sid]
+        so = sum(s['source_only_mean'] for _, s in lst) / len(lst)
+        cells = [sid, lst[0][1]['family'], f"{so:.3f}"]
+        for m in methods:
+            v = [s['candidates'][m]['dice_mean'] for _, s in lst if m in s['candidates'] and 'dice_mean' in s['candidates'][m]]
+            cells.append(f"{sum(v) / len(v):.3f}" if v else '-')
+        passed = defaultdict(int)
+        for _, s in lst:
+            for m, c in s['candidates'].items():
+                if c.get('passed'):
+                    passed[m] += 1
+        cells.append(', '.join(f"{m} {n}/{len(lst)}" for m, n in passed.items()) or 'none')
+        sv = sum(s['served_mean'] for _, s in lst) / len(lst)
+        rt = sum(s['retention'] for _, s in lst) / len(lst)
+        ret.append(rt)
+        diffs = [s['served'][p] - s['source_only'][p] for _, s in lst for p in s['source_only']]
+        m, lo, hi = boot(diffs)
+        cells += [f"{sv:.3f} ({'/'.join(str(s['chosen']) for _, s in lst)})", f"{rt:.3f}", f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"]
+        print('| ' + ' | '.join(cells) + ' |')
+    if ret:
+        print(f"\nretention: min {min(ret):.3f}, mean {sum(ret) / len(ret):.3f}; below 0.90: "
+              f"{[sid for sid, x in zip(sorted(rows), ret) if x < 0.90]}")
+    for r in runs:
+        for s in r.get('real_sites', []):
+            diffs = [s['served'][p] - s['source_only'][p] for p in s['source_only']]
+            m, lo, hi = boot(diffs)
+            cand = ', '.join(f"{k} {v.get('dice_mean', '-')}{'*' if v.get('passed') else ''}" for k, v in s['candidates'].items())
+            print(f"real site {s['site']} ({s['patients']} patients): source-only {s['source_only_mean']:.4f}; {cand}; "
+                  f"served {s['served_mean']:.4f} ({s['chosen']}); paired {m:+.4f} [{lo:+.4f}, {hi:+.4f}]")
+    for r in runs:
+        print(f"summary: {json.dumps(r['summary'])}")
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

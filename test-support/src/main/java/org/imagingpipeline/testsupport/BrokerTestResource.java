@@ -1,0 +1,74 @@
+package org.imagingpipeline.testsupport;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The one Quarkus test resource of the services: a real KRaft broker in its own JVM ({@link BrokerProcess}, free
+ * ports, every topic provisioned) and a fresh state directory, given to the application as
+ * {@code kafka.bootstrap.servers} and {@code pipeline.home}. A module adds its own settings (and fixtures such as an
+ * EHR stand-in or a tiny model) by overriding {@link #settings}; tests reach the broker and the directory through
+ * {@link #broker()} and {@link #home()} while the resource runs.
+ */
+public class BrokerTestResource implements QuarkusTestResourceLifecycleManager {
+    private static volatile BrokerProcess current;
+    private static volatile Path currentHome;
+    private BrokerProcess broker;
+
+    /** The broker of the running resource. */
+    public static BrokerProcess broker() {
+        if (current == null) throw new IllegalStateException("no BrokerTestResource is running");
+        return current;
+    }
+
+    /** The state directory of the running resource ({@code pipeline.home}). */
+    public static Path home() {
+        if (currentHome == null) throw new IllegalStateException("no BrokerTestResource is running");
+        return currentHome;
+    }
+
+    /** Settings besides {@code kafka.bootstrap.servers} and {@code pipeline.home}; they win over those two. */
+    protected Map<String, String> settings(BrokerProcess broker, Path home) throws Exception {
+        return Map.of();
+    }
+
+    /** True: use the JVM's shared broker ({@link BrokerProcess#shared()}), left running for other tests of the JVM. */
+    protected boolean sharedBroker() {
+        return false;
+    }
+
+    /** Called at {@link #stop()}, before the broker stops. */
+    protected void stopped() throws Exception {
+    }
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            Path home = Files.createTempDirectory(getClass().getSimpleName() + "-");
+            broker = sharedBroker() ? BrokerProcess.shared() : BrokerProcess.startWithTopics(home.resolve("kafka"));
+            current = broker;
+            currentHome = home;
+            Map<String, String> m = new HashMap<>(Map.of("kafka.bootstrap.servers", broker.bootstrap(),
+                    "pipeline.home", home.toString()));
+            m.putAll(settings(broker, home));
+            return m;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test broker", e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        try {
+            stopped();
+            if (broker != null && !sharedBroker()) broker.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

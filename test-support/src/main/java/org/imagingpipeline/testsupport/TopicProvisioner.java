@@ -1,0 +1,98 @@
+package org.imagingpipeline.testsupport;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.imagingpipeline.events.TopicSpec;
+import org.imagingpipeline.events.Topics;
+
+/**
+ * Creates every topic of {@link Topics#ALL} with its documented partitions, retention and compaction, and
+ * brings existing topics in line (configs re-applied, partitions only ever increased). Safe to run at
+ * every start.
+ */
+public final class TopicProvisioner {
+    private final Admin admin;
+    private final short replicationFactor;
+
+    public TopicProvisioner(Admin admin, short replicationFactor) {
+        this.admin = admin;
+        this.replicationFactor = replicationFactor;
+    }
+
+    public static Admin admin(String bootstrap) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
+        return Admin.create(p);
+    }
+
+    /** Ensures all topics; returns the names it created (existing ones are reconciled). */
+    public List<String> ensure(Collection<TopicSpec> specs) throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        Set<String> existing = admin.listTopics().names().get(20, TimeUnit.SECONDS);
+        List<NewTopic> toCreate = new ArrayList<>();
+        for (TopicSpec s : specs) {
+            if (!existing.contains(s.name())) {
+                toCreate.add(new NewTopic(s.name(), s.partitions(), replicationFactor).configs(s.configs()));
+            }
+        }
+        if (!toCreate.isEmpty()) {
+            admin.createTopics(toCreate).all().get(30, TimeUnit.SECONDS);
+        }
+        List<TopicSpec> present = specs.stream().filter(s -> existing.contains(s.name())).toList();
+        if (!present.isEmpty()) reconcile(present);
+        return toCreate.stream().map(NewTopic::name).toList();
+    }
+
+    private void reconcile(List<TopicSpec> specs) throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        Map<String, TopicDescription> d = admin.describeTopics(specs.stream().map(TopicSpec::name).toList())
+                .allTopicNames().get(20, TimeUnit.SECONDS);
+        Map<String, NewPartitions> grow = specs.stream()
+                .filter(s -> d.get(s.name()).partitions().size() < s.partitions())
+                .collect(Collectors.toMap(TopicSpec::name, s -> NewPartitions.increaseTo(s.partitions())));
+        if (!grow.isEmpty()) admin.createPartitions(grow).all().get(20, TimeUnit.SECONDS);
+        Map<ConfigResource, Collection<AlterConfigOp>> ops = specs.stream().collect(Collectors.toMap(
+                s -> new ConfigResource(ConfigResource.Type.TOPIC, s.name()),
+                s -> s.configs().entrySet().stream()
+                        .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET))
+                        .toList()));
+        admin.incrementalAlterConfigs(ops).all().get(20, TimeUnit.SECONDS);
+    }
+
+    /** {@code TopicProvisioner --bootstrap HOST:PORT}: ensures the catalogue, prints what it did. */
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new Cli()).execute(args));
+    }
+
+    @picocli.CommandLine.Command(name = "topics", mixinStandardHelpOptions = true,
+            description = "Creates or reconciles every topic of the catalogue (events' Topics) on a broker.")
+    static final class Cli implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092",
+                description = "bootstrap servers (default: ${DEFAULT-VALUE})")
+        String bootstrap;
+
+        @Override
+        public Integer call() throws Exception {
+            try (Admin admin = admin(bootstrap)) {
+                List<String> created = new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+                System.err.printf("topics: %d in catalogue, created %s%n", Topics.ALL.size(), created);
+            }
+            return 0;
+        }
+    }
+}
