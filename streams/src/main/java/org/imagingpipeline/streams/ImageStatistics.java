@@ -19,10 +19,11 @@ import java.util.List;
  * <li><b>noise</b>: the noise floor of the background (mean, spread, share exactly at the minimum, mean |Laplacian|)
  *     and the local standard deviation of 3x3 neighbourhoods in the foreground's flattest regions (10th percentile)
  *     and overall (median);</li>
- * <li><b>field</b>: a least-squares fit of log x over the tissue band (foreground between its q20 and q80) on a
- *     second-order polynomial of the image coordinates u, v in [-1, 1]: the u, v, uv, u^2 + v^2 and u^2 - v^2
- *     coefficients (a smooth multiplicative field adds to them), and the left/right and top/bottom log ratios of the
- *     foreground means;</li>
+ * <li><b>field</b>: a least-squares fit of the <em>gradient</em> of log x in homogeneous tissue (both neighbour log
+ *     ratios below {@link #GRAD_LIMIT}: there the gradient is the field's, not the anatomy's) to the gradient of a
+ *     second-order polynomial b1 u + b2 v + b3 uv + b4 u^2 + b5 v^2 of the image coordinates u, v in [-1, 1], pooled
+ *     over the slices: b1, b2, b3, b4 + b5 and b4 - b5 (a smooth multiplicative field adds to them), and the
+ *     left/right and top/bottom log ratios of the foreground means;</li>
  * <li><b>scale</b>: log10 of the normalising scale (gain and windowing, deliberately not tested).</li>
  * </ul>
  * Cost is bounded: slices larger than {@link #MAX_SAMPLES} pixels are visited on a regular grid; quantiles come from
