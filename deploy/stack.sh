@@ -9,7 +9,7 @@ RETRAIN_HTTP_PORT="${RETRAIN_HTTP_PORT:-8084}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
 INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
 # The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
-DEFAULT_SOURCE_MODEL="$ROOT/target/models/source.onnx" # SOURCE_MODEL overrides it (read when `up` runs)
+DEFAULT_SOURCE_MODEL="$ROOT/models/source.onnx" # the committed source model; SOURCE_MODEL overrides it (read when `up` runs)
 EHR_PORT="${EHR_PORT:-8090}"
 STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge)
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
@@ -109,11 +109,12 @@ stack_up() {
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
-  # SOURCE_MODEL (default: the demo's cached target/models/source.onnx) is registered as the default model when present.
+  # SOURCE_MODEL (default: the committed models/source.onnx) is registered as the default model when present.
   local retrain_opts=()
   local retrain_data="${RETRAIN_SOURCE_DATA:-$SHARED_DATA/lgg-flair}"
-  [ -d "$retrain_data" ] && retrain_opts=(-Dretrain.source-data="$retrain_data" \
-    -Dretrain.source-sites="${RETRAIN_SOURCE_SITES:-DU}")
+  # Source sites: RETRAIN_SOURCE_SITES, else the parent model card's training sites (./pipeline adapt's default).
+  [ -d "$retrain_data" ] && retrain_opts=(-Dretrain.source-data="$retrain_data")
+  [ -d "$retrain_data" ] && [ -n "${RETRAIN_SOURCE_SITES:-}" ] && retrain_opts+=(-Dretrain.source-sites="$RETRAIN_SOURCE_SITES")
   [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
   # Expert-corrected masks by SeriesInstanceUID (the demo's simulated radiologist writes them); the gate decides on them.
   [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")

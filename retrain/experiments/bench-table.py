@@ -17,8 +17,19 @@ def boot(diffs, n=10000, seed=13):
     means = sorted(sum(rnd.choice(diffs) for _ in diffs) / len(diffs) for _ in range(n))
     return m, means[int(0.025 * n)], means[int(0.975 * n) - 1]
 
+def from_jsonl(path):
+    """A run rebuilt from the bench's --jsonl rows (one per finished shift or real site): usable when a run was cut."""
+    shifts, sites = [], []
+    for line in open(path):
+        row = json.loads(line)
+        (sites if 'site' in row and 'id' not in row else shifts).append(row)
+    return {'model_version': '(jsonl) ' + path, 'model_sha256': '', 'half': '?', 'candidates': '?', 'expert_series': '?',
+            'patients': sorted(shifts[0]['source_only']) if shifts else [], 'load_average_start': '?',
+            'summary': {'load_average_end': '?', 'rows': len(shifts)}, 'clean_dice': {}, 'shifts': shifts,
+            'real_sites': sites, 'clean_dice_mean': float('nan')}
+
 def main(paths):
-    runs = [json.load(open(p)) for p in paths]
+    runs = [from_jsonl(p) if p.endswith('.jsonl') else json.load(open(p)) for p in paths]
     clean = {}
     for r in runs:
         clean.update({(r['model_sha256'], k): v for k, v in r['clean_dice'].items()})
@@ -37,7 +48,8 @@ def main(paths):
           f"corrected series {r0['expert_series']}, {len(r0['patients'])} patients, runs {len(runs)}, "
           f"load {[r['load_average_start'] + ' .. ' + r['summary']['load_average_end'] for r in runs]}")
     print(f"clean Dice (source model): {sum(r['clean_dice_mean'] for r in runs) / len(runs):.4f}")
-    head = ['shift', 'family', 'source-only'] + methods + ['gate passed', 'served', 'retention', 'served - source-only [95% CI]']
+    head = ['shift', 'family', 'source-only'] + methods + ['gate passed', 'served', 'retention', 'served - source-only [95% CI]'] \
+        + [m + ' - source-only [95% CI]' for m in methods]
     print('| ' + ' | '.join(head) + ' |')
     print('|' + '---|' * len(head))
     ret = []
@@ -60,6 +72,11 @@ def main(paths):
         diffs = [s['served'][p] - s['source_only'][p] for _, s in lst for p in s['source_only']]
         m, lo, hi = boot(diffs)
         cells += [f"{sv:.3f} ({'/'.join(str(s['chosen']) for _, s in lst)})", f"{rt:.3f}", f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"]
+        for meth in methods:
+            d = [s['candidates'][meth]['dice'][p] - s['source_only'][p] for _, s in lst
+                 if 'dice' in s['candidates'].get(meth, {}) for p in s['source_only']]
+            cm, clo, chi = boot(d)
+            cells.append(f"{cm:+.3f} [{clo:+.3f}, {chi:+.3f}]" if d else '-')
         print('| ' + ' | '.join(cells) + ' |')
     if ret:
         print(f"\nretention: min {min(ret):.3f}, mean {sum(ret) / len(ret):.3f}; below 0.90: "

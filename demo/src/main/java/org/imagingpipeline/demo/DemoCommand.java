@@ -32,12 +32,14 @@ import picocli.CommandLine.Option;
  * <ol>
  *   <li>data: {@code --data DIR} (image folders: lgg-flair PNG or kaggle_3m), else ../shared/data/lgg-flair, else
  *       SYNTHETIC phantoms generated here (said so in the terminal and the report);</li>
- *   <li>a source model: {@code SOURCE_MODEL}, else target/models/source[-synthetic].onnx, trained once
- *       ({@code ./pipeline train}, progress bar) and reused;</li>
+ *   <li>a source model: {@code SOURCE_MODEL}, else the committed models/source.onnx for ../shared/data/lgg-flair, else
+ *       target/models/source[-synthetic].onnx, trained once ({@code ./pipeline train}, progress bar) and reused; its
+ *       card's training sites are the KNOWN reference, the other sites are sent as new sites;</li>
  *   <li>the stack ({@code ./pipeline up} with the demo's settings): broker, EHR stand-in, ingest, streams, inference,
  *       retrain, fhir-bridge, each its own process, under OUT/stack;</li>
- *   <li>traffic by real C-STORE (the scanner simulator): the source site's training patients (the KNOWN reference) and
- *       its held-out patients, then the new sites, then held-out source patients through a SIMULATED new scanner;</li>
+ *   <li>traffic by real C-STORE (the scanner simulator): the source sites' training patients (the KNOWN reference) and
+ *       their held-out patients, then the new sites, then held-out patients of the first source site through a
+ *       SIMULATED new scanner;</li>
  *   <li>waits for drift -> adaptation -> promotion, then sends that scanner's later series (now served by the adapted
  *       model), waits for every report in the EHR;</li>
  *   <li>Dice per site with the masks the demo holds (never the pipeline; {@code ./pipeline evaluate}),
@@ -124,9 +126,16 @@ public final class DemoCommand implements Callable<Integer> {
         Path card = model.resolveSibling(model.getFileName().toString().replaceFirst("\\.onnx$", "") + ".card.json");
         if (!Files.isRegularFile(card)) throw new IllegalStateException("model card missing: " + card);
         List<String> heldOut = new ArrayList<>();
-        EventJson.mapper().readTree(card.toFile()).path("training").path("validation_patients").forEach(p -> heldOut.add(p.asText()));
+        JsonNode training = EventJson.mapper().readTree(card.toFile()).path("training");
+        training.path("validation_patients").forEach(p -> heldOut.add(p.asText()));
         if (heldOut.isEmpty()) throw new IllegalStateException("the card " + card + " lists no validation patients");
-        log("demo: source model " + model + " (held-out " + d.sourceSite() + " patients: " + String.join(",", heldOut) + ")");
+        // The model's own training sites are the KNOWN reference; the demo's new sites are the others.
+        List<String> sourceSites = new ArrayList<>();
+        training.path("sites").forEach(n -> sourceSites.add(n.asText()));
+        if (sourceSites.isEmpty()) sourceSites.add(d.sourceSite());
+        List<String> newSites = d.newSites().stream().filter(x -> !sourceSites.contains(x)).toList();
+        log("demo: source model " + model + " trained on " + String.join(",", sourceSites) + " (held-out patients: "
+                + String.join(",", heldOut) + "); new sites " + String.join(",", newSites));
         List<String> firstHalf = new ArrayList<>();
         List<String> secondHalf = new ArrayList<>();
         for (int i = 0; i < heldOut.size(); i++) (i % 2 == 0 ? firstHalf : secondHalf).add(heldOut.get(i));
@@ -139,7 +148,7 @@ public final class DemoCommand implements Callable<Integer> {
         env.put("RETRAIN_MIN_SERIES", System.getenv().getOrDefault("RETRAIN_MIN_SERIES", "3"));
         env.put("RETRAIN_AUTO_METHOD", adaptMethod);
         env.put("RETRAIN_SOURCE_DATA", d.dir().toString());
-        env.put("RETRAIN_SOURCE_SITES", d.sourceSite());
+        env.put("RETRAIN_SOURCE_SITES", String.join(",", sourceSites));
         List<String> expertOpts = List.of();
         if (expertSeries > 0) {
             Path labels = home.resolve("expert-labels");
@@ -161,14 +170,19 @@ public final class DemoCommand implements Callable<Integer> {
         if (pipeline(List.of("up"), false) != 0) throw new IllegalStateException("./pipeline up failed");
 
         // ---- traffic
-        String src = d.sourceSite();
-        phase("source site " + src + ": training patients (the KNOWN reference)");
-        send(src + " reference", List.of("--data", d.dir().toString(), "--sites", src, "--exclude-patients", String.join(",", heldOut),
-                "--patients", Integer.toString(referencePatients)));
-        phase("source site " + src + ": held-out patients (must not be flagged)");
-        send(src + " held-out", List.of("--data", d.dir().toString(), "--sites", src, "--include-patients", String.join(",", heldOut),
-                "--export-label", src + "-HELDOUT"));
-        for (String site : d.newSites()) {
+        // The simulated scanner images held-out patients of the first source site (one institution: one new domain).
+        String src = sourceSites.get(0);
+        for (String site : sourceSites) {
+            phase("source site " + site + ": training patients (the KNOWN reference)");
+            send(site + " reference", List.of("--data", d.dir().toString(), "--sites", site, "--exclude-patients",
+                    String.join(",", heldOut), "--patients", Integer.toString(referencePatients)));
+        }
+        for (String site : sourceSites) {
+            phase("source site " + site + ": held-out patients (must not be flagged)");
+            send(site + " held-out", List.of("--data", d.dir().toString(), "--sites", site, "--include-patients",
+                    String.join(",", heldOut), "--export-label", site + "-HELDOUT"));
+        }
+        for (String site : newSites) {
             phase("new site " + site);
             send(site, List.of("--data", d.dir().toString(), "--sites", site, "--patients", Integer.toString(sitePatients)));
         }
@@ -201,7 +215,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<DemoReport.Dice> dice = new ArrayList<>();
         TreeSet<String> folders = new TreeSet<>();
         SentSeries.read(sent).forEach(s -> folders.add(s.siteFolder()));
-        folders.remove(src);
+        folders.removeAll(sourceSites);
         String sourceSha = sha256(model);
         for (String f : folders) dice(dice, f, model, sourceSha, "source");
         Map<String, List<String>> byDomain = DemoProbe.domainFolders(bootstrap(), SentSeries.read(sent));
@@ -235,8 +249,9 @@ public final class DemoCommand implements Callable<Integer> {
         String shared = System.getenv().getOrDefault("SHARED_DATA", root.getParent().resolve("shared/data").toString());
         Path lgg = Path.of(shared).resolve("lgg-flair");
         if (Files.isDirectory(lgg)) {
-            return new DataChoice(lgg, "DU", List.of("HT", "CS"), "real brain MRI (FLAIR) from three hospitals, ../shared/data/lgg-flair;"
-                    + " source site DU, new sites HT and CS", false, sourceModel != null ? sourceModel : models.resolve("source.onnx"));
+            // The committed source model (models/source.onnx, its card names its sites); SOURCE_MODEL overrides it.
+            return new DataChoice(lgg, "DU", List.of("DU", "HT", "CS"), "real brain MRI (FLAIR) from three hospitals,"
+                    + " ../shared/data/lgg-flair", false, sourceModel != null ? sourceModel : root.resolve("models/source.onnx"));
         }
         log("demo: no shared data at " + shared + ": generating SYNTHETIC brain-like phantoms with lesions (not patient data)");
         Path phantoms = out.resolve("phantoms");
