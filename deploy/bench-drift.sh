@@ -1,10 +1,12 @@
 # ./pipeline bench drift: the drift detector, twice.
-# 1. On a real broker (broker, ingest, streams; ./pipeline send by real C-STORE): DU registered KNOWN from its first 30
-#    patients (reference file), then held-out DU patients, DU patients through each acquisition profile, CS and HT;
-#    series-until-decision per site and profile read from GET /domains, detector cost per series from /q/metrics.
-# 2. Offline (DriftPowerBench, no broker): detection power over repeated random draws, the sequential rule, the
-#    KNOWN-domain watch over >= 500 perturbed DU replays.
-# Prints one JSON object (last stdout line); progress on stderr.
+# 1. On a real broker (broker, ingest, streams; ./pipeline send by real C-STORE): DU registered KNOWN from its first 36
+#    patients (reference file: 80%, the source model's training share), then the 9 held-out DU patients, DU patients
+#    through each named acquisition profile, CS and HT; series-until-decision per site and profile read from
+#    GET /domains, decode + statistics + detector time per series from /q/metrics (series/s of the drift topology).
+# 2. Offline (DriftPowerBench, no broker): per shift of the shift suite's reporting half, detection power at 1, 2, 3, 5
+#    series over random draws (KNOWN = DU, and KNOWN = DU + HT), the sequential rule, the real sites CS and HT, and
+#    false flags over 500 replays of held-out DU patients (the KNOWN domain's watch; and as if a new header key).
+# BENCH_DRAWS (60), BENCH_HALF (reporting). Prints one JSON object (last stdout line); progress on stderr.
 bench_drift() {
   local data="$SHARED_DATA/lgg-flair"
   [ -d "$data/DU" ] || die "bench drift needs $data (the shared lgg-flair set)"
@@ -18,7 +20,7 @@ bench_drift() {
   rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
   trap 'stack_down >&2' EXIT
   local refs="$PIPELINE_HOME/reference-patients.csv"
-  { echo "# DU training patients: the first 30 (sorted)"; ls "$data/DU" | sort | head -30 | sed 's/^/DU,/'; } >"$refs"
+  { echo "# DU training patients: the first 36 (sorted)"; ls "$data/DU" | sort | head -36 | sed 's/^/DU,/'; } >"$refs"
   export STREAMS_DRIFT_REFERENCE_FILE="$refs"
   STACK_PARTS="ingest streams" stack_up >/dev/null
   local api="http://127.0.0.1:$STREAMS_HTTP_PORT"
@@ -32,25 +34,25 @@ bench_drift() {
     done
   }
   local t0 t1
-  log "bench drift: DU training patients (30) -> KNOWN"
-  t0=$(date +%s%N)
-  send --sites DU --patients 30; await_series 30 300
-  log "bench drift: held-out DU (5), profiles (3 patients each), CS (5), HT (8)"
-  send --sites DU --patients 35; await_series 35 300
-  local n=35 p
+  log "bench drift: DU training patients (36) -> KNOWN (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+  t0=$(date +%s%N); local load0; load0=$(cut -d' ' -f1 /proc/loadavg)
+  send --sites DU --patients 36; await_series 36 300
+  log "bench drift: held-out DU (9), profiles (3 patients each), CS (5), HT (5)"
+  send --sites DU --patients 45; await_series 45 300
+  local n=45 p
   for p in gamma biasfield lowfield newscanner; do send --sites DU --patients 3 --profile "$p"; n=$((n + 3)); await_series $n 300; done
   send --sites CS --patients 5; n=$((n + 5)); await_series $n 300
-  send --sites HT --patients 8; n=$((n + 8)); await_series $n 300
+  send --sites HT --patients 5; n=$((n + 5)); await_series $n 300
   t1=$(date +%s%N)
   curl -fsS "$api/domains" >"$PIPELINE_HOME/domains.json"
   curl -fsS "$api/q/metrics" >"$PIPELINE_HOME/metrics.txt"
   stack_down >&2; trap - EXIT
 
-  log "bench drift: offline power table (DriftPowerBench, ~4 min on 2 cores)"
+  log "bench drift: offline power table (DriftPowerBench, ~10 min on 2 idle cores)"
   local q="$ROOT/streams/target/quarkus-app"
   java -Xmx3g -cp "$q/app/*:$q/lib/main/*:$(module_cp simulator)" org.imagingpipeline.streams.DriftPowerBench --data "$data" \
-    --trials "${BENCH_TRIALS:-60}" >"$PIPELINE_HOME/power.json"
-  python3 - "$PIPELINE_HOME/domains.json" "$PIPELINE_HOME/metrics.txt" "$PIPELINE_HOME/power.json" "$n" "$(( (t1 - t0) / 1000000 ))" <<'PY'
+    --draws "${BENCH_DRAWS:-60}" --half "${BENCH_HALF:-reporting}" --replays 500 >"$PIPELINE_HOME/power.json"
+  python3 - "$PIPELINE_HOME/domains.json" "$PIPELINE_HOME/metrics.txt" "$PIPELINE_HOME/power.json" "$n" "$(( (t1 - t0) / 1000000 ))" "$load0" <<'PY'
 import json, re, sys
 domains = json.load(open(sys.argv[1]))
 metrics = open(sys.argv[2]).read()
@@ -72,6 +74,7 @@ for d in domains:
                        'pValue': ev.get('pValue'), 'aliasOf': d.get('aliasOf')}
 print(json.dumps({
     'benchmark': 'drift',
+    'load_average_1m': {'broker_run_start': float(sys.argv[6]), 'end': float(open('/proc/loadavg').read().split()[0])},
     'broker': {'series': series, 'wall_seconds_incl_send_and_assembly': round(wall_ms / 1000, 1),
                'feature_ms_per_series': round(feat_ms, 1), 'detector_ms_per_series': round(det_ms, 1),
                'topology_series_per_second': round(1000 / (feat_ms + det_ms), 1),

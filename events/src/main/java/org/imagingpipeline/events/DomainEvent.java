@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param domainId       "dom-" + 12 hex digits (the header fingerprint id)
  * @param previousStatus the status before the change, null for a newly seen domain
  * @param status         the status now
- * @param reason         why, in words (e.g. "registered from training set", "MMD p=0.001 vs every KNOWN domain after 3 series",
- *                       "approved by ML ops", "intensity drift over the last 20 series")
+ * @param reason         why, in words (e.g. "registered from training set", "images differ from every KNOWN domain: p<0.005 after 3 series",
+ *                       "approved by ML ops", "acquisition drift: last 20 series vs the reference")
  * @param fingerprint    the header fingerprint's fields (manufacturer, model, institution, station, modality, protocol, fieldStrength, ...)
  * @param seriesCount    series of the domain seen so far
  * @param firstSeen      first series of the domain
@@ -55,14 +55,15 @@ public record DomainEvent(int schemaVersion, String eventId, long sequence, Stri
     /**
      * The statistical evidence of a decision.
      *
-     * @param test      the test, e.g. "kernel-mmd-permutation"
-     * @param statistic the test statistic (e.g. MMD^2)
+     * @param test      the test, e.g. "shrunk-hotelling-permutation"
+     * @param statistic the test statistic (e.g. the squared Mahalanobis distance of the means)
      * @param pValue    permutation p-value against {@code comparedTo}: for DRIFT_CONFIRMED the largest over the KNOWN domains (every
      *                  one is below the threshold, so the largest decides), for ALIAS the matching one's
-     * @param n         number of target series the test used
+     * @param n         number of target series the test used (streams' drift test: patients, a patient's series counting once)
      * @param threshold the significance level the decision used
      * @param comparedTo the KNOWN domain the statistic and p-value refer to
-     * @param details   further numbers (per-KNOWN-domain p-values, feature set, reference size, permutations)
+     * @param details   further numbers (the features that moved, by how much, with p-values; the series tested;
+     *                  per-KNOWN-domain p-values; permutations)
      */
     public record Evidence(String test, double statistic, double pValue, int n, double threshold, String comparedTo,
                            Map<String, Object> details) {

@@ -36,9 +36,23 @@ public class DomainState {
     public List<String> unmeasuredUids = new ArrayList<>();
     /** transfer syntax UID -> slices that could not be decoded */
     public Map<String, Integer> undecodable = new LinkedHashMap<>();
+    /** the most recent series without image statistics and why (at most {@link #UNMEASURED_REASONS}) */
+    public List<Unmeasured> unmeasuredReasons = new ArrayList<>();
 
-    /** One series' features. */
-    public record Entry(String seriesInstanceUid, double[] values) {
+    static final int UNMEASURED_REASONS = 20;
+
+    /** One series' features, and whose they are (a hash of institution and PatientID; null when unknown). */
+    public record Entry(String seriesInstanceUid, double[] values, String patientKey) {
+    }
+
+    /** A series that could not be measured, and why. */
+    public record Unmeasured(String seriesInstanceUid, String reason) {
+    }
+
+    void noteUnmeasured(String seriesUid, String reason) {
+        unmeasuredReasons.removeIf(u -> u.seriesInstanceUid().equals(seriesUid));
+        unmeasuredReasons.add(new Unmeasured(seriesUid, reason));
+        while (unmeasuredReasons.size() > UNMEASURED_REASONS) unmeasuredReasons.remove(0);
     }
 
     static void putReplacing(List<Entry> list, Entry e, int cap) {
@@ -58,8 +72,39 @@ public class DomainState {
                 || recent.stream().anyMatch(x -> x.seriesInstanceUid().equals(seriesUid));
     }
 
+    /**
+     * The feature vectors of the entries; vectors of another length (measured with an earlier feature set, read back from
+     * an older state store) are left out: such a domain needs its reference series again.
+     */
     static List<double[]> values(List<Entry> list) {
-        return list.stream().map(Entry::values).toList();
+        int d = ImageStatistics.DETECTOR_NAMES.size();
+        return list.stream().map(Entry::values).filter(v -> v != null && v.length == d).toList();
+    }
+
+    /**
+     * One feature vector per patient: the mean of that patient's series in the list (first-seen order). The tests'
+     * unit is the patient: several series of one patient are not independent evidence (a patient scanned twice, or
+     * replayed, counts once). Series without a patient key count as their own patient.
+     */
+    static List<double[]> perPatient(List<Entry> list) {
+        int d = ImageStatistics.DETECTOR_NAMES.size();
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (Entry e : list) {
+            if (e.values() == null || e.values().length != d) continue;
+            String key = e.patientKey() != null ? "p:" + e.patientKey() : "s:" + e.seriesInstanceUid();
+            double[] sum = sums.computeIfAbsent(key, k -> new double[d]);
+            for (int j = 0; j < d; j++) sum[j] += e.values()[j];
+            counts.merge(key, 1, Integer::sum);
+        }
+        List<double[]> out = new ArrayList<>();
+        sums.forEach((k, sum) -> {
+            int c = counts.get(k);
+            double[] mean = new double[d];
+            for (int j = 0; j < d; j++) mean[j] = sum[j] / c;
+            out.add(mean);
+        });
+        return out;
     }
 
     List<String> seriesUids() {

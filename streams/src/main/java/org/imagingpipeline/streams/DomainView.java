@@ -21,6 +21,7 @@ public record DomainView(String id, Map<String, String> fingerprint, DomainEvent
         stats.put("monitoredSeries", d.monitored);
         stats.put("unmeasuredSeries", d.unmeasured);
         stats.put("undecodableSlices", d.undecodable);
+        stats.put("unmeasuredReasons", d.unmeasuredReasons);
         return new DomainView(d.id, d.fingerprint, d.status, d.reason, d.seriesCount, d.firstSeen, d.lastSeen, d.driftScore, d.evidence, d.aliasOf,
                 stats);
     }

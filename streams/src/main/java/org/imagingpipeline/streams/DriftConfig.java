@@ -3,9 +3,9 @@ package org.imagingpipeline.streams;
 /**
  * Drift detector settings (application.properties {@code streams.drift.*}, documented there and in docs/drift.md).
  *
- * @param alpha               significance level: a CANDIDATE is DRIFT_CONFIRMED when its MMD p-value is below it
- *                            against every KNOWN domain
- * @param minSeries           series a CANDIDATE needs before the first test
+ * @param alpha               significance level: a CANDIDATE is DRIFT_CONFIRMED when its p-value ({@link ShrunkHotelling}) is
+ *                            below it against every testable KNOWN domain
+ * @param minSeries           series (of different patients) a CANDIDATE needs before the first test
  * @param maxSeries           series after which a CANDIDATE that some KNOWN domain still matches becomes ALIAS
  * @param permutations        permutations per test (p-values are multiples of 1/(permutations+1))
  * @param seed                base seed of the permutations (mixed with the domain id and n: reproducible)
@@ -18,7 +18,7 @@ package org.imagingpipeline.streams;
  */
 public record DriftConfig(double alpha, int minSeries, int maxSeries, int permutations, long seed, int maxReference, int watchWindow,
                           int watchEvery, double watchAlpha, int watchPermutations, int slicesPerSeries) {
-    public static final DriftConfig DEFAULT = new DriftConfig(0.01, 3, 8, 999, 20261123L, 200, 20, 10, 0.001, 1999, 12);
+    public static final DriftConfig DEFAULT = new DriftConfig(0.005, 3, 5, 9999, 20261123L, 200, 20, 10, 0.001, 9999, 12);
 
     public DriftConfig {
         if (!(alpha > 0 && alpha < 1) || !(watchAlpha > 0 && watchAlpha < 1)) throw new IllegalArgumentException("alpha must be in (0,1)");

@@ -26,13 +26,14 @@ import org.jboss.logging.Logger;
  * <li>a reference patient's series makes its domain KNOWN and joins the reference; a patient registers one domain
  *     only (the first it is seen in), so the same patient re-scanned on a new scanner is not reference;</li>
  * <li>a CANDIDATE is tested with {@link DriftDecision#decide} after each series: DRIFT_CONFIRMED or ALIAS, or it waits;</li>
- * <li>other series of a KNOWN domain are monitored: never a candidate test, but the intensity-drift watch
+ * <li>other series of a KNOWN domain are monitored: never a candidate test, but the acquisition watch
  *     ({@link DriftDecision#watch}) compares the recent window with the reference;</li>
  * <li>ALIAS and DRIFT_CONFIRMED domains are counted; POST /domains/{id}/approve (via {@link ApprovalQueue}) makes any
  *     domain KNOWN, its held series becoming reference.</li>
  * </ul>
  * Every status change is one {@link DomainEvent} (key: domain id) with its reason and, for test decisions, evidence.
- * A LATE_UPDATE revision of a series the domain still holds replaces its features and is not counted again.
+ * A LATE_UPDATE revision of a series the domain still holds replaces its features and is not counted again. A series
+ * without image statistics (nothing decodable) is counted and its reason recorded; it changes no domain's status.
  */
 public class DriftDetector implements Processor<String, SeriesFeatures, String, DomainEvent> {
     public static final String REGISTRY_STORE = "domain-registry";
@@ -79,6 +80,18 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
         if (!revision) d.seriesCount++;
         if (d.lastSeen == null || at.isAfter(d.lastSeen)) d.lastSeen = at;
         f.undecodable().forEach((ts, n) -> d.undecodable.merge(ts, n, Integer::sum));
+        boolean wasUnmeasured = d.unmeasuredUids.remove(f.seriesInstanceUid());
+        if (wasUnmeasured) d.unmeasured--;
+        if (!f.measured()) {
+            // Recorded with its reason; it registers nothing, is tested by nothing and changes no status (a header key
+            // never seen before still appears, as CANDIDATE: that is a fact of its headers).
+            d.unmeasured++;
+            DomainState.putUid(d.unmeasuredUids, f.seriesInstanceUid(), config.maxReference());
+            d.noteUnmeasured(f.seriesInstanceUid(), f.note() != null ? f.note() : "no slice could be decoded");
+            if (d.status == null) change(d, Status.CANDIDATE, "new header key", timestamp);
+            registry.put(d.id, d);
+            return;
+        }
         boolean reference = f.reference() && claim(f.patientKey(), d.id);
         if (d.status == null) {
             change(d, reference ? Status.KNOWN : Status.CANDIDATE, reference ? "registered from the training set (a reference patient's series)"
@@ -88,15 +101,7 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
             d.aliasOf = null;
             change(d, Status.KNOWN, "registered from the training set (a reference patient's series)", timestamp);
         }
-        boolean wasUnmeasured = d.unmeasuredUids.remove(f.seriesInstanceUid());
-        if (wasUnmeasured) d.unmeasured--;
-        if (!f.measured()) {
-            d.unmeasured++;
-            DomainState.putUid(d.unmeasuredUids, f.seriesInstanceUid(), config.maxReference());
-            registry.put(d.id, d);
-            return;
-        }
-        DomainState.Entry e = new DomainState.Entry(f.seriesInstanceUid(), f.values());
+        DomainState.Entry e = new DomainState.Entry(f.seriesInstanceUid(), f.values(), f.patientKey());
         switch (d.status) {
             case KNOWN -> {
                 if (reference) DomainState.putReplacing(d.reference, e, config.maxReference());
@@ -104,17 +109,17 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
             }
             case CANDIDATE -> {
                 DomainState.putReplacing(d.recent, e, config.maxSeries());
-                DriftDecision.Outcome o = DriftDecision.decide(d.id, DomainState.values(d.recent), knownReferences(d.id), config);
+                DriftDecision.Outcome o = DriftDecision.decide(d.id, d.recent, knownReferences(d.id), config);
                 if (o != null) {
                     d.evidence = o.evidence();
                     d.driftScore = o.driftScore();
                     if (o.status() != Status.CANDIDATE) {
                         d.aliasOf = o.status() == Status.ALIAS ? o.closest() : null;
                         change(d, o.status(), o.status() == Status.ALIAS
-                                ? String.format(java.util.Locale.ROOT, "images match KNOWN %s (MMD p=%.4f >= %.3g after %d series)", o.closest(),
+                                ? String.format(java.util.Locale.ROOT, "images match KNOWN %s (p=%.4f >= %.3g after %d series)", o.closest(),
                                 o.evidence().pValue(), config.alpha(), o.evidence().n())
-                                : String.format(java.util.Locale.ROOT, "MMD p<%.3g vs every KNOWN domain after %d series (largest p=%.4f, %s)",
-                                config.alpha(), o.evidence().n(), o.evidence().pValue(), o.closest()), timestamp);
+                                : String.format(java.util.Locale.ROOT, "images differ from every KNOWN domain: p<%.3g after %d series (largest p=%.4f, %s; %s)",
+                                config.alpha(), o.evidence().n(), o.evidence().pValue(), o.closest(), DriftDecision.summary(o.evidence())), timestamp);
                     }
                 }
             }
@@ -136,12 +141,12 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
         if (revision) return;
         d.monitored++;
         if (d.monitored % config.watchEvery() != 0) return;
-        DriftDecision.Outcome o = DriftDecision.watch(d.id, DomainState.values(d.recent), DomainState.values(d.reference), d.monitored, config);
-        if (o == null) return;
+        DriftDecision.Outcome o = DriftDecision.watch(d.id, d.recent, DomainState.perPatient(d.reference), d.monitored, config);
+        if (o == null || o.status() != Status.DRIFT_CONFIRMED) return;
         d.evidence = o.evidence();
         d.driftScore = o.driftScore();
-        change(d, Status.DRIFT_CONFIRMED, String.format(java.util.Locale.ROOT, "intensity drift: last %d series vs the reference, MMD p=%.4f < %.3g",
-                config.watchWindow(), o.evidence().pValue(), config.watchAlpha()), timestamp);
+        change(d, Status.DRIFT_CONFIRMED, String.format(java.util.Locale.ROOT, "acquisition drift: last %d series vs the reference, p=%.4f < %.3g (%s)",
+                config.watchWindow(), o.evidence().pValue(), config.watchAlpha(), DriftDecision.summary(o.evidence())), timestamp);
     }
 
     /** True when the patient registers (or already registered) this domain; false when it registered another one. */
@@ -160,9 +165,8 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
         try (KeyValueIterator<String, DomainState> it = registry.all()) {
             while (it.hasNext()) {
                 KeyValue<String, DomainState> kv = it.next();
-                if (!kv.key.equals(except) && kv.value.status == Status.KNOWN && kv.value.reference.size() >= 2) {
-                    out.put(kv.key, DomainState.values(kv.value.reference));
-                }
+                List<double[]> reference = kv.value.status == Status.KNOWN ? DomainState.perPatient(kv.value.reference) : List.of();
+                if (!kv.key.equals(except) && reference.size() >= 2) out.put(kv.key, reference);
             }
         }
         return out;

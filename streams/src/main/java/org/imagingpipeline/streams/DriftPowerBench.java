@@ -8,193 +8,232 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import org.imagingpipeline.simulator.AcquisitionProfile;
-import org.imagingpipeline.simulator.ImageFolders;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.EventJson;
+import org.imagingpipeline.shifts.AcquisitionShift;
+import org.imagingpipeline.shifts.ShiftSuite;
+import org.imagingpipeline.simulator.ImageFolders;
 
 /**
  * The offline half of {@code ./pipeline bench drift}: detection power of the drift detector's decision rule
- * ({@link DriftDecision}) over repeated random draws, from the same image statistics the service computes
- * ({@link ImageStatistics} on the same slices, 12-bit values as the scanner simulator writes them), without a broker.
+ * ({@link DriftDecision}, {@link ShrunkHotelling}) on the pre-registered shift suite (acquisition-shifts), from the
+ * same image statistics the service computes ({@link ImageStatistics} on the same slices, 12-bit values as the scanner
+ * simulator writes them), without a broker.
  * <ul>
- * <li>per patient of DU, HT, CS: one feature vector; DU patients also through each acquisition profile
- *     (gamma, biasfield, lowfield, newscanner) and as replays with small perturbations (gain, contrast, shading,
- *     left-right flip);</li>
- * <li>each trial draws a reference of {@code --reference} DU patients (the KNOWN domain) and tests n new series
- *     (CS, HT, profiles: from the other DU patients, held-out DU) at p &lt; alpha, as in the issue's baseline table;</li>
- * <li>series-until-flag: the detector's sequential rule (test from minSeries on, ALIAS at maxSeries);</li>
- * <li>false flags: the KNOWN-domain watch run over a stream of >= 500 perturbed DU replays.</li>
+ * <li>Each draw splits DU's patients at random like the source model's card (80% training = the KNOWN reference, 20%
+ *     held out) and sends held-out DU patients through the shift (noise seeded per draw): power at 1, 2, 3 and 5
+ *     series is the share of draws whose test at that many series has p &lt; alpha; "confirmed within 3" and
+ *     "decided within 5" run the detector's sequential rule (test from min-series on, ALIAS at max-series).</li>
+ * <li>The same against a two-site KNOWN reference (DU and HT, each split 80/20: a candidate must differ from both),
+ *     and the real sites CS and HT as candidates.</li>
+ * <li>False flags: {@code --replays} (500) replays of held-out DU patients (slice positions, head position,
+ *     gain vary: the same scanner), streamed through the KNOWN domain's watch, and, stricter,
+ *     sent as if they came with a new header key (candidate domains of max-series series each).</li>
  * </ul>
- * Usage: {@code DriftPowerBench --data DIR [--trials 60] [--reference 30] [--replays 12] [--seed 1]}; JSON on the
- * last stdout line, progress on stderr.
+ * Usage: {@code DriftPowerBench --data DIR [--half reporting|tuning|all] [--shifts ID,..] [--draws 60] [--replays 500] [--seed 1]};
+ * JSON on the last stdout line, progress on stderr.
  */
-@picocli.CommandLine.Command(name = "bench-drift-offline", mixinStandardHelpOptions = true,
-        description = "Detection power, series-until-flag and false flags of the drift decision rule, without a broker; JSON on stdout.")
-public final class DriftPowerBench implements java.util.concurrent.Callable<Integer> {
-    static final List<String> PROFILES = List.of("gamma", "biasfield", "lowfield", "newscanner");
+public final class DriftPowerBench {
+    static final int[] POWER_AT = {1, 2, 3, 5};
+    /** Share of each site's patients that trains the source model (retrain's PatientSplit default). */
+    static final double TRAINING_SHARE = 0.8;
+    /** Noise realisations per (patient, shift): a draw picks one. */
+    static final int NOISE_SEEDS = 4;
 
-    @picocli.CommandLine.Option(names = "--data", required = true, description = "the lgg-flair folder (DU, HT, CS)")
-    Path data;
+    private final Map<String, List<ImageFolders.Patient>> sites;
+    private final Map<String, double[]> cache = new ConcurrentHashMap<>();
+    private final AtomicLong featureNanos = new AtomicLong();
+    private final AtomicLong featureSeries = new AtomicLong();
+    private final DriftConfig config;
+    private final long seed;
 
-    @picocli.CommandLine.Option(names = "--trials", defaultValue = "60", description = "random draws (default: ${DEFAULT-VALUE})")
-    int trials;
-
-    @picocli.CommandLine.Option(names = "--reference", defaultValue = "30", description = "DU patients of the KNOWN reference (default: ${DEFAULT-VALUE})")
-    int refSize;
-
-    @picocli.CommandLine.Option(names = "--replays", defaultValue = "12", description = "perturbed replays per DU patient (default: ${DEFAULT-VALUE})")
-    int replays;
-
-    @picocli.CommandLine.Option(names = "--seed", defaultValue = "1")
-    long seed;
+    DriftPowerBench(Map<String, List<ImageFolders.Patient>> sites, DriftConfig config, long seed) {
+        this.sites = sites;
+        this.config = config;
+        this.seed = seed;
+    }
 
     public static void main(String[] args) {
-        System.exit(new picocli.CommandLine(new DriftPowerBench()).execute(args));
+        System.exit(new picocli.CommandLine(new Cli()).execute(args));
     }
 
-    @Override
-    public Integer call() throws Exception {
-        DriftConfig c = DriftConfig.DEFAULT;
-        Features f = Features.compute(data, replays, c.slicesPerSeries(), seed);
-        System.out.println(EventJson.mapper().writeValueAsString(run(f, trials, refSize, seed, c)));
-        return 0;
-    }
+    /** The command line ({@code ./pipeline bench drift} runs it with the simulator's class path: picocli, ImageFolders). */
+    @picocli.CommandLine.Command(name = "bench-drift-offline", mixinStandardHelpOptions = true,
+            description = "Detection power of the drift decision rule on the shift suite, real new sites and false flags over held-out"
+                    + " DU replays, without a broker; JSON on stdout, progress on stderr.")
+    static final class Cli implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--data", required = true, description = "the lgg-flair folder (DU, HT, CS)")
+        Path data;
 
-    /** Feature vectors per group: "DU", "HT", "CS", "DU+gamma", ... (one per patient, DU order kept) and replays per DU patient. */
-    record Features(Map<String, List<double[]>> groups, List<String> duPatients, Map<String, List<double[]>> replays, double seconds,
-                    int series) {
-        static Features compute(Path data, int replays, int slices, long seed) throws Exception {
-            Map<String, List<double[]>> groups = new LinkedHashMap<>();
-            Map<String, List<double[]>> rep = new LinkedHashMap<>();
-            List<String> du = new ArrayList<>();
-            long t0 = System.nanoTime();
-            int series = 0;
-            for (String site : List.of("DU", "HT", "CS")) {
-                for (ImageFolders.Patient p : ImageFolders.read(data, List.of(site), 0)) {
-                    int[] pick = SliceSelection.pick(p.slices().size(), slices);
-                    groups.computeIfAbsent(site, k -> new ArrayList<>()).add(features(p, pick, null, 1.0, false, new Random(seed)));
-                    series++;
-                    if (!site.equals("DU")) continue;
-                    du.add(p.id());
-                    for (String prof : PROFILES) {
-                        groups.computeIfAbsent("DU+" + prof, k -> new ArrayList<>())
-                                .add(features(p, pick, AcquisitionProfile.parse(prof), 1.0, false, new Random(seed ^ p.id().hashCode())));
-                        series++;
-                    }
-                    Random r = new Random(seed * 31 + p.id().hashCode());
-                    List<double[]> mine = new ArrayList<>();
-                    for (int i = 0; i < replays; i++) {
-                        String spec = String.format(Locale.ROOT, "newscanner:g=%.3f,a=%.3f,blur=0,noise=0", 0.97 + 0.06 * r.nextDouble(),
-                                0.05 * r.nextDouble());
-                        mine.add(features(p, pick, AcquisitionProfile.parse(spec), 0.7 + 0.3 * r.nextDouble(), r.nextBoolean(), r));
-                        series++;
-                    }
-                    rep.put(p.id(), mine);
-                }
-                System.err.printf("bench drift: features of %s done (%d series so far)%n", site, series);
-            }
-            return new Features(groups, du, rep, (System.nanoTime() - t0) / 1e9, series);
+        @picocli.CommandLine.Option(names = "--half", defaultValue = "reporting",
+                description = "shift-suite half: reporting, tuning or all (default: ${DEFAULT-VALUE})")
+        String half;
+
+        @picocli.CommandLine.Option(names = "--shifts", split = ",", description = "only these shift ids (e.g. b01,c04)")
+        List<String> only;
+
+        @picocli.CommandLine.Option(names = "--draws", defaultValue = "60", description = "random draws per shift and site (default: ${DEFAULT-VALUE})")
+        int draws;
+
+        @picocli.CommandLine.Option(names = "--replays", defaultValue = "500", description = "held-out DU replays for false flags (default: ${DEFAULT-VALUE})")
+        int replays;
+
+        @picocli.CommandLine.Option(names = "--seed", defaultValue = "1", description = "seed of the draws (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            ShiftSuite.Half h = ShiftSuite.Half.parse(half);
+            Map<String, List<ImageFolders.Patient>> sites = new LinkedHashMap<>();
+            for (String s : List.of("DU", "HT", "CS")) sites.put(s, ImageFolders.read(data, List.of(s), 0));
+            List<ShiftSuite.Entry> shifts = ShiftSuite.load().half(h);
+            if (only != null && !only.isEmpty()) shifts = shifts.stream().filter(e -> only.contains(e.id())).toList();
+            DriftPowerBench b = new DriftPowerBench(sites, DriftConfig.DEFAULT, seed);
+            System.out.println(EventJson.mapper().writeValueAsString(b.run(shifts, h, draws, replays)));
+            return 0;
         }
     }
 
-    /** Features of one patient's picked slices, optionally through a profile, scaled by a gain and mirrored, as 12-bit values. */
-    static double[] features(ImageFolders.Patient p, int[] pick, AcquisitionProfile profile, double gain, boolean flip, Random rnd) {
-        List<ImageStatistics.Slice> slices = new ArrayList<>();
-        int w = p.width(), h = p.height();
-        for (int i : pick) {
-            int[] src = p.slices().get(i);
-            float[] v = new float[src.length];
-            for (int k = 0; k < src.length; k++) v[k] = src[k] / 255f;
-            if (profile != null) profile.apply(v, w, h, rnd);
-            float[] q = new float[v.length];
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    int from = y * w + (flip ? w - 1 - x : x);
-                    q[y * w + x] = Math.round(Math.round(v[from] * 4095) * gain);
-                }
-            }
-            slices.add(new ImageStatistics.Slice(q, w, h));
-        }
-        return ImageStatistics.detectorFeatures(ImageStatistics.of(slices));
-    }
-
-    static Map<String, Object> run(Features f, int trials, int refSize, long seed, DriftConfig c) {
+    Map<String, Object> run(List<ShiftSuite.Entry> shifts, ShiftSuite.Half half, int draws, int replays) {
+        long t0 = System.nanoTime();
         Map<String, Object> out = new LinkedHashMap<>();
-        List<double[]> du = f.groups().get("DU");
-        Map<String, Object> power = new LinkedHashMap<>();
-        Map<String, Object> untilFlag = new LinkedHashMap<>();
-        List<String> targets = new ArrayList<>(List.of("CS", "HT", "DU-heldout"));
-        for (String p : PROFILES) targets.add("DU+" + p);
-        for (String target : targets) {
-            for (int n : target.startsWith("DU+") ? new int[] {3} : new int[] {3, 5}) {
-                int flagged = 0;
-                for (int t = 0; t < trials; t++) {
-                    Random r = new Random(seed + 7919L * t + n);
-                    Draw d = draw(f, target, refSize, r);
-                    List<double[]> sample = d.candidates.subList(0, Math.min(n, d.candidates.size()));
-                    KernelMmd.Result res = KernelMmd.test(sample, d.reference, c.permutations(), r.nextLong());
-                    if (res.pValue() < c.alpha()) flagged++;
-                }
-                power.put(target + " n=" + n, flagged + "/" + trials);
-            }
-            untilFlag.put(target, sequential(f, target, refSize, trials, seed, c));
-        }
         out.put("bench", "drift-power");
-        out.put("alpha", c.alpha());
-        out.put("reference_du_patients", refSize);
-        out.put("trials", trials);
+        out.put("half", half == null ? "all" : half.label());
+        out.put("test", ShrunkHotelling.NAME);
+        out.put("alpha", config.alpha());
+        out.put("min_series", config.minSeries());
+        out.put("max_series", config.maxSeries());
+        out.put("permutations", config.permutations());
+        out.put("draws", draws);
+        out.put("reference", "per draw: a random " + Math.round(TRAINING_SHARE * 100) + "% of each KNOWN site's patients (the source model's training"
+                + " share); shifted candidates are the other DU patients");
         out.put("features", ImageStatistics.DETECTOR_NAMES);
-        out.put("slices_per_series", c.slicesPerSeries());
-        out.put("power", power);
-        out.put("series_until_decision", untilFlag);
-        out.put("watch_false_flags", watchFalseFlags(f, refSize, seed, c));
-        out.put("centroid_site_accuracy", centroidAccuracy(f));
-        out.put("feature_series", f.series());
-        out.put("feature_ms_per_series", Math.round(1000 * f.seconds() / Math.max(1, f.series()) * 10) / 10.0);
+        Map<String, Object> du = new LinkedHashMap<>(), duHt = new LinkedHashMap<>();
+        for (ShiftSuite.Entry e : shifts) {
+            du.put(e.id(), shiftRow(e, draws, List.of("DU")));
+            duHt.put(e.id(), shiftRow(e, draws, List.of("DU", "HT")));
+            System.err.printf(Locale.ROOT, "bench drift: %s %s done (%.0f s)%n", e.id(), e.shift().spec(), (System.nanoTime() - t0) / 1e9);
+        }
+        Map<String, Object> known = new LinkedHashMap<>();
+        known.put("shifts", du);
+        known.put("sites", Map.of("CS", siteRow("CS", draws, List.of("DU")), "HT", siteRow("HT", draws, List.of("DU"))));
+        out.put("known_DU", known);
+        Map<String, Object> known2 = new LinkedHashMap<>();
+        known2.put("shifts", duHt);
+        known2.put("sites", Map.of("CS", siteRow("CS", draws, List.of("DU", "HT"))));
+        out.put("known_DU_HT", known2);
+        out.put("false_flags", falseFlags(replays));
+        out.put("feature_series", featureSeries.get());
+        out.put("feature_ms_per_series", Math.round(featureNanos.get() / 1e5 / Math.max(1, featureSeries.get())) / 10.0);
+        out.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
         return out;
     }
 
-    record Draw(List<double[]> reference, List<double[]> candidates, List<Integer> heldOut) {
+    /** A draw's KNOWN references (site -> its training patients' features) and the held-out patients of each site. */
+    record Split(Map<String, List<double[]>> known, Map<String, List<ImageFolders.Patient>> heldOut) {
     }
 
-    /** A random DU reference and the candidates of the target (shuffled); DU targets use only held-out DU patients. */
-    static Draw draw(Features f, String target, int refSize, Random r) {
-        List<double[]> du = f.groups().get("DU");
-        List<Integer> idx = new ArrayList<>();
-        for (int i = 0; i < du.size(); i++) idx.add(i);
-        Collections.shuffle(idx, r);
-        List<double[]> ref = new ArrayList<>();
-        for (int i : idx.subList(0, refSize)) ref.add(du.get(i));
-        List<Integer> held = new ArrayList<>(idx.subList(refSize, idx.size()));
-        List<double[]> cand = new ArrayList<>();
-        if (target.equals("DU-heldout")) for (int i : held) cand.add(du.get(i));
-        else if (target.startsWith("DU+")) for (int i : held) cand.add(f.groups().get(target).get(i));
-        else {
-            cand.addAll(f.groups().get(target));
-            Collections.shuffle(cand, r);
+    Split split(List<String> knownSites, Random r) {
+        Map<String, List<double[]>> known = new LinkedHashMap<>();
+        Map<String, List<ImageFolders.Patient>> held = new LinkedHashMap<>();
+        for (String site : List.of("DU", "HT", "CS")) {
+            List<ImageFolders.Patient> ps = new ArrayList<>(sites.get(site));
+            Collections.shuffle(ps, r);
+            int train = knownSites.contains(site) ? (int) Math.round(ps.size() * TRAINING_SHARE) : 0;
+            if (train > 0) known.put(site, ps.subList(0, train).stream().map(p -> features(p, AcquisitionShift.NONE, 0)).toList());
+            held.put(site, ps.subList(train, ps.size()));
         }
-        return new Draw(ref, cand, held);
+        return new Split(known, held);
     }
 
-    /** The detector's sequential rule over random arrival orders: when (and how) it decides. */
-    static Map<String, Object> sequential(Features f, String target, int refSize, int trials, long seed, DriftConfig c) {
-        Map<String, Integer> decided = new LinkedHashMap<>();
+    /** Power at 1, 2, 3, 5 series and the sequential rule's outcome for one shift of held-out DU patients. */
+    Map<String, Object> shiftRow(ShiftSuite.Entry e, int draws, List<String> knownSites) {
+        int[] hits = new int[POWER_AT.length];
+        Map<String, Integer> outcome = new LinkedHashMap<>();
+        int within3 = 0;
         List<Integer> confirmedAt = new ArrayList<>();
-        for (int t = 0; t < trials; t++) {
-            Random r = new Random(seed * 17 + 104729L * t);
-            Draw d = draw(f, target, refSize, r);
-            DriftDecision.Outcome o = null;
-            int n = 0;
-            for (n = 1; n <= Math.min(c.maxSeries(), d.candidates.size()); n++) {
-                o = DriftDecision.decide(target + "#" + t, d.candidates.subList(0, n), Map.of("DU", d.reference), c);
-                if (o != null && o.status() != DomainEvent.Status.CANDIDATE) break;
+        for (int t = 0; t < draws; t++) {
+            Random r = new Random(seed * 1_000_003L + e.id().hashCode() * 7919L + t);
+            Split s = split(knownSites, r);
+            List<ImageFolders.Patient> held = new ArrayList<>(s.heldOut().get("DU"));
+            Collections.shuffle(held, r);
+            int noise = r.nextInt(NOISE_SEEDS);
+            List<DomainState.Entry> cand = new ArrayList<>();
+            for (int i = 0; i < Math.min(held.size(), config.maxSeries()); i++) {
+                cand.add(new DomainState.Entry(held.get(i).id() + "+" + e.id(), features(held.get(i), e.shift(), noise), held.get(i).id()));
             }
-            String s = o == null ? "CANDIDATE" : o.status().name();
-            decided.merge(s, 1, Integer::sum);
-            if (o != null && o.status() == DomainEvent.Status.DRIFT_CONFIRMED) confirmedAt.add(n);
+            tally(e.id() + "#" + t, cand, s.known(), hits, outcome, confirmedAt);
         }
-        Map<String, Object> m = new LinkedHashMap<>(decided);
+        for (int n : confirmedAt) if (n <= 3) within3++;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("spec", e.shift().spec());
+        m.put("family", e.family());
+        m.put("power", power(hits, draws));
+        m.put("confirmed_within_3", within3 + "/" + draws);
+        m.put("sequential", sequential(outcome, confirmedAt));
+        return m;
+    }
+
+    /** A real site's patients as the candidate domain. */
+    Map<String, Object> siteRow(String site, int draws, List<String> knownSites) {
+        int[] hits = new int[POWER_AT.length];
+        Map<String, Integer> outcome = new LinkedHashMap<>();
+        List<Integer> confirmedAt = new ArrayList<>();
+        for (int t = 0; t < draws; t++) {
+            Random r = new Random(seed * 1_000_003L + site.hashCode() * 7919L + t);
+            Split s = split(knownSites, r);
+            List<ImageFolders.Patient> pool = new ArrayList<>(s.heldOut().get(site));
+            Collections.shuffle(pool, r);
+            List<DomainState.Entry> cand = new ArrayList<>();
+            for (int i = 0; i < Math.min(pool.size(), config.maxSeries()); i++) {
+                cand.add(new DomainState.Entry(pool.get(i).id(), features(pool.get(i), AcquisitionShift.NONE, 0), pool.get(i).id()));
+            }
+            tally(site + "#" + t, cand, s.known(), hits, outcome, confirmedAt);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("power", power(hits, draws));
+        m.put("sequential", sequential(outcome, confirmedAt));
+        return m;
+    }
+
+    /** One draw: single tests at each POWER_AT size (p below alpha against every KNOWN domain), then the sequential rule. */
+    private void tally(String id, List<DomainState.Entry> cand, Map<String, List<double[]>> known, int[] hits, Map<String, Integer> outcome,
+                       List<Integer> confirmedAt) {
+        for (int k = 0; k < POWER_AT.length; k++) {
+            int n = POWER_AT[k];
+            if (n > cand.size()) continue;
+            boolean all = true;
+            for (Map.Entry<String, List<double[]>> ref : known.entrySet()) {
+                ShrunkHotelling.Result res = ShrunkHotelling.test(DomainState.perPatient(cand.subList(0, n)), ref.getValue(),
+                        ImageStatistics.DETECTOR_NAMES, config.permutations(), DriftDecision.seed(config.seed(), id, ref.getKey(), n));
+                if (res.pValue() >= config.alpha()) {
+                    all = false;
+                    break;
+                }
+            }
+            if (all) hits[k]++;
+        }
+        DriftDecision.Outcome o = null;
+        int n;
+        for (n = 1; n <= cand.size(); n++) {
+            o = DriftDecision.decide(id, cand.subList(0, n), known, config);
+            if (o != null && o.status() != DomainEvent.Status.CANDIDATE) break;
+        }
+        String st = o == null ? "CANDIDATE" : o.status().name();
+        outcome.merge(st, 1, Integer::sum);
+        if (o != null && o.status() == DomainEvent.Status.DRIFT_CONFIRMED) confirmedAt.add(n);
+    }
+
+    private static Map<String, String> power(int[] hits, int draws) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int k = 0; k < POWER_AT.length; k++) m.put(Integer.toString(POWER_AT[k]), hits[k] + "/" + draws);
+        return m;
+    }
+
+    private static Map<String, Object> sequential(Map<String, Integer> outcome, List<Integer> confirmedAt) {
+        Map<String, Object> m = new LinkedHashMap<>(outcome);
         Collections.sort(confirmedAt);
         if (!confirmedAt.isEmpty()) {
             m.put("confirmed_after_median", confirmedAt.get(confirmedAt.size() / 2));
@@ -203,74 +242,127 @@ public final class DriftPowerBench implements java.util.concurrent.Callable<Inte
         return m;
     }
 
-    /** The KNOWN-domain watch over a stream of perturbed DU replays (training and held-out patients), reference = 30 DU. */
-    static Map<String, Object> watchFalseFlags(Features f, int refSize, long seed, DriftConfig c) {
-        Random r = new Random(seed * 101);
-        Draw d = draw(f, "DU-heldout", refSize, r);
-        List<double[]> stream = new ArrayList<>();
-        for (List<double[]> rep : f.replays().values()) stream.addAll(rep);
-        Collections.shuffle(stream, r);
-        List<double[]> window = new ArrayList<>();
-        int tests = 0, flags = 0;
-        double minP = 1;
-        for (int i = 0; i < stream.size(); i++) {
-            window.add(stream.get(i));
-            if (window.size() > c.watchWindow()) window.remove(0);
-            long monitored = i + 1;
-            if (window.size() == c.watchWindow() && monitored % c.watchEvery() == 0) {
-                tests++;
-                KernelMmd.Result res = KernelMmd.test(window, d.reference, c.watchPermutations(),
-                        DriftDecision.seed(c.seed(), "DU", "watch", (int) monitored));
-                minP = Math.min(minP, res.pValue());
-                if (DriftDecision.watch("DU", window, d.reference, monitored, c) != null) flags++;
+    /**
+     * Replays of held-out DU patients: per split (10 random ones), replays/10 series streamed through the KNOWN
+     * domain's watch and cut into candidate domains of max-series series each.
+     */
+    Map<String, Object> falseFlags(int replays) {
+        int splits = 10, perSplit = Math.max(1, replays / splits);
+        int watchTests = 0, watchFlags = 0, domains = 0, confirmed = 0, aliases = 0;
+        double minWatchP = 1, minCandidateP = 1;
+        Map<String, Integer> flaggedBy = new java.util.TreeMap<>();
+        for (int sp = 0; sp < splits; sp++) {
+            Random r = new Random(seed * 31 + 104_729L * sp);
+            Split s = split(List.of("DU"), r);
+            List<ImageFolders.Patient> held = s.heldOut().get("DU");
+            List<DomainState.Entry> stream = new ArrayList<>();
+            for (int i = 0; i < perSplit; i++) {
+                ImageFolders.Patient p = held.get(i % held.size());
+                stream.add(new DomainState.Entry(p.id() + "~" + sp + "." + i, replay(p, new Random(r.nextLong())), p.id()));
             }
+            List<double[]> ref = s.known().get("DU");
+            List<DomainState.Entry> window = new ArrayList<>();
+            for (int i = 0; i < stream.size(); i++) {
+                window.add(stream.get(i));
+                if (window.size() > config.watchWindow()) window.remove(0);
+                long monitored = i + 1;
+                if (window.size() == config.watchWindow() && monitored % config.watchEvery() == 0) {
+                    watchTests++;
+                    DriftDecision.Outcome o = DriftDecision.watch("DU", window, ref, monitored, config);
+                    if (o == null) continue;
+                    minWatchP = Math.min(minWatchP, o.evidence().pValue());
+                    if (o.status() == DomainEvent.Status.DRIFT_CONFIRMED) {
+                        watchFlags++;
+                        flaggedBy.merge(topFeature(o), 1, Integer::sum);
+                    }
+                }
+            }
+            for (int from = 0; from + config.maxSeries() <= stream.size(); from += config.maxSeries()) {
+                domains++;
+                List<DomainState.Entry> cand = stream.subList(from, from + config.maxSeries());
+                for (int n = config.minSeries(); n <= cand.size(); n++) {
+                    DriftDecision.Outcome o = DriftDecision.decide("replay" + sp + "." + from, cand.subList(0, n), s.known(), config);
+                    if (o == null) continue;
+                    minCandidateP = Math.min(minCandidateP, o.evidence().pValue());
+                    if (o.status() == DomainEvent.Status.DRIFT_CONFIRMED) {
+                        confirmed++;
+                        flaggedBy.merge(topFeature(o), 1, Integer::sum);
+                    }
+                    if (o.status() == DomainEvent.Status.ALIAS) aliases++;
+                    if (o.status() != DomainEvent.Status.CANDIDATE) break;
+                }
+            }
+            System.err.printf(Locale.ROOT, "bench drift: false flags, split %d of %d%n", sp + 1, splits);
         }
+        Map<String, Object> watch = new LinkedHashMap<>();
+        watch.put("tests", watchTests);
+        watch.put("false_flags", watchFlags);
+        watch.put("min_p", minWatchP);
+        Map<String, Object> asNew = new LinkedHashMap<>();
+        asNew.put("domains", domains);
+        asNew.put("false_flags", confirmed);
+        asNew.put("alias", aliases);
+        asNew.put("min_p", minCandidateP);
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("series", stream.size());
-        m.put("tests", tests);
-        m.put("false_flags", flags);
-        m.put("min_p", minP);
+        m.put("replays", splits * perSplit);
+        m.put("splits", splits);
+        m.put("known_domain_watch", watch);
+        m.put("as_new_header_key", asNew);
+        m.put("false_flags_top_feature", flaggedBy);
         return m;
     }
 
-    /** Leave-one-out nearest-centroid site classification (standardised features), as in the issue's baseline. */
-    static double centroidAccuracy(Features f) {
-        List<String> sites = List.of("DU", "HT", "CS");
-        List<double[]> all = new ArrayList<>();
-        List<Integer> label = new ArrayList<>();
-        for (int s = 0; s < sites.size(); s++) for (double[] v : f.groups().get(sites.get(s))) {
-            all.add(v);
-            label.add(s);
-        }
-        int d = all.get(0).length;
-        double[] mean = new double[d], sd = new double[d];
-        for (double[] v : all) for (int j = 0; j < d; j++) mean[j] += v[j] / all.size();
-        for (double[] v : all) for (int j = 0; j < d; j++) sd[j] += (v[j] - mean[j]) * (v[j] - mean[j]) / all.size();
-        for (int j = 0; j < d; j++) sd[j] = sd[j] > 1e-12 ? Math.sqrt(sd[j]) : 1;
-        int correct = 0;
-        for (int i = 0; i < all.size(); i++) {
-            double[][] cen = new double[sites.size()][d];
-            int[] cnt = new int[sites.size()];
-            for (int k = 0; k < all.size(); k++) {
-                if (k == i) continue;
-                cnt[label.get(k)]++;
-                for (int j = 0; j < d; j++) cen[label.get(k)][j] += (all.get(k)[j] - mean[j]) / sd[j];
-            }
-            int best = -1;
-            double bestD = Double.MAX_VALUE;
-            for (int s = 0; s < sites.size(); s++) {
-                double dist = 0;
-                for (int j = 0; j < d; j++) {
-                    double z = Double.isFinite(all.get(i)[j]) ? (all.get(i)[j] - mean[j]) / sd[j] : 0;
-                    dist += Math.pow(z - cen[s][j] / cnt[s], 2);
+    @SuppressWarnings("unchecked")
+    private static String topFeature(DriftDecision.Outcome o) {
+        List<Map<String, Object>> moved = (List<Map<String, Object>>) o.evidence().details().get("movedFeatures");
+        return moved.isEmpty() ? "?" : String.valueOf(moved.get(0).get("feature"));
+    }
+
+    /** Features of one patient through a shift (noise realisation {@code noise}), cached. */
+    double[] features(ImageFolders.Patient p, AcquisitionShift shift, int noise) {
+        boolean noisy = shift.families().contains("noise");
+        String key = p.site() + "/" + p.id() + "|" + shift.spec() + "|" + (noisy ? noise : 0);
+        return cache.computeIfAbsent(key, k -> {
+            int[] pick = SliceSelection.pick(p.slices().size(), config.slicesPerSeries());
+            return measure(p, pick, shift, 20261205L + noise, 1.0, 0, 0);
+        });
+    }
+
+    /**
+     * A replay of the patient on the same scanner: other slice positions (+-2 slices), head position (+-8 px, moved
+     * with its background: a circular shift) and gain (0.8-1.25). The image is not mirrored: the scanner's own
+     * shading would mirror with it, which a second visit to the same scanner does not do.
+     */
+    double[] replay(ImageFolders.Patient p, Random r) {
+        int[] pick = SliceSelection.pick(p.slices().size(), config.slicesPerSeries());
+        int off = r.nextInt(5) - 2;
+        for (int i = 0; i < pick.length; i++) pick[i] = Math.max(0, Math.min(p.slices().size() - 1, pick[i] + off));
+        return measure(p, pick, AcquisitionShift.NONE, 0, 0.8 + 0.45 * r.nextDouble(), r.nextInt(17) - 8, r.nextInt(17) - 8);
+    }
+
+    /** Detector features of the picked slices through the shift, moved (circularly) and scaled, as the simulator's 12-bit values. */
+    double[] measure(ImageFolders.Patient p, int[] pick, AcquisitionShift shift, long noiseSeed, double gain, int dx, int dy) {
+        long t0 = System.nanoTime();
+        List<ImageStatistics.Slice> slices = new ArrayList<>();
+        int w = p.width(), h = p.height();
+        for (int i : pick) {
+            int[] src = p.slices().get(i);
+            float[] v = new float[src.length];
+            for (int k = 0; k < src.length; k++) v[k] = src[k] / 255f;
+            if (!shift.steps().isEmpty()) v = shift.apply(v, w, h, noiseSeed, p.id(), i);
+            float[] q = new float[v.length];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int sx = Math.floorMod(x - dx, w), sy = Math.floorMod(y - dy, h);
+                    float val = v[sy * w + sx];
+                    q[y * w + x] = (float) Math.round(Math.round(val * 4095) * gain);
                 }
-                if (dist < bestD) {
-                    bestD = dist;
-                    best = s;
-                }
             }
-            if (best == label.get(i)) correct++;
+            slices.add(new ImageStatistics.Slice(q, w, h));
         }
-        return Math.round(1000.0 * correct / all.size()) / 1000.0;
+        double[] f = ImageStatistics.detectorFeatures(ImageStatistics.of(slices));
+        featureNanos.addAndGet(System.nanoTime() - t0);
+        featureSeries.incrementAndGet();
+        return f;
     }
 }

@@ -1,6 +1,7 @@
 package org.imagingpipeline.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DriftDetectorTest {
     static final DriftConfig CONFIG = new DriftConfig(0.01, 3, 6, 499, 7, 200, 6, 3, 0.01, 499, 8);
     static final PhantomSeries.Shift NEW_SCANNER = new PhantomSeries.Shift(0.5, 0.04);
-    static final Set<String> TRAINING = IntStream.rangeClosed(1, 12).mapToObj(i -> "SITE A,P" + i).collect(Collectors.toSet());
+    /** P1..P12 register the KNOWN domain in setUp; P13 is a training patient kept for the undecodable-series test. */
+    static final Set<String> TRAINING = IntStream.rangeClosed(1, 13).mapToObj(i -> "SITE A,P" + i).collect(Collectors.toSet());
 
     @TempDir
     Path tmp;
@@ -108,13 +110,23 @@ class DriftDetectorTest {
         assertEquals(id + "#2", confirmed.eventId());
         assertEquals(3, confirmed.seriesCount());
         DomainEvent.Evidence ev = confirmed.evidence();
-        assertEquals("kernel-mmd-permutation", ev.test());
-        assertTrue(ev.statistic() > 0, "MMD^2 " + ev.statistic());
+        assertEquals(ShrunkHotelling.NAME, ev.test());
+        assertTrue(ev.statistic() > 0, "statistic " + ev.statistic());
         assertTrue(ev.pValue() < 0.01, "p " + ev.pValue());
         assertEquals(3, ev.n());
         assertEquals(0.01, ev.threshold());
         assertEquals(known, ev.comparedTo());
         assertTrue(((Map<?, ?>) ev.details().get("perKnownDomain")).containsKey(known), ev.details().toString());
+        // readable evidence: which features moved, by how much, with p-values, and the series used
+        List<?> moved = (List<?>) ev.details().get("movedFeatures");
+        assertFalse(moved.isEmpty());
+        Map<?, ?> top = (Map<?, ?>) moved.get(0);
+        assertTrue(ImageStatistics.DETECTOR_NAMES.contains(top.get("feature")), top.toString());
+        assertTrue(Math.abs(((Number) top.get("shiftSd")).doubleValue()) > 2, "the top feature moved by more than 2 reference SDs: " + top);
+        assertTrue(((Number) top.get("pValue")).doubleValue() < 0.01, top.toString());
+        assertTrue(((Map<?, ?>) ev.details().get("families")).containsKey(top.get("family")), ev.details().toString());
+        assertEquals(3, ((List<?>) ev.details().get("seriesTested")).size());
+        assertTrue(confirmed.reason().contains((String) top.get("feature")), confirmed.reason());
         assertNotNull(confirmed.driftScore());
         assertEquals(3, confirmed.seriesUids().size());
         assertEquals(Status.DRIFT_CONFIRMED, registry().get(id).status);
@@ -149,7 +161,7 @@ class DriftDetectorTest {
         DomainEvent drift = out.readValue();
         assertEquals(Status.DRIFT_CONFIRMED, drift.status());
         assertEquals(Status.KNOWN, drift.previousStatus());
-        assertTrue(drift.reason().startsWith("intensity drift"), drift.reason());
+        assertTrue(drift.reason().startsWith("acquisition drift"), drift.reason());
         assertEquals(6, drift.evidence().n());
         assertTrue(drift.evidence().pValue() < 0.01);
         assertEquals(known, drift.evidence().comparedTo());
@@ -178,26 +190,69 @@ class DriftDetectorTest {
         assertEquals(0, registry().get(id).reference.size());
     }
 
-    @Test
-    void undecodableSeriesAreRecordedNotSkipped() throws Exception {
-        SeriesReady good = PhantomSeries.write(tmp.resolve("blobs"), "Site Z", "Z-MR", "U1", 9, PhantomSeries.Shift.NONE, 3);
+    /** The series as if its blobs could not be read (JPEG-LS transfer syntax, missing files). */
+    private static SeriesReady undecodable(SeriesReady good) {
         List<SeriesReady.Instance> missing = good.instances().stream().map(i -> new SeriesReady.Instance(i.sopInstanceUid(), i.sopClassUid(),
                 i.instanceNumber(), i.position(), "1.2.840.10008.1.2.4.80", new BlobRef(i.blob().sha256(), "file:/nonexistent/" + i.sopInstanceUid(),
                 1, null))).toList();
-        SeriesReady s = new SeriesReady(1, good.eventId(), 1, good.reason(), good.studyInstanceUid(), good.seriesInstanceUid(), good.domainId(),
+        return new SeriesReady(1, good.eventId(), 1, good.reason(), good.studyInstanceUid(), good.seriesInstanceUid(), good.domainId(),
                 good.fingerprint(), good.header(), missing, null, good.firstReceivedAt(), good.lastReceivedAt(), good.completedAt());
+    }
+
+    @Test
+    void undecodableSeriesAreRecordedNotSkipped() throws Exception {
+        SeriesReady good = PhantomSeries.write(tmp.resolve("blobs"), "Site Z", "Z-MR", "U1", 9, PhantomSeries.Shift.NONE, 3);
+        SeriesReady s = undecodable(good);
         in.pipeInput(s.seriesInstanceUid(), s);
         assertEquals(Status.CANDIDATE, out.readValue().status());
         DomainState d = registry().get(s.domainId());
         assertEquals(1, d.seriesCount);
         assertEquals(1, d.unmeasured);
         assertEquals(Map.of("1.2.840.10008.1.2.4.80", 3), d.undecodable);
+        assertEquals(1, d.unmeasuredReasons.size());
+        assertTrue(d.unmeasuredReasons.get(0).reason().startsWith("1.2.840.10008.1.2.4.80: "), d.unmeasuredReasons.toString());
+        assertEquals(s.seriesInstanceUid(), d.unmeasuredReasons.get(0).seriesInstanceUid());
         assertTrue(d.recent.isEmpty());
         in.pipeInput(good.seriesInstanceUid(), good); // a later, decodable revision of the same series
         d = registry().get(s.domainId());
         assertEquals(1, d.seriesCount, "a revision is not a new series");
         assertEquals(0, d.unmeasured);
         assertEquals(1, d.recent.size());
+    }
+
+    @Test
+    void undecodableSeriesChangeNoDomainsState() throws Exception {
+        // a training patient's undecodable series registers nothing; its decodable series later does
+        SeriesReady good = PhantomSeries.write(tmp.resolve("blobs"), "Site A", "E-MR", "P13", 13, PhantomSeries.Shift.NONE, 3);
+        SeriesReady training = undecodable(good);
+        in.pipeInput(training.seriesInstanceUid(), training);
+        assertEquals(Status.CANDIDATE, out.readValue().status(), "a new header key, nothing more");
+        assertEquals(0, registry().get(training.domainId()).reference.size());
+        in.pipeInput(good.seriesInstanceUid(), good);
+        assertEquals(Status.KNOWN, out.readValue().status());
+        assertEquals(1, registry().get(training.domainId()).reference.size());
+        // a CANDIDATE with enough series for a test: undecodable series neither test nor decide it
+        String id = null;
+        for (int i = 1; i <= 2; i++) id = send("Site A", "B-NEW", "Q" + i, 100 + i, NEW_SCANNER).domainId();
+        out.readValuesToList();
+        for (int i = 3; i <= 8; i++) {
+            SeriesReady bad = undecodable(PhantomSeries.write(tmp.resolve("blobs"), "Site A", "B-NEW", "Q" + i, 100 + i, NEW_SCANNER, 3));
+            in.pipeInput(bad.seriesInstanceUid(), bad);
+        }
+        assertTrue(out.isEmpty(), "no status change from undecodable series");
+        DomainState d = registry().get(id);
+        assertEquals(Status.CANDIDATE, d.status);
+        assertEquals(8, d.seriesCount);
+        assertEquals(6, d.unmeasured);
+        assertNull(d.evidence, "no test ran");
+        // a KNOWN domain's undecodable series: still KNOWN, nothing monitored
+        for (int i = 1; i <= 7; i++) {
+            SeriesReady bad = undecodable(PhantomSeries.write(tmp.resolve("blobs"), "Site A", "A-MR", "H" + i, 300 + i, NEW_SCANNER, 3));
+            in.pipeInput(bad.seriesInstanceUid(), bad);
+        }
+        assertTrue(out.isEmpty());
+        assertEquals(Status.KNOWN, registry().get(known).status);
+        assertEquals(0, registry().get(known).monitored);
     }
 
     @Test
