@@ -51,6 +51,8 @@ public final class AdaptCommand {
               --tolerance X       gate: allowed loss of source validation Dice (default 0.02)
               --min-entropy-gain X gate: relative entropy change that counts as better/worse (default 0.05)
               --min-labelled-gain X gate: required rise of the labelled target Dice (default 0.02)
+              --min-proxies-better N gate without labels: how many of the 3 proxies must be better, none worse
+                                  (default 2; docs/results.md replays 1 on the shift suite's tuning half)
               --bn-scope S        batch norms AdaBN re-estimates: levels:N (the first N encoder levels; default
                                   levels:2), encoder (encoder + bottleneck) or all
               --bn-weight W       weight of the target statistics against the parent's (default 1 = pure AdaBN)
@@ -72,7 +74,7 @@ public final class AdaptCommand {
 
     private static final Set<String> VALUES = Set.of("--model", "--data", "--sites", "--method", "--out",
             "--source-data", "--source-sites", "--target-labels", "--max-steps", "--max-minutes", "--batch", "--lr",
-            "--tolerance", "--min-entropy-gain", "--min-labelled-gain", "--seed", "--bn-scope", "--bn-weight",
+            "--tolerance", "--min-entropy-gain", "--min-labelled-gain", "--min-proxies-better", "--seed", "--bn-scope", "--bn-weight",
             "--bn-reference", "--patients", "--threads", "--djl-cache", "--candidates", "--align-levels", "--bn-pixels");
     private static final Set<String> FLAGS = Set.of("--help", "--no-gate", "--keep-candidates");
 
@@ -100,6 +102,10 @@ public final class AdaptCommand {
             }
             AdaptationJob.Settings d = AdaptationJob.Settings.defaults();
             PromotionGate.Config g = PromotionGate.Config.defaults();
+            int minProxiesBetter = a.intValue("--min-proxies-better", g.minProxiesBetter());
+            if (minProxiesBetter < 1 || minProxiesBetter > 3) {
+                throw new DataException("--min-proxies-better must be 1, 2 or 3, got " + minProxiesBetter);
+            }
             AdaptationJob.Settings settings = new AdaptationJob.Settings(
                     a.intValue("--threads", d.threads()), a.intValue("--batch", d.batch()), a.intValue("--seed", (int) d.seed()),
                     a.doubleValue("--max-minutes", d.maxMinutes()),
@@ -109,7 +115,8 @@ public final class AdaptCommand {
                     a.get("--bn-reference", null), a.intValue("--align-levels", d.alignLevels()),
                     new PromotionGate.Config(a.doubleValue("--tolerance", g.tolerance()),
                             a.doubleValue("--min-entropy-gain", g.minEntropyGain()), g.ttaSlack(),
-                            a.doubleValue("--min-labelled-gain", g.minLabelledGain())),
+                            a.doubleValue("--min-labelled-gain", g.minLabelledGain()),
+                            minProxiesBetter),
                     a.flag("--no-gate"), a.intValue("--patients", 0),
                     a.get("--candidates", null) == null ? d.candidates() : a.list("--candidates"),
                     a.flag("--keep-candidates"), Path.of(a.get("--djl-cache", d.djlCache().toString())),

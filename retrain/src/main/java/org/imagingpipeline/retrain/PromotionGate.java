@@ -30,7 +30,7 @@ import java.util.Locale;
  *       rises by more than that; test-time-augmentation disagreement better when it falls by at least
  *       {@code ttaSlack}, worse when it rises by more; the share of series with a plausible predicted lesion
  *       volume (inside the central 95% of the source patients' lesion volumes) better when it rises, worse when it
- *       falls. None may be worse and at least two must be better. (A collapsed model - "no lesion" anywhere - is
+ *       falls. None may be worse and at least {@code minProxiesBetter} (default two) must be better. (A collapsed model - "no lesion" anywhere - is
  *       certain and stable, so entropy and TTA call it better; its volumes are implausible. AdaBN does not
  *       minimise entropy, so requiring entropy itself to fall rejected real gains.)</li>
  * </ol>
@@ -38,9 +38,16 @@ import java.util.Locale;
 public final class PromotionGate {
 
     /** Thresholds; see the class comment. */
-    public record Config(double tolerance, double minEntropyGain, double ttaSlack, double minLabelledGain) {
+    public record Config(double tolerance, double minEntropyGain, double ttaSlack, double minLabelledGain,
+                         int minProxiesBetter) {
+        public Config {
+            if (minProxiesBetter < 1 || minProxiesBetter > 3) {
+                throw new IllegalArgumentException("min proxies better must be 1, 2 or 3, got " + minProxiesBetter);
+            }
+        }
+
         public static Config defaults() {
-            return new Config(0.02, 0.05, 0.01, 0.02);
+            return new Config(0.02, 0.05, 0.01, 0.02, 2);
         }
     }
 
@@ -178,7 +185,8 @@ public final class PromotionGate {
             ok &= check(reasons, volume >= 0, "share of plausible lesion volumes %.3f -> %.3f: %s",
                     before.plausibility(), after.plausibility(), word(volume));
             int better = (entropy > 0 ? 1 : 0) + (tta > 0 ? 1 : 0) + (volume > 0 ? 1 : 0);
-            ok &= check(reasons, better >= 2, "%d of the 3 target proxies better (needs 2, none worse)", better);
+            ok &= check(reasons, better >= cfg.minProxiesBetter(), "%d of the 3 target proxies better (needs %d, none worse)",
+                    better, cfg.minProxiesBetter());
         }
         return new Decision(ok, reasons, sourceCheck,
                 r(before.sourceDice()), r(after.sourceDice()), cfg.tolerance(), asServed == null ? null : r(asServed),

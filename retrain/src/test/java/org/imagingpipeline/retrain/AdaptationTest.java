@@ -291,6 +291,9 @@ class AdaptationTest {
         r = adapt(args("finetune", Path.of(out)).toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--method finetune needs corrected masks"), r.err());
+        r = adapt(args("auto", Path.of(out), "--min-proxies-better", "4").toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--min-proxies-better must be 1, 2 or 3, got 4"), r.err());
         r = adapt("--model", parent.toString(), "--data", target.toString(), "--sites", "NOPE", "--method", "adabn",
                 "--out", out);
         assertEquals(2, r.code());

@@ -58,6 +58,24 @@ class PromotionGateTest {
     }
 
     @Test
+    void oneBetterProxySufficesWhenConfiguredAndNoneMayStillBeWorse() {
+        // AdaBN on gamma 4 (AdaptationTest's shift, 4 CS patients; Dice 0.448 -> 0.489): only TTA disagreement moved
+        PromotionGate.Side before = side(0.735, 0.00274, 0.1445, 1.0);
+        PromotionGate.Side after = side(0.735, 0.00278, 0.1197, 1.0);
+        assertFalse(gate.judge(before, after, 0.71, 16, 4).passed(), "the default needs two better proxies");
+        PromotionGate one = new PromotionGate(new PromotionGate.Config(0.02, 0.05, 0.01, 0.02, 1), 1,
+                new PrintStream(OutputStream.nullOutputStream()));
+        PromotionGate.Decision d = one.judge(before, after, 0.71, 16, 4);
+        assertTrue(d.passed(), d.reasons().toString());
+        assertTrue(d.reasons().get(d.reasons().size() - 1).startsWith("pass: 1 of the 3 target proxies better (needs 1"),
+                d.reasons().toString());
+        assertFalse(one.judge(side(0.6, 0.10, 0.20, 0.5), side(0.6, 0.08, 0.25, 0.8), null, 9, 9).passed(),
+                "a worse proxy still rejects");
+        assertFalse(one.judge(side(0.60, 0.0773, 0.1882, 0.8889), side(0.60, 0.0773, 0.1849, 0.8889), null, 9, 9).passed(),
+                "no better proxy: no promotion");
+    }
+
+    @Test
     void labelledDiceMustRiseByTheMarginAndTheSourceCheckStillApplies() {
         assertFalse(gate.judge(labelled(0.6, 0.6179), labelled(0.6, 0.6198), null, 9, 9).passed(), "+0.002 on 3 series is noise");
         PromotionGate.Decision d = gate.judge(labelled(0.6, 0.4336), labelled(0.6, 0.5044), null, 9, 9);

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Replays the promotion gate's label-free rule, and alternatives, on the candidates of `bench adaptation --jsonl` rows.
+
+usage: gate-rules.py ROWS.jsonl [ROWS2.jsonl ...]
+
+For every candidate (shift x method) it has the proxies before/after (entropy, test-time-augmentation disagreement,
+share of plausible lesion volumes), the source check and the per-patient Dice of the candidate and of source-only.
+Each rule is scored by what it would have served: promotions, promotions whose mean paired Dice change is negative
+(harmful), and the mean Dice change over all rows (0 for rows where nothing is promoted)."""
+import json, sys
+
+def verdicts(g, ent_gain=0.05, tta_eps=0.01):
+    e0, e1 = g['target_entropy_before'], g['target_entropy_after']
+    ent = 1 if e1 <= e0 * (1 - ent_gain) else (-1 if e1 > e0 * (1 + ent_gain) else 0)
+    t0, t1 = g['tta_disagreement_before'], g['tta_disagreement_after']
+    tta = 1 if t1 <= t0 - tta_eps else (-1 if t1 > t0 + tta_eps else 0)
+    v0, v1 = g['volume_plausibility_before'], g['volume_plausibility_after']
+    vol = 1 if v1 > v0 else (-1 if v1 < v0 else 0)
+    src = g['source_dice_after'] >= g['source_dice_before'] - g['source_dice_tolerance']
+    return src, ent, tta, vol
+
+RULES = {
+    'current: none worse, 2 of 3 better': lambda s, e, t, v: s and min(e, t, v) >= 0 and (e > 0) + (t > 0) + (v > 0) >= 2,
+    'none worse, 1 of 3 better': lambda s, e, t, v: s and min(e, t, v) >= 0 and (e > 0) + (t > 0) + (v > 0) >= 1,
+    'none worse, TTA better': lambda s, e, t, v: s and min(e, t, v) >= 0 and t > 0,
+}
+
+def main(paths):
+    rows = [json.loads(l) for p in paths for l in open(p)]
+    for name, rule in RULES.items():
+        promoted, harmful, total, gains = 0, 0, 0, []
+        for r in rows:
+            best = None
+            for m, c in r['candidates'].items():
+                g = c.get('gate')
+                if not g or 'dice' not in c:
+                    continue
+                d = sum(c['dice'][p] - r['source_only'][p] for p in r['source_only']) / len(r['source_only'])
+                if rule(*verdicts(g)) and (best is None or g['tta_disagreement_after'] < best[1]):
+                    best = (m, g['tta_disagreement_after'], d)
+            total += 1
+            if best:
+                promoted += 1
+                harmful += best[2] < 0
+                gains.append(best[2])
+                print(f"  {name}: {r.get('id', r.get('site'))} -> {best[0]} ({best[2]:+.4f})")
+        mean = sum(gains) / total if total else 0
+        print(f"{name}: {promoted} of {total} rows promoted, {harmful} harmful (mean paired Dice change < 0), "
+              f"mean change over all rows {mean:+.4f}, worst promoted {min(gains, default=0):+.4f}")
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
