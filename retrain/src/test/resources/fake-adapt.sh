@@ -5,7 +5,8 @@
 # hashes and copies model files, it never parses them). The gate passes for adabn and adversarial and fails for
 # entropy, so that tests can drive both outcomes through the public API. --seed 99 makes it a long job (it sleeps for
 # 120 s after its first progress line) for queue and cancel tests. With --target-labels L the gate reports how many
-# series folders L/SITE holds (labelled_target_series) and decides on that side as the real gate does.
+# series folders L/SITE holds (labelled_target_series) and decides on that side as the real gate does. --method auto
+# answers as the real auto does when its adabn candidate passed: "chosen_method":"adabn" and the candidates' verdicts.
 set -euo pipefail
 model= data= sites= method= out= seed= labels=
 while [ $# -gt 0 ]; do
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --target-labels) labels=$2; shift 2 ;;
-    --source-data|--source-sites|--max-minutes) shift 2 ;;
+    --source-data|--source-sites|--max-minutes|--candidates) shift 2 ;;
     *) echo "adapt: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +31,8 @@ if [ "$seed" = 99 ]; then echo "adapt $method step 1/4" >&2; sleep 120 & wait; f
 for i in 1 2 3 4; do echo "adapt $method [######------] step $i/4 entropy 0.31" >&2; done
 cp "$model" "$out"
 printf '\nadapted %s on %s (%s slices)\n' "$method" "$sites" "$slices" >> "$out"
-printf '{"method":"%s","parent_sha256":"%s"}\n' "$method" "$(sha256sum "$model" | cut -d' ' -f1)" > "${out%.onnx}.card.json"
+chosen=$method; [ "$method" = auto ] && chosen=adabn
+printf '{"method":"%s","parent_sha256":"%s"}\n' "$chosen" "$(sha256sum "$model" | cut -d' ' -f1)" > "${out%.onnx}.card.json"
 sha=$(sha256sum "$out" | cut -d' ' -f1)
 parent=$(sha256sum "$model" | cut -d' ' -f1)
 if [ "$method" = entropy ]; then
@@ -44,5 +46,10 @@ if [ -n "$labels" ]; then
   gate="${gate%\}},\"labelled_target_dice_before\":0.41,\"labelled_target_dice_after\":0.47,\"labelled_target_series\":$labelled}"
 fi
 echo "adapt: wrote $out" >&2
-printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"%s","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s}\n' \
-  "$out" "$sha" "$parent" "$method" "$sites" "$patients" "$slices" "$gate"
+if [ "$method" = auto ]; then
+  printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"auto","chosen_method":"adabn","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s,"candidates":[{"method":"adabn","passed":true,"seconds":0.1,"gate":%s}]}\n' \
+    "$out" "$sha" "$parent" "$sites" "$patients" "$slices" "$gate" "$gate"
+else
+  printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"%s","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s}\n' \
+    "$out" "$sha" "$parent" "$method" "$sites" "$patients" "$slices" "$gate"
+fi

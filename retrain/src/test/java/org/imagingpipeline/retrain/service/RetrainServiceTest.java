@@ -93,7 +93,7 @@ class RetrainServiceTest {
         JsonNode jobs = awaitJson("/jobs", n -> n.size() == 1 && n.get(0).path("status").asText().equals("SUCCEEDED"), 120);
         JsonNode job = JSON.readTree(get("/jobs/" + jobs.get(0).path("id").asText()).body());
         assertEquals("drift:" + DRIFTED + "#7", job.path("trigger").asText());
-        assertEquals("adabn", job.path("method").asText());
+        assertEquals("auto", job.path("method").asText(), "a drift-triggered job runs retrain.auto.method");
         assertEquals(4, job.path("progress").path("step").asInt());
         assertEquals(4, job.path("progress").path("total").asInt());
         assertEquals(5, job.path("slices").asInt());
@@ -121,7 +121,7 @@ class RetrainServiceTest {
         assertEquals(modelsDir.resolve(sha + ".onnx").toUri().toString(), routing.serving().uri());
         assertEquals(sourceSha, routing.parentSha256());
         assertEquals(2, routing.seriesCount());
-        assertEquals("adabn", routing.method());
+        assertEquals("adabn", routing.method(), "the registry records the method auto chose");
         assertEquals("promoted: gate passed", routing.evidence().get("decision"));
         assertEquals(0.795, ((Number) routing.evidence().get("source_dice_after")).doubleValue(), 1e-9);
 
@@ -183,7 +183,7 @@ class RetrainServiceTest {
 
         String metrics = get("/q/metrics").body();
         assertTrue(metrics.contains("retrain_promoted_versions_total{domain=\"" + DRIFTED + "\"} 1.0"), metrics);
-        assertTrue(metrics.contains("retrain_job_duration_seconds_count{method=\"adabn\",outcome=\"SUCCEEDED\"} 1"), metrics);
+        assertTrue(metrics.contains("retrain_job_duration_seconds_count{method=\"auto\",outcome=\"SUCCEEDED\"} 1"), metrics);
         assertTrue(metrics.contains("retrain_gate_outcomes_total{method=\"entropy\",outcome=\"failed\"} 1.0"), metrics);
         assertTrue(metrics.contains("retrain_jobs_queued 0.0"), metrics);
     }
