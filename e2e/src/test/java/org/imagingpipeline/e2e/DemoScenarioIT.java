@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Scenario (Maven profile {@code scenarios}; this module is last in the reactor, so every service is packaged): the
- * whole {@code ./pipeline demo} on a small real subset of ../shared/data/lgg-flair, on free ports, with a source model
- * trained for a few minutes. Checks the contract of summary.json: nothing lost, no FHIR validation errors, the new
+ * whole {@code ./pipeline demo} on a small real subset of ../shared/data/lgg-flair, on free ports, with the committed
+ * source model. Checks the contract of summary.json: nothing lost, no FHIR validation errors, the new
  * scanner flagged, a model promoted on the evidence of the returned expert masks, not worse than the source model on
  * its site and serving the scanner's later series (their results carry its sha256), the page written, nothing left
  * running.
@@ -27,7 +27,7 @@ class DemoScenarioIT {
                 : "no Docker engine here: running against the embedded stack (broker, EHR stand-in, services as local processes)"));
         Path out = Files.createTempDirectory("demo-scenario");
         PipelineRun run = new PipelineRun(out.resolve("stack"));
-        run.env.put("SOURCE_MODEL", PipelineRun.ciSourceModel().toString());
+        run.env.put("SOURCE_MODEL", PipelineRun.sourceModel().toString());
         run.env.put("DEMO_REFERENCE_PATIENTS", "12");
         run.env.put("DEMO_SITE_PATIENTS", "4");
         run.env.put("DEMO_ADAPT_TIMEOUT", "480");

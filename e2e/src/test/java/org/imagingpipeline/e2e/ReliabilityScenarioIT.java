@@ -35,7 +35,7 @@ class ReliabilityScenarioIT {
         Path data = PipelineRun.sharedData("lgg-flair");
         Path work = Files.createTempDirectory("reliability");
         PipelineRun run = new PipelineRun(work.resolve("stack"));
-        run.env.put("SOURCE_MODEL", PipelineRun.ciSourceModel().toString());
+        run.env.put("SOURCE_MODEL", PipelineRun.sourceModel().toString());
         run.env.put("STREAMS_ASSEMBLY_INACTIVITY", "4s");
         List<String[]> patients = new ArrayList<>(); // {site, patient}
         patients.addAll(firstPatients(data, "DU", 8));
