@@ -6,9 +6,10 @@
 # entropy, so that tests can drive both outcomes through the public API. --seed 99 makes it a long job (it sleeps for
 # 120 s after its first progress line) for queue and cancel tests. With --target-labels L the gate reports how many
 # series folders L/SITE holds (labelled_target_series) and decides on that side as the real gate does. --method auto
-# answers as the real auto does when its adabn candidate passed: "chosen_method":"adabn" and the candidates' verdicts.
+# answers as the real auto does when its adabn candidate passed: "chosen_method":"adabn" and the candidates' verdicts
+# (a normaliser candidate failed the gate; with --keep-candidates its file stays as OUT.candidate-normaliser.onnx).
 set -euo pipefail
-model= data= sites= method= out= seed= labels=
+model= data= sites= method= out= seed= labels= keep=
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model=$2; shift 2 ;;
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --target-labels) labels=$2; shift 2 ;;
     --source-data|--source-sites|--max-minutes|--candidates) shift 2 ;;
+    --keep-candidates) keep=1; shift ;;
     *) echo "adapt: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -47,8 +49,13 @@ if [ -n "$labels" ]; then
 fi
 echo "adapt: wrote $out" >&2
 if [ "$method" = auto ]; then
-  printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"auto","chosen_method":"adabn","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s,"candidates":[{"method":"adabn","passed":true,"seconds":0.1,"gate":%s}]}\n' \
-    "$out" "$sha" "$parent" "$sites" "$patients" "$slices" "$gate" "$gate"
+  rejected="${out%.onnx}.candidate-normaliser.onnx"
+  cp "$model" "$rejected"; printf '\nnormaliser candidate\n' >> "$rejected"
+  rsha=$(sha256sum "$rejected" | cut -d' ' -f1)
+  rgate='{"passed":false,"reasons":["fail: 0 of the 3 target proxies better (needs 2, none worse)"],"source_dice_before":0.8,"source_dice_after":0.8}'
+  kept=; if [ -n "$keep" ]; then kept=",\"model\":\"$rejected\""; else rm -f "$rejected"; fi
+  printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"auto","chosen_method":"adabn","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s,"candidates":[{"method":"adabn","passed":true,"seconds":0.1,"sha256":"%s","gate":%s},{"method":"normaliser","passed":false,"seconds":0.1,"sha256":"%s"%s,"gate":%s}]}\n' \
+    "$out" "$sha" "$parent" "$sites" "$patients" "$slices" "$gate" "$sha" "$gate" "$rsha" "$kept" "$rgate"
 else
   printf '{"model":"%s","sha256":"%s","parent_sha256":"%s","method":"%s","sites":"%s","patients":%d,"slices":%d,"seconds":0.1,"gate":%s}\n' \
     "$out" "$sha" "$parent" "$method" "$sites" "$patients" "$slices" "$gate"

@@ -54,12 +54,14 @@ class DemoScenarioIT {
         int promoted = 0;
         int decided = 0;
         int newScannerPromoted = 0;
+        int newScannerRecords = 0;
         for (JsonNode m : s.get("models")) {
             if ("default".equals(m.get("domain").asText())) continue;
             decided++;
             assertTrue(m.get("evidence").has("decision") || m.get("evidence").size() > 0, "gate evidence for " + m);
             boolean newScanner = m.get("site_folders").toString().contains("NEWSCANNER");
             if (newScanner) {
+                newScannerRecords++;
                 assertTrue(m.get("evidence").path("labelled_target_series").asInt() >= 1,
                         "the new scanner's gate used the returned expert masks: " + m);
             }
@@ -77,6 +79,8 @@ class DemoScenarioIT {
         assertTrue(decided >= 1, "the flagged scanner got an adaptation decision with evidence: " + s.get("models"));
         System.out.println("demo scenario: " + decided + " adaptation candidates, " + promoted + " promoted");
         assertTrue(newScannerPromoted >= 1, "an adapted model for the simulated new scanner was promoted: " + s.get("models"));
+        // auto's other candidates for the scanner (adabn, normaliser, finetune: one chosen) are on record as REJECTED.
+        assertTrue(newScannerRecords >= 2, "the candidates auto did not choose are on record with their verdicts: " + s.get("models"));
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("data:image/png;base64,"), "charts embedded");
         assertTrue(html.contains("SIMULATED"), "the simulated scanner is marked");

@@ -271,6 +271,13 @@ public final class AdaptationJob {
                 m.put("method", c.method());
                 m.put("passed", c.passed());
                 m.put("seconds", c.seconds());
+                if (c.sha256() != null) {
+                    m.put("sha256", c.sha256());
+                }
+                // A candidate that was not chosen stays on disk only with --keep-candidates (the chosen one is --out).
+                if (c != chosen && c.file() != null && Files.isRegularFile(c.file())) {
+                    m.put("model", c.file().toString());
+                }
                 if (c.error() != null) {
                     m.put("error", c.error());
                 }

@@ -217,6 +217,8 @@ class AdaptationTest {
             }
             assertFalse(Files.exists(AdaptationJob.candidateFile(out, c.get("method").asText())),
                     "candidates are not left behind without --keep-candidates");
+            assertFalse(c.has("model"), "no file named for a candidate that was not kept: " + c);
+            assertTrue(c.path("sha256").asText().matches("[0-9a-f]{64}"), "each candidate's sha256 (the registry's key): " + c);
         }
         System.out.println("auto on " + SHIFT + ": passed " + passed + ", chose " + j.get("chosen_method"));
         if (passed.isEmpty()) {

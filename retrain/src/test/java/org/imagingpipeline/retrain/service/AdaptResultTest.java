@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.List;
 import org.imagingpipeline.retrain.service.adapt.AdaptResult;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +43,29 @@ class AdaptResultTest {
         assertNull(r.model());
         assertFalse(r.gatePassed());
         assertEquals(1, r.gateReasons().size());
+    }
+
+    @Test
+    void keptCandidatesAreTheUnchosenOnesWithAFileAGateAndASha() throws IOException {
+        String b = "b".repeat(64), c = "c".repeat(64);
+        AdaptResult r = AdaptResult.parse("{\"model\":\"w/adapted.onnx\",\"sha256\":\"" + SHA + "\",\"method\":\"auto\","
+                + "\"chosen_method\":\"normaliser\",\"gate\":{\"passed\":true},\"candidates\":["
+                + "{\"method\":\"adabn\",\"passed\":false,\"sha256\":\"" + b + "\",\"model\":\"w/adapted.candidate-adabn.onnx\","
+                + "\"gate\":{\"passed\":false,\"reasons\":[\"fail: x\"]}},"
+                + "{\"method\":\"normaliser\",\"passed\":true,\"sha256\":\"" + SHA + "\",\"gate\":{\"passed\":true}},"
+                + "{\"method\":\"finetune\",\"passed\":true,\"sha256\":\"" + c + "\",\"model\":\"w/adapted.candidate-finetune.onnx\","
+                + "\"gate\":{\"passed\":true}},"
+                + "{\"method\":\"entropy\",\"passed\":false,\"sha256\":\"" + c + "\"},"
+                + "{\"method\":\"finetune\",\"passed\":false,\"error\":\"needs corrected masks\"}]}");
+        List<AdaptResult.KeptCandidate> kept = r.keptCandidates();
+        assertEquals(List.of("adabn", "finetune"), kept.stream().map(AdaptResult.KeptCandidate::method).toList(),
+                "the chosen one, one without a file and one never run are not kept candidates");
+        assertEquals(b, kept.get(0).sha256());
+        assertFalse(kept.get(0).passed());
+        assertEquals("w/adapted.candidate-adabn.onnx", kept.get(0).model());
+        assertTrue(kept.get(1).passed());
+        assertTrue(AdaptResult.parse("{\"model\":\"w/a.onnx\",\"sha256\":\"" + SHA + "\",\"method\":\"adabn\",\"gate\":null}")
+                .keptCandidates().isEmpty(), "one method: no candidates");
     }
 
     @Test

@@ -46,6 +46,20 @@ class PromotionTest {
     }
 
     @Test
+    void aCandidateAutoDidNotChooseIsRejectedEvenWhenItsGatePassed() {
+        Promotion.Decision passedButNotChosen = Promotion.notChosen(candidate("v2", SHA_B, Map.of("passed", true, "reasons", List.of())),
+                "normaliser", T0);
+        assertFalse(passedButNotChosen.promoted(), "only the chosen candidate may serve");
+        assertEquals(List.of(Status.CANDIDATE, Status.REJECTED), passedButNotChosen.records().stream().map(k -> k.value().status()).toList());
+        assertEquals("rejected: gate passed but not chosen (auto chose normaliser)", passedButNotChosen.text());
+        assertEquals(true, passedButNotChosen.records().get(1).value().evidence().get("gate_passed"), "the verdict stays on record");
+        Promotion.Decision failed = Promotion.notChosen(candidate("v3", SHA_B, Map.of("passed", false, "reasons", List.of("fail: x"))),
+                null, T0);
+        assertEquals("rejected: gate failed: fail: x (no candidate passed the gate)", failed.text());
+        assertTrue(failed.records().stream().allMatch(k -> k.value().serving() == null), "no routing record");
+    }
+
+    @Test
     void failedOrMissingGateRejectsWithoutRouting() {
         Promotion.Decision failed = Promotion.decide(candidate("v1", SHA_A, Map.of("passed", false,
                 "reasons", List.of("source Dice fell by 0.05 (tolerance 0.02)"))), T0);

@@ -114,8 +114,18 @@ class RetrainServiceTest {
         List<Map.Entry<String, ModelVersion>> records = TestBroker.registry(bootstrap);
         List<String> drifted = records.stream().filter(e -> e.getValue().domainId().equals(DRIFTED))
                 .map(e -> e.getKey() + " " + e.getValue().status()).toList();
-        assertEquals(List.of(DRIFTED + "@" + version + " CANDIDATE", DRIFTED + "@" + version + " PROMOTED", DRIFTED + " PROMOTED"),
-                drifted);
+        // auto's normaliser candidate failed the gate: kept and on record as REJECTED with its evidence, before the chosen one.
+        assertEquals(1, job.path("rejectedVersions").size(), job.toString());
+        String rejectedVersion = job.path("rejectedVersions").get(0).asText();
+        assertTrue(rejectedVersion.startsWith(DRIFTED + "-normaliser-"), rejectedVersion);
+        assertEquals(List.of(DRIFTED + "@" + rejectedVersion + " CANDIDATE", DRIFTED + "@" + rejectedVersion + " REJECTED",
+                DRIFTED + "@" + version + " CANDIDATE", DRIFTED + "@" + version + " PROMOTED", DRIFTED + " PROMOTED"), drifted);
+        ModelVersion rejectedRecord = records.stream().filter(e -> e.getKey().equals(DRIFTED + "@" + rejectedVersion)).map(Map.Entry::getValue)
+                .reduce((a, b) -> b).orElseThrow();
+        assertEquals("normaliser", rejectedRecord.method());
+        assertEquals("rejected: gate failed: fail: 0 of the 3 target proxies better (needs 2, none worse) (auto chose adabn)",
+                rejectedRecord.evidence().get("decision"));
+        assertTrue(Files.exists(modelsDir.resolve(rejectedRecord.sha256() + ".onnx")), "the rejected candidate's file is kept");
         ModelVersion routing = records.stream().filter(e -> e.getKey().equals(DRIFTED)).map(Map.Entry::getValue).findFirst().orElseThrow();
         assertEquals(sha, routing.serving().sha256());
         assertEquals(modelsDir.resolve(sha + ".onnx").toUri().toString(), routing.serving().uri());
@@ -167,7 +177,9 @@ class RetrainServiceTest {
         JsonNode d = find(models, DRIFTED);
         assertEquals(DRIFTED, d.path("servedBy").asText());
         assertEquals(sha, d.path("serving").path("sha256").asText());
-        assertEquals("PROMOTED", d.path("versions").get(0).path("status").asText());
+        // Oldest first: auto's rejected normaliser candidate, then the promoted adabn one.
+        assertEquals("REJECTED", d.path("versions").get(0).path("status").asText());
+        assertEquals("PROMOTED", d.path("versions").get(1).path("status").asText());
         assertEquals("default", find(models, REJECTED).path("servedBy").asText());
         assertEquals("REJECTED", find(models, REJECTED).path("versions").get(0).path("status").asText());
 

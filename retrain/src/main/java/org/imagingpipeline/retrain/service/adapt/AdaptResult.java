@@ -3,6 +3,7 @@ package org.imagingpipeline.retrain.service.adapt;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.imagingpipeline.events.EventJson;
@@ -45,6 +46,36 @@ public record AdaptResult(Map<String, Object> json, String model, String sha256,
             throw new IOException("adapt's result lacks model or a sha256: " + abbreviate(line));
         }
         return new AdaptResult(m, model, sha, string(m, "parent_sha256"), g, chosen);
+    }
+
+    /**
+     * An {@code auto} candidate that is not the chosen model but was kept on disk ({@code --keep-candidates}), with its
+     * gate verdict: the registry records it as REJECTED with that evidence.
+     *
+     * @param model  its file as the command named it (relative paths against the command's directory)
+     * @param passed whether the gate passed it (then another candidate that passed scored higher)
+     */
+    public record KeptCandidate(String method, String model, String sha256, boolean passed, Map<String, Object> gate) {
+    }
+
+    /** The kept candidates that were not chosen; candidates without a kept file or a gate are left out. */
+    @SuppressWarnings("unchecked")
+    public List<KeptCandidate> keptCandidates() {
+        if (!(json.get("candidates") instanceof List<?> list)) return List.of();
+        List<KeptCandidate> kept = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> m)) continue;
+            Map<String, Object> c = (Map<String, Object>) m;
+            String file = string(c, "model");
+            String sha = string(c, "sha256");
+            String method = string(c, "method");
+            if (file == null || sha == null || !sha.matches("[0-9a-f]{64}") || method == null || !(c.get("gate") instanceof Map<?, ?> g)) {
+                continue;
+            }
+            if (sha.equals(sha256)) continue; // the chosen model itself
+            kept.add(new KeptCandidate(method, file, sha, Boolean.TRUE.equals(c.get("passed")), (Map<String, Object>) g));
+        }
+        return kept;
     }
 
     /** {@code auto} ran and no candidate passed the gate: no model was written, the parent keeps serving. */

@@ -58,6 +58,8 @@ public final class Job {
     /** the gate JSON of the result (null when the command reported none) */
     public Map<String, Object> evidence;
     public Model model;
+    /** auto: the versions of the candidates it did not choose, registered as REJECTED with their gate evidence */
+    public List<String> rejectedVersions = new ArrayList<>();
     /** the promotion decision in words */
     public String decision;
     public String error;
@@ -108,6 +110,7 @@ public final class Job {
         j.result = result;
         j.evidence = evidence;
         j.model = model;
+        j.rejectedVersions = new ArrayList<>(rejectedVersions);
         j.decision = decision;
         j.error = error;
         j.stderrTail = new ArrayList<>(stderrTail);

@@ -35,6 +35,7 @@ import org.imagingpipeline.retrain.service.data.SeriesExporter;
 import org.imagingpipeline.retrain.service.registry.ModelFiles;
 import org.imagingpipeline.retrain.service.registry.Promotion;
 import org.imagingpipeline.retrain.service.registry.RegistryPublisher;
+import org.imagingpipeline.retrain.service.registry.RegistryRecords;
 import org.imagingpipeline.retrain.service.registry.RegistryView;
 import org.jboss.logging.Logger;
 
@@ -186,6 +187,7 @@ public final class JobRunner implements AutoCloseable {
             Instant adaptStart = clock.instant();
             AdaptResult result = adapt(job, parent, parentFile, work);
             job.timing("adaptSeconds", adaptStart, clock.instant());
+            registerNotChosen(job, parent, result);
             if (result.nothingChosen()) {
                 rejectAll(job, result);
                 return;
@@ -285,23 +287,57 @@ public final class JobRunner implements AutoCloseable {
 
     /** Verifies the adapted file against its reported sha256 and keeps it (and its card) as models/<sha256>.onnx. */
     private void store(Job job, ModelVersion.Serving parent, AdaptResult result) throws IOException, JobFailure {
-        Path produced = settings.adaptDirectory().resolve(result.model());
-        if (!Files.isRegularFile(produced)) throw new JobFailure("adapt reported model " + produced + " but it does not exist");
-        String actual = Hashing.sha256Hex(produced);
-        if (!actual.equals(result.sha256())) {
-            throw new JobFailure("adapt reported sha256 " + result.sha256() + " but " + produced + " has " + actual);
-        }
-        Path kept = ModelFiles.keep(produced, actual, settings.modelsDirectory());
-        String version = job.domainId + "-" + result.methodOr(job.method) + "-" + actual.substring(0, 12);
-        job.model = new Job.Model(version, kept.toUri().toString(), actual, parent.sha256(), parent.version());
+        Path kept = verifyAndKeep(result.model(), result.sha256());
+        String version = job.domainId + "-" + result.methodOr(job.method) + "-" + result.sha256().substring(0, 12);
+        job.model = new Job.Model(version, kept.toUri().toString(), result.sha256(), parent.sha256(), parent.version());
         job.phase = Job.Phase.PUBLISHING;
         store.save(job);
     }
 
+    /** The file the adapt command named (relative to its directory), checked against its reported sha256, kept as models/<sha256>.onnx. */
+    private Path verifyAndKeep(String model, String sha256) throws IOException, JobFailure {
+        Path produced = settings.adaptDirectory().resolve(model);
+        if (!Files.isRegularFile(produced)) throw new JobFailure("adapt reported model " + produced + " but it does not exist");
+        String actual = Hashing.sha256Hex(produced);
+        if (!actual.equals(sha256)) throw new JobFailure("adapt reported sha256 " + sha256 + " but " + produced + " has " + actual);
+        return ModelFiles.keep(produced, actual, settings.modelsDirectory());
+    }
+
+    /**
+     * {@code auto}: every candidate it did not choose is kept (verified against its sha256, stored as models/<sha256>.onnx)
+     * and recorded on ml.model.versions as CANDIDATE then REJECTED with its gate evidence, so that ML ops see what was
+     * tried for the domain and why it was turned down, also when nothing passed.
+     */
+    private void registerNotChosen(Job job, ModelVersion.Serving parent, AdaptResult result)
+            throws IOException, JobFailure, InterruptedException {
+        List<AdaptResult.KeptCandidate> kept = result.keptCandidates();
+        if (kept.isEmpty()) return;
+        String name = modelName(parent.sha256());
+        List<RegistryRecords.Keyed> records = new ArrayList<>();
+        List<String> versions = new ArrayList<>();
+        for (AdaptResult.KeptCandidate c : kept) {
+            Path file = verifyAndKeep(c.model(), c.sha256());
+            String version = job.domainId + "-" + c.method() + "-" + c.sha256().substring(0, 12);
+            records.addAll(Promotion.notChosen(new Promotion.Candidate(job.domainId, version, name, file.toUri().toString(), c.sha256(),
+                    c.method(), parent.sha256(), job.seriesHash, job.seriesUids.size(), c.gate(), job.id), result.chosenMethod(),
+                    clock.instant()).records());
+            versions.add(version);
+            metrics.gate(c.method(), c.passed() ? "passed" : "failed");
+        }
+        publisher.publish(records);
+        job.rejectedVersions = versions;
+        store.save(job);
+        LOG.infof("job %s: registered %d candidate(s) of domain %s that auto did not choose as REJECTED: %s", job.id, versions.size(),
+                job.domainId, versions);
+    }
+
+    private String modelName(String parentSha256) {
+        return view.bySha(parentSha256).map(ModelVersion::name).filter(n -> n != null && !n.isBlank()).orElse(settings.modelName());
+    }
+
     private void publish(Job job, AdaptResult result) throws InterruptedException {
         Instant start = clock.instant();
-        String name = view.bySha(job.model.parentSha256()).map(ModelVersion::name).filter(n -> n != null && !n.isBlank())
-                .orElse(settings.modelName());
+        String name = modelName(job.model.parentSha256());
         Promotion.Decision d = Promotion.decide(new Promotion.Candidate(job.domainId, job.model.version(), name, job.model.uri(),
                 job.model.sha256(), result.methodOr(job.method), job.model.parentSha256(), job.seriesHash, job.seriesUids.size(), result.gate(),
                 job.id), clock.instant());
@@ -320,10 +356,11 @@ public final class JobRunner implements AutoCloseable {
         LOG.infof("job %s: version %s of domain %s %s", job.id, job.model.version(), job.domainId, d.text());
     }
 
-    /** {@code auto} found no candidate the gate passes: nothing to register, the parent keeps serving the domain. */
+    /** {@code auto} found no candidate the gate passes: the parent keeps serving the domain (the candidates are on record). */
     private void rejectAll(Job job, AdaptResult result) {
         Instant end = clock.instant();
-        job.decision = "REJECTED: no candidate passed the gate (" + candidateSummary(result) + "); the parent keeps serving";
+        job.decision = "REJECTED: no candidate passed the gate (" + candidateSummary(result) + "); the parent keeps serving"
+                + (job.rejectedVersions.isEmpty() ? "" : "; on record as " + String.join(", ", job.rejectedVersions));
         job.status = Job.Status.REJECTED;
         job.phase = null;
         job.finishedAt = end;

@@ -34,13 +34,28 @@ public final class Promotion {
     }
 
     public static Decision decide(Candidate c, Instant at) {
-        boolean passed = c.gate() != null && Boolean.TRUE.equals(c.gate().get("passed"));
+        return decide(c, null, at);
+    }
+
+    /**
+     * The decision on a candidate of {@code auto} that was not chosen: REJECTED whatever its gate said (when it passed,
+     * the chosen method's candidate scored higher), so that every evaluated model is on record with its evidence.
+     */
+    public static Decision notChosen(Candidate c, String chosenMethod, Instant at) {
+        return decide(c, chosenMethod == null ? "no candidate passed the gate" : "auto chose " + chosenMethod, at);
+    }
+
+    private static Decision decide(Candidate c, String notChosenBecause, Instant at) {
+        boolean gatePassed = c.gate() != null && Boolean.TRUE.equals(c.gate().get("passed"));
+        boolean passed = gatePassed && notChosenBecause == null;
         List<String> reasons = c.gate() != null && c.gate().get("reasons") instanceof List<?> l
                 ? l.stream().map(String::valueOf).toList() : List.of();
         String text;
         if (c.gate() == null) text = "rejected: the adapt command evaluated no gate, so there is no evidence to promote on";
         else if (passed) text = "promoted: gate passed" + (reasons.isEmpty() ? "" : " (" + String.join("; ", reasons) + ")");
-        else text = "rejected: gate failed" + (reasons.isEmpty() ? "" : ": " + String.join("; ", reasons));
+        else if (gatePassed) text = "rejected: gate passed but not chosen (" + notChosenBecause + ")";
+        else text = "rejected: gate failed" + (reasons.isEmpty() ? "" : ": " + String.join("; ", reasons))
+                    + (notChosenBecause == null ? "" : " (" + notChosenBecause + ")");
         Map<String, Object> evidence = evidence(c, text);
         RegistryRecords.Keyed candidateRecord = RegistryRecords.candidate(c.domainId(), c.version(), c.name(), c.uri(),
                 c.sha256(), c.method(), c.parentSha256(), c.seriesHash(), c.seriesCount(), evidence, at);
