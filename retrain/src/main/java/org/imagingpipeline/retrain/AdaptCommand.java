@@ -176,7 +176,7 @@ public final class AdaptCommand {
                 Path.of(Cli.required(outFile, "--out")), sourceData == null ? null : Path.of(sourceData),
                 sourceSites == null ? null : Cli.list(sourceSites, "--source-sites"),
                 targetLabels == null ? null : Path.of(targetLabels), settings);
-        AdaptationJob.Result result = AdaptationJob.run(request, err);
+        AdaptationJob.Result result = AdaptationJob.run(request, err, djl.progress());
         out.println(new ObjectMapper().writeValueAsString(result.summary()));
         return 0;
     }

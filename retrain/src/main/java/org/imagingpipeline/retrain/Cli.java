@@ -92,14 +92,23 @@ final class Cli {
         boolean help;
     }
 
-    /** The options of the commands that run DJL's training loops (train, adapt): its native-library cache. */
+    /** The options of the commands that run DJL's training loops (train, adapt): its native-library cache, progress. */
     static final class DjlOptions {
         @Option(names = "--djl-cache", paramLabel = "DIR", description = "DJL native-library cache (default: -D"
                 + DjlRuntime.CACHE_PROPERTY + ", else $DJL_CACHE_DIR, else target/djl-cache)")
         String cache;
 
+        @Option(names = "--progress", paramLabel = "bar|json", description = "bar (default: a progress bar) or json (one"
+                + " JSON line {\"progress\":{...}} per report on stderr, as the retraining service asks; schema in"
+                + " docs/adaptation.md)")
+        String progress = "bar";
+
         Path cache() {
             return cache == null ? DjlRuntime.defaultCacheDir() : Path.of(cache);
+        }
+
+        ProgressBar.Format progress() {
+            return ProgressBar.Format.parse(progress);
         }
     }
 

@@ -186,6 +186,7 @@ public final class TrainCommand {
         TrainConfig cfg = new TrainConfig(size, batch, epochs, stepsPerEpoch, maxSteps, maxMinutes, (float) lr,
                 baseFilters, depth, valFraction, seed, patience, !noAugment, intensityAug, threads, checkpointDir,
                 acquisitionAug, lrSchedule, warmupSteps, selectBest(select), bnRecalibrate).validate();
+        ProgressBar.Format progressFormat = djl.progress();
         Path parentModel = parent == null ? null : Path.of(parent);
         if (parentModel != null && !Files.isRegularFile(parentModel)) {
             throw new DataException("--parent model not found: " + parentModel);
@@ -212,7 +213,7 @@ public final class TrainCommand {
         err.printf(Locale.ROOT, "train: data %s, sites %s: %d patients (%d train, %d validation), read in %.1f s%n",
                 dataDir, siteList, refs.size(), train.size(), val.size(), (System.nanoTime() - tLoad) / 1e9);
 
-        ProgressBar bar = new ProgressBar(err, 10);
+        ProgressBar bar = new ProgressBar(err, 10, progressFormat);
         try (UNetTrainer.Result r = new UNetTrainer(cfg, bar).train(train, val)) {
             train = null; // let the full-resolution training slices go
             Map<String, String> meta = new LinkedHashMap<>();

@@ -47,11 +47,11 @@ class CliTest {
     void helpListsEveryOptionWithItsExplanation() {
         Map<String, List<String>> expected = Map.of(
                 "train", List.of("--data=DIR", "--sites=S[,S]", "--out=MODEL.onnx", "--acquisition-aug=P", "--split-seed=N",
-                        "paired comparisons", "--bn-recalibrate", "--djl-cache=DIR", "(default: 40)"),
+                        "paired comparisons", "--bn-recalibrate", "--djl-cache=DIR", "--progress=bar|json", "(default: 40)"),
                 "evaluate", List.of("--model=MODEL.onnx", "--patient-ids=A,B", "--validation-only", "--shift=SPEC",
                         "gamma:G, bias:A", "(default: 16)"),
                 "adapt", List.of("--method=M", "--candidates=L", "--target-labels=DIR", "--min-proxies-better=N",
-                        "--bn-scope=S", "levels:2", "--bn-reference=R", "--no-gate", "--keep-candidates", "--djl-cache=DIR",
+                        "--bn-scope=S", "levels:2", "--bn-reference=R", "--no-gate", "--keep-candidates", "--progress=bar|json",
                         "never read"),
                 "bench adaptation", List.of("--half=H", "--shift-spec=S", "--held-out-card=C", "--source-only",
                         "--jsonl=FILE", "(default: models/source.onnx)"),
@@ -77,8 +77,11 @@ class CliTest {
                 "missing required option --method");
         assertBad(run("adapt", concat(adapt, "--seed", "x")), "adapt", "option --seed needs a whole number, got 'x'");
         assertBad(run("adapt", concat(adapt, "--tolerance", "lots")), "adapt", "option --tolerance needs a number, got 'lots'");
+        assertBad(run("adapt", concat(adapt, "--progress", "xml")), "adapt", "--progress must be bar or json, got 'xml'");
         assertBad(run("adapt", concat(adapt, "--bn-pixels", "some")), "adapt", "--bn-pixels must be all or foreground, got 'some'");
         assertBad(run("adapt", concat(adapt, "extra")), "adapt", "unknown option 'extra'");
+        assertBad(run("train", "--data", "d", "--sites", "S", "--out", "m.onnx", "--progress", "xml"), "train",
+                "--progress must be bar or json, got 'xml'");
         assertBad(run("train", "--data", "d", "--sites", "S", "--out", "m.onnx", "--select", "first"), "train",
                 "--select must be best or last, got 'first'");
         assertBad(run("evaluate", "--model", "m.onnx", "--data", "d", "--sites", "S", "--batch="), "evaluate",
