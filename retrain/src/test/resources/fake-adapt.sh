@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Test stand-in for `./pipeline adapt` that honours its contract (docs/retrain-service.md): reads --model, --data
-# DIR/SITE/PATIENT/*.png, --sites, --method, --out; prints "step i/n" progress on stderr and the result JSON as the
-# last stdout line; exit 2 on bad input. The "adapted" model is the parent's bytes plus a marker line (the service
-# hashes and copies model files, it never parses them). The gate passes for adabn and adversarial and fails for
-# entropy, so that tests can drive both outcomes through the public API. --seed 99 makes it a long job (it sleeps for
-# 120 s after its first progress line) for queue and cancel tests. With --target-labels L the gate reports how many
-# series folders L/SITE holds (labelled_target_series) and decides on that side as the real gate does. --method auto
-# answers as the real auto does when its adabn candidate passed: "chosen_method":"adabn" and the candidates' verdicts
-# (a normaliser candidate failed the gate; with --keep-candidates its file stays as OUT.candidate-normaliser.onnx).
+# DIR/SITE/PATIENT/*.png, --sites, --method, --out; prints progress on stderr as the real command does (with
+# --progress json, as the service asks: one {"progress":{...}} line per step, docs/adaptation.md; else bar lines) and
+# the result JSON as the last stdout line; exit 2 on bad input. The "adapted" model is the parent's bytes plus a marker
+# line (the service hashes and copies model files, it never parses them). The gate passes for adabn and adversarial
+# and fails for entropy, so that tests can drive both outcomes through the public API. --seed 99 makes it a long job
+# (it sleeps for 120 s after its first progress line) for queue and cancel tests. With --target-labels L the gate
+# reports how many series folders L/SITE holds (labelled_target_series) and decides on that side as the real gate
+# does. --method auto answers as the real auto does when its adabn candidate passed: "chosen_method":"adabn" and the
+# candidates' verdicts (a normaliser candidate failed the gate; with --keep-candidates its file stays as
+# OUT.candidate-normaliser.onnx).
 set -euo pipefail
-model= data= sites= method= out= seed= labels= keep=
+model= data= sites= method= out= seed= labels= progress=bar keep=
 while [ $# -gt 0 ]; do
   case "$1" in
     --model) model=$2; shift 2 ;;
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --target-labels) labels=$2; shift 2 ;;
+    --progress) progress=$2; shift 2 ;;
     --source-data|--source-sites|--max-minutes|--candidates) shift 2 ;;
     --keep-candidates) keep=1; shift ;;
     *) echo "adapt: unknown option $1" >&2; exit 2 ;;
@@ -29,8 +32,16 @@ done
 patients=$(find "$data/$sites" -mindepth 1 -maxdepth 1 -type d | wc -l)
 slices=$(find "$data/$sites" -name 'slice_*.png' | wc -l)
 [ "$slices" -gt 0 ] || { echo "adapt: no slices under $data/$sites" >&2; exit 2; }
-if [ "$seed" = 99 ]; then echo "adapt $method step 1/4" >&2; sleep 120 & wait; fi
-for i in 1 2 3 4; do echo "adapt $method [######------] step $i/4 entropy 0.31" >&2; done
+case "$progress" in bar|json) ;; *) echo "adapt: error: --progress must be bar or json, got '$progress'" >&2; exit 2 ;; esac
+report() { # step i of 4
+  if [ "$progress" = json ]; then
+    printf '{"progress":{"phase":"optimise","method":"%s","step":%d,"steps":4,"loss":0.5,"metric":"entropy","metric_value":0.31,"s_per_step":0.01,"elapsed_s":0.0,"eta_s":0.0,"rss_mb":10}}\n' "$method" "$1" >&2
+  else
+    echo "epoch 1/1 [######------] step $1/4 loss 0.5000 entropy 0.310 0.01 s/step ETA 0m00s RSS 10 MB" >&2
+  fi
+}
+if [ "$seed" = 99 ]; then report 1; sleep 120 & wait; fi
+for i in 1 2 3 4; do report "$i"; done
 cp "$model" "$out"
 printf '\nadapted %s on %s (%s slices)\n' "$method" "$sites" "$slices" >> "$out"
 chosen=$method; [ "$method" = auto ] && chosen=adabn

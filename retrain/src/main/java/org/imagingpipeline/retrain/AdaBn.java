@@ -281,7 +281,7 @@ public final class AdaBn {
         void step() {
             done++;
             double elapsed = (System.nanoTime() - t0) / 1e9;
-            bar.update(pass, passes, done, total, Double.NaN, Double.NaN, elapsed / done,
+            bar.update(ProgressBar.Phase.STATISTICS, pass, passes, done, total, Double.NaN, null, Double.NaN, elapsed / done,
                     elapsed / done * (total - done), done == total);
         }
     }

@@ -1,6 +1,9 @@
 package org.imagingpipeline.retrain;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import org.imagingpipeline.shifts.AcquisitionShift;
 import org.imagingpipeline.shifts.ShiftSuite;
 
@@ -29,37 +32,84 @@ import java.util.stream.Stream;
  * not trained on) go through the same job unshifted. Prints one JSON object (last stdout line) with per-patient values
  * for paired statistics; progress on stderr.
  */
+@Command(name = "bench adaptation", sortOptions = false, usageHelpAutoWidth = true,
+        customSynopsis = "bench adaptation [--model models/source.onnx] [--data DIR] [options]",
+        description = {"The pre-registered shift suite (reporting half by default) through the adaptation job exactly as the"
+                + " retraining service runs it: per shift and seed, source-only Dice, the job (auto), every candidate's Dice"
+                + " and the served model's, per patient (3D, ONNX Runtime); real unseen sites unshifted.",
+                "Progress on stderr; one JSON object as the last stdout line."})
 public final class AdaptationBenchmark {
 
-    static final String USAGE = """
-            usage: bench adaptation [--model models/source.onnx] [--data DIR] [options]
-              --model M          the source model (default models/source.onnx); its card names the held-out patients
-              --data DIR         lgg-flair layout data (default ../shared/data/lgg-flair)
-              --half H           reporting (default), tuning or all
-              --shifts L         only these suite ids (comma-separated)
-              --shift-spec S     instead of the suite: one ad-hoc shift (AcquisitionShift grammar), id "adhoc"
-              --seeds L          noise seeds per shift (default 1)
-              --candidates L     the job's candidate methods (default: the adapt command's auto candidates)
-              --expert-series N  a simulated radiologist returns corrected masks for the first N series (default 0)
-              --real-sites L     unshifted real sites as targets (default: the data's sites the model did not train on;
-                                 'none' for none)
-              --target-sites L   only the held-out patients of these sites (default: all the card's validation patients)
-              --held-out-card C  take the held-out patients (and their sites) from another model's card C, so that
-                                 models trained on different sites are compared on the same patients
-              --work DIR         scratch folder (default target/bench-adaptation)
-              --threads N        (default: all cores)
-              --source-only      no adaptation job: the source model's Dice under every shift only
-              --jsonl FILE       also append each shift's (and real site's) row to FILE as soon as it is done
-              --bn-scope S, --align-levels N, --max-steps N, --lr X, --bn-pixels P: passed to the job
-            """;
+    @Option(names = "--model", paramLabel = "M", description = "the source model (default: ${DEFAULT-VALUE}); its card names"
+            + " the held-out patients")
+    String modelFile = "models/source.onnx";
 
-    private static final Set<String> VALUES = Set.of("--model", "--data", "--half", "--shifts", "--seeds", "--candidates",
-            "--expert-series", "--real-sites", "--target-sites", "--work", "--threads", "--bn-scope", "--align-levels",
-            "--max-steps", "--lr", "--bn-pixels", "--jsonl", "--shift-spec", "--held-out-card");
-    private static final Set<String> FLAGS = Set.of("--help", "--source-only");
+    @Option(names = "--data", paramLabel = "DIR", description = "lgg-flair layout data (default: ${DEFAULT-VALUE})")
+    String dataDir = "../shared/data/lgg-flair";
 
-    private boolean sourceOnlyMode;
-    private Path jsonl;
+    @Option(names = "--half", paramLabel = "H", description = "reporting (default), tuning or all")
+    String halfName = "reporting";
+
+    @Option(names = "--shifts", paramLabel = "L", description = "only these suite ids (comma-separated)")
+    String shiftIds;
+
+    @Option(names = "--shift-spec", paramLabel = "S",
+            description = "instead of the suite: one ad-hoc shift (AcquisitionShift grammar), id \"adhoc\"")
+    String shiftSpec;
+
+    @Option(names = "--seeds", paramLabel = "L", description = "noise seeds per shift (default: ${DEFAULT-VALUE})")
+    String seeds = "1";
+
+    @Option(names = "--candidates", paramLabel = "L",
+            description = "the job's candidate methods (default: the adapt command's auto candidates)")
+    String candidates;
+
+    @Option(names = "--expert-series", paramLabel = "N", description = "a simulated radiologist returns corrected masks for"
+            + " the first N series (default: ${DEFAULT-VALUE})")
+    int expertSeries;
+
+    @Option(names = "--real-sites", paramLabel = "L", description = "unshifted real sites as targets (default: the data's"
+            + " sites the model did not train on; 'none' for none)")
+    String realSites;
+
+    @Option(names = "--target-sites", paramLabel = "L", description = "only the held-out patients of these sites (default:"
+            + " all the card's validation patients)")
+    String targetSites;
+
+    @Option(names = "--held-out-card", paramLabel = "C", description = "take the held-out patients (and their sites) from"
+            + " another model's card C, so that models trained on different sites are compared on the same patients")
+    String heldOutCard;
+
+    @Option(names = "--work", paramLabel = "DIR", description = "scratch folder (default: ${DEFAULT-VALUE})")
+    String work = "target/bench-adaptation";
+
+    @Option(names = "--threads", paramLabel = "N", description = "(default: all cores)")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--source-only", description = "no adaptation job: the source model's Dice under every shift only")
+    boolean sourceOnlyMode;
+
+    @Option(names = "--jsonl", paramLabel = "FILE",
+            description = "also append each shift's (and real site's) row to FILE as soon as it is done")
+    Path jsonl;
+
+    @Option(names = "--bn-scope", paramLabel = "S", description = "passed to the job (adapt --bn-scope)")
+    String bnScope;
+
+    @Option(names = "--align-levels", paramLabel = "N", description = "passed to the job (adapt --align-levels)")
+    Integer alignLevels;
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "passed to the job (adapt --max-steps)")
+    Integer maxSteps;
+
+    @Option(names = "--lr", paramLabel = "X", description = "passed to the job (adapt --lr)")
+    Double lr;
+
+    @Option(names = "--bn-pixels", paramLabel = "P", description = "passed to the job (adapt --bn-pixels)")
+    String bnPixels;
+
+    @Mixin
+    Cli.Help help;
 
     private void stream(Map<String, Object> row) throws IOException {
         if (jsonl != null) {
@@ -76,79 +126,64 @@ public final class AdaptationBenchmark {
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        try {
-            Args a = new Args(argv, VALUES, FLAGS);
-            if (a.flag("--help")) {
-                err.print(USAGE);
-                return 0;
-            }
-            out.println(new ObjectMapper().writeValueAsString(new AdaptationBenchmark().bench(a, err)));
+        AdaptationBenchmark b = new AdaptationBenchmark();
+        return Cli.run("bench adaptation", b, argv, out, err, () -> {
+            out.println(new ObjectMapper().writeValueAsString(b.bench(err)));
             return 0;
-        } catch (DataException e) {
-            err.println("bench adaptation: error: " + e.getMessage());
-            return 2;
-        } catch (Exception | LinkageError e) {
-            err.println("bench adaptation: failed: " + e);
-            e.printStackTrace(err);
-            return 1;
-        }
+        });
     }
 
-    private Map<String, Object> bench(Args a, PrintStream err) throws IOException {
+    private Map<String, Object> bench(PrintStream err) throws IOException {
         long t0 = System.nanoTime();
-        Path model = Path.of(a.get("--model", "models/source.onnx"));
-        Path data = Path.of(a.get("--data", "../shared/data/lgg-flair"));
+        Path model = Path.of(modelFile);
+        Path data = Path.of(dataDir);
         if (!Files.isRegularFile(model)) {
             throw new DataException("model not found: " + model);
         }
         ModelCard card = ModelCard.read(ModelCard.pathFor(model));
-        ShiftSuite.Half half = ShiftSuite.Half.parse(a.get("--half", "reporting"));
+        ShiftSuite.Half half = ShiftSuite.Half.parse(halfName);
         List<ShiftSuite.Entry> shifts = ShiftSuite.load().half(half);
-        if (a.get("--shift-spec", null) != null) {
-            shifts = List.of(new ShiftSuite.Entry("adhoc", "adhoc", null, ShiftedCopy.parseShift(a.get("--shift-spec", null)), ""));
-        } else if (a.get("--shifts", null) != null) {
-            Set<String> keep = new HashSet<>(a.list("--shifts"));
+        if (shiftSpec != null) {
+            shifts = List.of(new ShiftSuite.Entry("adhoc", "adhoc", null, ShiftedCopy.parseShift(shiftSpec), ""));
+        } else if (shiftIds != null) {
+            Set<String> keep = new HashSet<>(Cli.list(shiftIds, "--shifts"));
             shifts = shifts.stream().filter(e -> keep.contains(e.id())).toList();
         }
-        List<Long> seeds;
+        List<Long> seedList;
         try {
-            seeds = List.of(a.get("--seeds", "1").split(",")).stream().map(x -> Long.parseLong(x.trim())).toList();
+            seedList = List.of(seeds.split(",")).stream().map(x -> Long.parseLong(x.trim())).toList();
         } catch (NumberFormatException e) {
-            throw new DataException("--seeds needs whole numbers, got '" + a.get("--seeds", "") + "'");
+            throw new DataException("--seeds needs whole numbers, got '" + seeds + "'");
         }
-        int threads = a.intValue("--threads", Runtime.getRuntime().availableProcessors());
-        int expert = a.intValue("--expert-series", 0);
-        sourceOnlyMode = a.flag("--source-only");
-        jsonl = a.get("--jsonl", null) == null ? null : Path.of(a.get("--jsonl", null));
-        Path work = Path.of(a.get("--work", "target/bench-adaptation"));
+        int expert = expertSeries;
+        Path workDir = Path.of(work);
         List<String> trainingSites = card.training().sites();
-        ModelCard heldOutCard = a.get("--held-out-card", null) == null ? card : ModelCard.read(Path.of(a.get("--held-out-card", null)));
-        Set<String> validation = new HashSet<>(heldOutCard.training().validationPatients());
-        List<String> targetSites = a.get("--target-sites", null) == null ? heldOutCard.training().sites() : a.list("--target-sites");
-        List<SliceDataset.PatientRef> heldOut = SliceDataset.discover(data, targetSites).stream()
+        ModelCard heldOutFrom = heldOutCard == null ? card : ModelCard.read(Path.of(heldOutCard));
+        Set<String> validation = new HashSet<>(heldOutFrom.training().validationPatients());
+        List<String> targets = targetSites == null ? heldOutFrom.training().sites() : Cli.list(targetSites, "--target-sites");
+        List<SliceDataset.PatientRef> heldOut = SliceDataset.discover(data, targets).stream()
                 .filter(p -> validation.contains(p.patientId())).toList();
         if (heldOut.isEmpty()) {
-            throw new DataException("no held-out (validation) patients of " + targetSites + " in " + data);
+            throw new DataException("no held-out (validation) patients of " + targets + " in " + data);
         }
-        List<String> realSites;
-        if (a.get("--real-sites", null) == null) {
-            realSites = SliceDataset.sites(data).stream().filter(x -> !trainingSites.contains(x)).toList();
+        List<String> realSiteList;
+        if (realSites == null) {
+            realSiteList = SliceDataset.sites(data).stream().filter(x -> !trainingSites.contains(x)).toList();
         } else {
-            realSites = a.get("--real-sites", "").equals("none") ? List.of() : a.list("--real-sites");
+            realSiteList = realSites.equals("none") ? List.of() : Cli.list(realSites, "--real-sites");
         }
         AdaptationJob.Settings d = AdaptationJob.Settings.defaults();
         AdaptationJob.Settings settings = new AdaptationJob.Settings(threads, d.batch(), d.seed(), d.maxMinutes(),
-                a.get("--max-steps", null) == null ? null : a.intValue("--max-steps", 0),
-                a.get("--lr", null) == null ? null : (float) a.doubleValue("--lr", 0),
-                AdaBn.Scope.parse(a.get("--bn-scope", d.scope().name())), d.bnWeight(), null,
-                a.intValue("--align-levels", d.alignLevels()), d.gate(), false, 0,
-                a.get("--candidates", null) == null ? d.candidates() : a.list("--candidates"), true, d.djlCache(),
-                a.get("--bn-pixels", d.foreground() ? "foreground" : "all").equals("foreground"));
+                maxSteps, lr == null ? null : (float) (double) lr,
+                bnScope == null ? d.scope() : AdaBn.Scope.parse(bnScope), d.bnWeight(), null,
+                alignLevels == null ? d.alignLevels() : alignLevels, d.gate(), false, 0,
+                candidates == null ? d.candidates() : Cli.list(candidates, "--candidates"), true, d.djlCache(),
+                bnPixels == null ? d.foreground() : bnPixels.equals("foreground"));
         DjlRuntime.configure(settings.djlCache(), threads);
         err.printf(Locale.ROOT, "bench adaptation: model %s (%s), %d held-out patients of %s, %d shifts (%s half) x %d seeds, "
                 + "candidates %s, %d corrected series; real sites %s; load average %s%n", model, card.version(),
-                heldOut.size(), targetSites, shifts.size(), half == null ? "all" : half.label(), seeds.size(),
-                settings.candidates(), expert, realSites, loadAverage());
+                heldOut.size(), targets, shifts.size(), half == null ? "all" : half.label(), seedList.size(),
+                settings.candidates(), expert, realSiteList, loadAverage());
 
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("benchmark", "adaptation");
@@ -170,8 +205,8 @@ public final class AdaptationBenchmark {
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Double> jobSeconds = new ArrayList<>();
         for (ShiftSuite.Entry e : shifts) {
-            for (long seed : seeds) {
-                Path dir = work.resolve(e.id() + "-s" + seed);
+            for (long seed : seedList) {
+                Path dir = workDir.resolve(e.id() + "-s" + seed);
                 deleteTree(dir);
                 Path site = dir.resolve("data").resolve(e.id());
                 ShiftedCopy.write(heldOut, e.shift(), seed, site, true);
@@ -192,9 +227,9 @@ public final class AdaptationBenchmark {
         result.put("shifts", rows);
 
         List<Map<String, Object>> real = new ArrayList<>();
-        for (String siteName : realSites) {
+        for (String siteName : realSiteList) {
             List<SliceDataset.PatientRef> patients = SliceDataset.discover(data, List.of(siteName));
-            Path dir = work.resolve("real-" + siteName);
+            Path dir = workDir.resolve("real-" + siteName);
             deleteTree(dir);
             ShiftedCopy.write(patients, AcquisitionShift.NONE, 1, dir.resolve("data").resolve(siteName), true);
             Map<String, Object> row = new LinkedHashMap<>();

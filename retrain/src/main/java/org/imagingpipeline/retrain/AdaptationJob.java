@@ -93,16 +93,21 @@ public final class AdaptationJob {
     private final ProgressBar bar;
     private Map<String, String> parentMeta;
 
-    private AdaptationJob(Request req, PrintStream err) {
+    private AdaptationJob(Request req, PrintStream err, ProgressBar.Format progress) {
         this.req = req;
         this.s = req.settings();
         this.err = err;
-        this.bar = new ProgressBar(err, 10);
+        this.bar = new ProgressBar(err, 10, progress);
     }
 
-    /** Runs the job; {@link DataException} for bad input (nothing is written then). */
+    /** Runs the job with the progress bar; {@link DataException} for bad input (nothing is written then). */
     public static Result run(Request req, PrintStream err) throws IOException {
-        return new AdaptationJob(req, err).run();
+        return run(req, err, ProgressBar.Format.BAR);
+    }
+
+    /** As {@link #run(Request, PrintStream)}, with progress on {@code err} shown as {@code progress} says. */
+    public static Result run(Request req, PrintStream err, ProgressBar.Format progress) throws IOException {
+        return new AdaptationJob(req, err, progress).run();
     }
 
     private Result run() throws IOException {
@@ -344,6 +349,7 @@ public final class AdaptationJob {
 
     private AdaptedNet adaptInMemory(String method, NDManager manager, List<float[]> slices, List<float[]> reference,
                                      SourceSlices src, List<LabelledSeries> labelled, String bnReference) {
+        bar.method(method);
         boolean normaliser = method.equals("normaliser");
         OnnxImporter.Imported parent = OnnxImporter.read(req.model(), manager, normaliser);
         UNet net = parent.net();

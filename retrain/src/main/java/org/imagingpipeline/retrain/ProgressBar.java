@@ -4,29 +4,76 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A one-line progress bar on stderr: steps, loss, Dice, seconds per step, ETA and resident memory. On a
- * terminal it redraws in place; otherwise (logs, CI) it prints a line at most every {@code logEverySeconds}.
+ * Progress of a training or adaptation loop on stderr, as {@code --progress} asks. {@link Format#BAR} (the default): a
+ * one-line bar with steps, loss, Dice, seconds per step, ETA and resident memory; on a terminal it redraws in place,
+ * otherwise (logs, CI) it prints a line at most every {@code logEverySeconds}. {@link Format#JSON}: the same reports as
+ * JSON lines ({@link ProgressReport}), at most one every {@code logEverySeconds} plus each loop's last, never redrawn.
+ * {@link #message} lines are plain text in both.
  */
 public final class ProgressBar {
+
+    /** How progress is shown ({@code --progress bar|json}). */
+    public enum Format {
+        BAR, JSON;
+
+        public static Format parse(String s) {
+            return switch (s) {
+                case "bar" -> BAR;
+                case "json" -> JSON;
+                default -> throw new DataException("--progress must be bar or json, got '" + s + "'");
+            };
+        }
+    }
+
+    /** The kind of loop a report comes from (the report's {@code phase}). */
+    public enum Phase {
+        /** supervised training: rounds are epochs */
+        TRAIN("train"),
+        /** batch-norm statistics passes (AdaBN, the normaliser's source statistics): rounds are passes, no loss */
+        STATISTICS("bn-statistics"),
+        /** an adaptation's optimisation steps (one round) */
+        OPTIMISE("optimise");
+
+        private final String label;
+
+        Phase(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
     private final PrintStream out;
+    private final Format format;
     private final boolean tty;
     private final double logEverySeconds;
     private long lastPrint;
+    private String method;
 
     public ProgressBar(PrintStream out, double logEverySeconds) {
+        this(out, logEverySeconds, Format.BAR);
+    }
+
+    public ProgressBar(PrintStream out, double logEverySeconds, Format format) {
         this.out = out;
-        this.tty = System.console() != null && System.getenv("CI") == null;
+        this.format = format;
+        this.tty = format == Format.BAR && System.console() != null && System.getenv("CI") == null;
         this.logEverySeconds = logEverySeconds;
     }
 
-    public void update(int epoch, int epochs, long step, long totalSteps, double loss, double dice,
-                       double secondsPerStep, double etaSeconds, boolean force) {
-        update(epoch, epochs, step, totalSteps, loss, "dice", dice, secondsPerStep, etaSeconds, force);
+    /** The adaptation method the next reports belong to (their {@code method}; null in training). */
+    public void method(String method) {
+        this.method = method;
     }
 
-    /** As above, with the second number named {@code metricName} (e.g. entropy) instead of dice. */
-    public void update(int epoch, int epochs, long step, long totalSteps, double loss, String metricName, double dice,
-                       double secondsPerStep, double etaSeconds, boolean force) {
+    /**
+     * Reports step {@code step} of {@code totalSteps} in round {@code round} of {@code rounds} (epoch or pass). A NaN
+     * loss or metric (AdaBN's statistics passes have neither) is left out rather than shown as NaN.
+     */
+    public void update(Phase phase, int round, int rounds, long step, long totalSteps, double loss, String metricName,
+                       double metric, double secondsPerStep, double etaSeconds, boolean force) {
         long now = System.nanoTime();
         if (!force && !tty && (now - lastPrint) / 1e9 < logEverySeconds) {
             return;
@@ -35,14 +82,19 @@ public final class ProgressBar {
             return;
         }
         lastPrint = now;
+        if (format == Format.JSON) {
+            out.println(ProgressReport.of(phase, method, round, rounds, step, totalSteps, loss, metricName, metric,
+                    secondsPerStep, etaSeconds, Memory.rssMb()).json());
+            out.flush();
+            return;
+        }
         int width = 24;
         int filled = totalSteps <= 0 ? 0 : (int) Math.min(width, width * step / totalSteps);
         String bar = "#".repeat(filled) + "-".repeat(width - filled);
-        // Steps without a loss or a Dice (AdaBN's statistics passes) leave them out rather than print NaN.
         String line = String.format(Locale.ROOT, "epoch %d/%d [%s] step %d/%d%s%s %.2f s/step ETA %s RSS %d MB",
-                epoch, epochs, bar, step, totalSteps,
+                round, rounds, bar, step, totalSteps,
                 Double.isFinite(loss) ? String.format(Locale.ROOT, " loss %.4f", loss) : "",
-                Double.isFinite(dice) ? String.format(Locale.ROOT, " %s %.3f", metricName, dice) : "",
+                Double.isFinite(metric) ? String.format(Locale.ROOT, " %s %.3f", metricName, metric) : "",
                 secondsPerStep, time(etaSeconds), Memory.rssMb());
         if (tty) {
             out.print("\r" + line + "   ");

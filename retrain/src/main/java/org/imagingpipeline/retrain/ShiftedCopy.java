@@ -1,6 +1,9 @@
 package org.imagingpipeline.retrain;
 
 import org.imagingpipeline.shifts.AcquisitionShift;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -20,9 +23,42 @@ import java.util.Set;
  * {@code java -cp ... ShiftedCopy --data DIR --sites DU --profile lowfield --seed 1 --out DIR2 --site NAME
  * [--patient-ids A,B] [--masks copy|none]}.
  */
+@Command(name = "shifted-copy", sortOptions = false, usageHelpAutoWidth = true,
+        customSynopsis = "shifted-copy --data DIR --sites S[,S] --out DIR --site NAME [options]",
+        description = {"Writes patients of an lgg-flair-layout folder through an acquisition shift (a simulated scanner) as a"
+                + " new site: 16-bit PNGs of 12-bit values, masks copied unchanged. For experiments and tests; prints"
+                + " {\"patients\":N,\"slices\":N}."})
 public final class ShiftedCopy {
 
     public static final int FULL_SCALE = 4095;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "lgg-flair layout data")
+    String data;
+
+    @Option(names = "--sites", paramLabel = "S[,S]", description = "the sites whose patients are copied")
+    String sites;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "where the new site's folder goes")
+    String outDir;
+
+    @Option(names = "--site", paramLabel = "NAME", description = "the new site's name (its folder under --out)")
+    String site;
+
+    @Option(names = "--profile", paramLabel = "SPEC", description = "the shift: a named profile or the AcquisitionShift"
+            + " grammar (default: ${DEFAULT-VALUE} = unchanged)")
+    String profile = "none";
+
+    @Option(names = "--seed", paramLabel = "N", description = "noise seed (default: ${DEFAULT-VALUE})")
+    int seed = 1;
+
+    @Option(names = "--patient-ids", paramLabel = "A,B", description = "only these patients")
+    String patientIds;
+
+    @Option(names = "--masks", paramLabel = "copy|none", description = "copy the masks (default) or none")
+    String masks = "copy";
+
+    @Mixin
+    Cli.Help help;
 
     private ShiftedCopy() {
     }
@@ -32,29 +68,24 @@ public final class ShiftedCopy {
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err) {
-        try {
-            Args a = new Args(argv, Set.of("--data", "--sites", "--profile", "--seed", "--out", "--site",
-                    "--patient-ids", "--masks"), Set.of());
-            List<SliceDataset.PatientRef> refs = SliceDataset.discover(Path.of(a.required("--data")), a.list("--sites"));
-            if (a.get("--patient-ids", null) != null) {
-                Set<String> keep = new HashSet<>(a.list("--patient-ids"));
-                refs = refs.stream().filter(r -> keep.contains(r.patientId())).toList();
-            }
-            AcquisitionShift profile = parseShift(a.get("--profile", "none"));
-            int n = write(refs, profile, a.intValue("--seed", 1), Path.of(a.required("--out")).resolve(a.required("--site")),
-                    !a.get("--masks", "copy").equals("none"));
-            out.printf("{\"patients\":%d,\"slices\":%d}%n", refs.size(), n);
-            return 0;
-        } catch (DataException e) {
-            err.println("shifted-copy: error: " + e.getMessage());
-            return 2;
-        } catch (IOException e) {
-            err.println("shifted-copy: failed: " + e);
-            return 1;
-        }
+        ShiftedCopy c = new ShiftedCopy();
+        return Cli.run("shifted-copy", c, argv, out, err, () -> c.copy(out));
     }
 
-    /** Writes every patient into {@code siteDir/PATIENT/}; returns the number of slices written. */
+    private int copy(PrintStream out) throws IOException {
+        List<SliceDataset.PatientRef> refs = SliceDataset.discover(Path.of(Cli.required(data, "--data")),
+                Cli.list(sites, "--sites"));
+        if (patientIds != null) {
+            Set<String> keep = new HashSet<>(Cli.list(patientIds, "--patient-ids"));
+            refs = refs.stream().filter(r -> keep.contains(r.patientId())).toList();
+        }
+        AcquisitionShift shift = parseShift(profile);
+        int n = write(refs, shift, seed, Path.of(Cli.required(outDir, "--out")).resolve(Cli.required(site, "--site")),
+                !masks.equals("none"));
+        out.printf("{\"patients\":%d,\"slices\":%d}%n", refs.size(), n);
+        return 0;
+    }
+
     /** A shift spec ({@link AcquisitionShift}; {@code none} = unchanged) or a {@link DataException} naming the problem. */
     public static AcquisitionShift parseShift(String spec) {
         try {
@@ -64,6 +95,7 @@ public final class ShiftedCopy {
         }
     }
 
+    /** Writes every patient into {@code siteDir/PATIENT/}; returns the number of slices written. */
     public static int write(List<SliceDataset.PatientRef> refs, AcquisitionShift profile, long seed, Path siteDir,
                             boolean masks) throws IOException {
         int n = 0;

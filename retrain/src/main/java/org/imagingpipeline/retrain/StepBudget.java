@@ -46,7 +46,8 @@ public final class StepBudget {
         } else if (maxMinutes > 0 && elapsed >= maxMinutes * 60) {
             stopReason = String.format(Locale.ROOT, "time limit %.1f min", maxMinutes);
         }
-        bar.update(1, 1, step, total, loss, metricName, metric, perStep, (total - step) * perStep, stopReason != null);
+        bar.update(ProgressBar.Phase.OPTIMISE, 1, 1, step, total, loss, metricName, metric, perStep, (total - step) * perStep,
+                stopReason != null);
         return stopReason != null;
     }
 

@@ -211,7 +211,7 @@ public final class UNetTrainer {
                     if (cfg.maxMinutes() > 0) {
                         total = Math.min(total, (long) Math.ceil(cfg.maxMinutes() * 60 / perStep));
                     }
-                    bar.update(epoch, cfg.epochs(), step, total, recentLoss, diceEma, perStep,
+                    bar.update(ProgressBar.Phase.TRAIN, epoch, cfg.epochs(), step, total, recentLoss, "dice", diceEma, perStep,
                             (total - step) * perStep, false);
                     if (cfg.maxSteps() > 0 && step >= cfg.maxSteps()) {
                         stop = "max steps " + cfg.maxSteps();

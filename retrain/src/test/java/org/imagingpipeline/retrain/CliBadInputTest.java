@@ -48,6 +48,11 @@ class CliBadInputTest {
 
     /** A tiny PNG-layout data set: SITE/P1 with one slice (image w x h, mask mw x mh). */
     private Path tinySite(String site, int w, int h, int mw, int mh) throws Exception {
+        return tinySite(dir, site, w, h, mw, mh);
+    }
+
+    /** As above, under {@code dir/data}; returns {@code dir/data}. */
+    static Path tinySite(Path dir, String site, int w, int h, int mw, int mh) throws Exception {
         Path p = Files.createDirectories(dir.resolve("data").resolve(site).resolve("P1"));
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < h; y++) {
@@ -63,6 +68,11 @@ class CliBadInputTest {
     }
 
     private Path randomModel() throws Exception {
+        return randomModel(dir);
+    }
+
+    /** An untrained U-Net (base filters 2, depth 2) exported with input size 32: {@code dir/random.onnx}. */
+    static Path randomModel(Path dir) throws Exception {
         DjlRuntime.configure(DjlRuntime.defaultCacheDir(), 2);
         Path m = dir.resolve("random.onnx");
         try (NDManager manager = NDManager.newBaseManager()) {

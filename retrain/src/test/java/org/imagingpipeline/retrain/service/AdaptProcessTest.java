@@ -23,15 +23,21 @@ class AdaptProcessTest {
     Path tmp;
 
     @Test
-    void progressIsReadFromTheProgressBarLine() {
-        Job.Progress p = ProgressParser.parse("epoch 1/3 [####----] step 12/48 loss 0.41 dice 0.62 1.10 s/step ETA 40s", Instant.EPOCH)
-                .orElseThrow();
+    void progressIsReadFromJsonProgressLines() {
+        Job.Progress p = ProgressParser.parse("{\"progress\":{\"phase\":\"optimise\",\"method\":\"entropy\",\"step\":12,"
+                + "\"steps\":48,\"loss\":0.41,\"metric\":\"entropy\",\"metric_value\":0.62,\"s_per_step\":1.1,"
+                + "\"elapsed_s\":13.2,\"eta_s\":39.6,\"rss_mb\":812,\"added_later\":true}}", Instant.EPOCH).orElseThrow();
         assertEquals(12, p.step());
         assertEquals(48, p.total());
         assertEquals(0.25, p.fraction(), 1e-9);
-        assertTrue(ProgressParser.parse("loaded 12 of 48 slices", Instant.EPOCH).isEmpty());
-        assertTrue(ProgressParser.parse("step 5/0", Instant.EPOCH).isEmpty());
-        assertTrue(ProgressParser.parse("step 9/4", Instant.EPOCH).isEmpty());
+        assertEquals("entropy optimise step 12/48 loss 0.41 entropy 0.62 ETA 0m40s", p.line());
+        assertEquals(Instant.EPOCH, p.at());
+        for (String notProgress : List.of("epoch 1/3 [####----] step 12/48 loss 0.41 dice 0.62 1.10 s/step ETA 40s",
+                "adapt: gate on adabn PASSED: [step 1/2]", "{\"model\":\"x.onnx\"}", "{\"progress\":3}", "{\"progress\":{",
+                "{\"progress\":{\"step\":5,\"steps\":0}}", "{\"progress\":{\"step\":9,\"steps\":4}}",
+                "{\"progress\":{\"step\":\"many\",\"steps\":4}}")) {
+            assertTrue(ProgressParser.parse(notProgress, Instant.EPOCH).isEmpty(), notProgress);
+        }
     }
 
     @Test
@@ -44,9 +50,14 @@ class AdaptProcessTest {
         assertTrue(o.succeeded(), String.valueOf(o));
         assertTrue(o.result().gatePassed());
         assertEquals("adabn", o.result().json().get("method"));
-        assertEquals(4, progress.size());
+        assertEquals(4, progress.size(), "the command was asked for --progress json and each JSON line was read");
         assertEquals(4, progress.get(3).step());
+        assertEquals("adabn optimise step 4/4 loss 0.5 entropy 0.31 ETA 0m00s", progress.get(3).line());
         assertTrue(o.stderrTail().get(o.stderrTail().size() - 1).startsWith("adapt: wrote"));
+        assertTrue(o.stderrTail().stream().noneMatch(l -> l.contains("\"progress\"")), "progress lines are not log lines: "
+                + o.stderrTail());
+        List<String> cmd = fake().commandLine(request(model, "adabn"));
+        assertEquals(List.of("--progress", "json"), cmd.subList(cmd.size() - 2, cmd.size()));
 
         AdaptProcess.Outcome rejected = fake().run(request(model, "entropy"), Duration.ofSeconds(60), p -> { });
         assertTrue(rejected.succeeded(), "exit 0 with a failed gate is a result, not a failure");

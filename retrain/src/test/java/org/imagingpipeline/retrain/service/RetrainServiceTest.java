@@ -96,6 +96,8 @@ class RetrainServiceTest {
         assertEquals("auto", job.path("method").asText(), "a drift-triggered job runs retrain.auto.method");
         assertEquals(4, job.path("progress").path("step").asInt());
         assertEquals(4, job.path("progress").path("total").asInt());
+        assertEquals("auto optimise step 4/4 loss 0.5 entropy 0.31 ETA 0m00s", job.path("progress").path("line").asText(),
+                "the job's progress is the command's last JSON progress line, in words");
         assertEquals(5, job.path("slices").asInt());
         assertEquals(JobRunner.seriesHash(List.of("2.25.100", "2.25.101")), job.path("seriesHash").asText());
         assertTrue(job.path("evidence").path("passed").asBoolean());

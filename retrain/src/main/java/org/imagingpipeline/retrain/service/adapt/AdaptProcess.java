@@ -12,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -19,14 +20,17 @@ import org.imagingpipeline.retrain.service.jobs.Job;
 
 /**
  * Runs the adapt command as a subprocess (its own JVM: DJL's native memory is returned to the system when it ends,
- * and a job can be killed). Progress is parsed from stderr as it comes; the result is the last non-blank stdout
- * line. Past the time limit, or on {@link #kill()}, the process and all its descendants are killed (the command is
+ * and a job can be killed) with {@code --progress json}: its progress lines on stderr are read as they come
+ * ({@link ProgressParser}), its other stderr lines are kept as the job's log tail; the result is the last non-blank
+ * stdout line. Past the time limit, or on {@link #kill()}, the process and all its descendants are killed (the command is
  * usually a shell script that starts java).
  */
 public final class AdaptProcess {
     /** Exit status 2 of the contract: the input was refused. */
     public static final int EXIT_BAD_INPUT = 2;
     private static final int TAIL_LINES = 40;
+    /** Appended to every command line: progress as JSON lines on stderr. */
+    public static final List<String> PROGRESS_JSON = List.of("--progress", "json");
 
     /** How a run ended. {@code result} is set only for exit 0 with a parseable result line. */
     public record Outcome(int exitCode, boolean timedOut, boolean killed, AdaptResult result, String error, List<String> stderrTail) {
@@ -54,6 +58,7 @@ public final class AdaptProcess {
     public List<String> commandLine(AdaptRequest request) {
         List<String> cmd = new ArrayList<>(command);
         cmd.addAll(request.arguments());
+        cmd.addAll(PROGRESS_JSON);
         return cmd;
     }
 
@@ -156,11 +161,15 @@ public final class AdaptProcess {
         String s = line.toString().strip();
         line.setLength(0);
         if (s.isEmpty()) return;
+        Optional<Job.Progress> progress = ProgressParser.parse(s, Instant.now());
+        if (progress.isPresent()) {
+            onProgress.accept(progress.get());
+            return;
+        }
         synchronized (tail) {
             tail.addLast(s);
             while (tail.size() > TAIL_LINES) tail.removeFirst();
         }
-        ProgressParser.parse(s, Instant.now()).ifPresent(onProgress);
     }
 
     private static <T> T join(CompletableFuture<T> f) throws InterruptedException {

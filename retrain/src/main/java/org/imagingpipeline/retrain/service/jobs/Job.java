@@ -17,7 +17,7 @@ public final class Job {
     /** Where a RUNNING job is. */
     public enum Phase { EXPORTING, ADAPTING, PUBLISHING }
 
-    /** Subprocess progress, parsed from its stderr ("step i/n"). */
+    /** Subprocess progress: its last JSON progress line on stderr ({@code --progress json}); {@code line} in words. */
     public record Progress(long step, long total, double fraction, String line, Instant at) {
     }
 
