@@ -1,5 +1,6 @@
 package org.imagingpipeline.demo;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -14,18 +15,24 @@ final class ApiToken implements Supplier<String> {
     /** The lifetime the demo asks for. */
     static final Duration LIFETIME = Duration.ofMinutes(60);
     private final Callable<String> issue;
+    private final Clock clock;
     private String token;
     private Instant renewAt = Instant.MIN;
 
     /** {@code issue} returns a fresh token valid for {@link #LIFETIME}. */
     ApiToken(Callable<String> issue) {
+        this(issue, Clock.systemUTC());
+    }
+
+    ApiToken(Callable<String> issue, Clock clock) {
         this.issue = issue;
+        this.clock = clock;
     }
 
     /** {@code "Bearer " + token}. */
     @Override
     public synchronized String get() {
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         if (token == null || now.isAfter(renewAt)) {
             try {
                 token = issue.call();
