@@ -279,7 +279,7 @@ public final class DemoReport {
         else o.put(k, v);
     }
 
-    /** GET of a service's API with the given Authorization header; empty (and a line on stderr) unless 200. */
+    /** GET of a service's API with the given Authorization header; empty unless 200 (a refusal or an error: a line on stderr). */
     static Optional<JsonNode> getJson(String url, Supplier<String> authorization) {
         try {
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
