@@ -44,7 +44,9 @@ bench_drift() {
   send --sites CS --patients 5; n=$((n + 5)); await_series $n 300
   send --sites HT --patients 5; n=$((n + 5)); await_series $n 300
   t1=$(date +%s%N)
-  curl -fsS "$api/domains" >"$PIPELINE_HOME/domains.json"
+  # GET /domains needs a viewer's bearer token (docs/security.md); it goes to curl on a file descriptor, not argv.
+  curl -fsS -H @<(printf 'Authorization: Bearer %s\n' "$(stack_token viewer --minutes 5 2>/dev/null)") "$api/domains" \
+    >"$PIPELINE_HOME/domains.json"
   curl -fsS "$api/q/metrics" >"$PIPELINE_HOME/metrics.txt"
   stack_down >&2; trap - EXIT
 

@@ -17,6 +17,21 @@ STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference retrain fhir-bridge}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
+# The token issuer (test-support LocalIssuer): its key pair under PIPELINE_HOME/secrets/, created once by `up`; every
+# service verifies bearer tokens with the public key (docs/security.md). MP_JWT_VERIFY_PUBLICKEY_LOCATION overrides it.
+ISSUER_MAIN=org.imagingpipeline.testsupport.auth.TokenCommand
+
+# ./pipeline token ROLE...: a token for the roles as the last stdout line (the key is created first when missing).
+stack_token() {
+  java -cp "$(module_cp test-support)" "$ISSUER_MAIN" token --secrets "$PIPELINE_HOME/secrets" "$@"
+}
+
+# The token issuer's key pair, created once (never replaced); the services' verification settings as -D options.
+stack_secrets() {
+  java -cp "$(module_cp test-support)" "$ISSUER_MAIN" init --secrets "$PIPELINE_HOME/secrets" >&2 \
+    || die "cannot create the token issuer's key under $PIPELINE_HOME/secrets"
+  AUTH_OPTS=(-Dmp.jwt.verify.publickey.location="${MP_JWT_VERIFY_PUBLICKEY_LOCATION:-$PIPELINE_HOME/secrets/token-issuer-public.pem}")
+}
 
 pid_alive() { [ -f "$STACK_PIDS/$1.pid" ] && kill -0 "$(cat "$STACK_PIDS/$1.pid")" 2>/dev/null; }
 
@@ -67,11 +82,12 @@ stack_up() {
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
+  stack_secrets
   start_bg broker java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
   wait_kafka
   log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"
-  part ingest && start_bg ingest java -Xmx1g \
+  part ingest && start_bg ingest java -Xmx1g "${AUTH_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" \
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
@@ -95,7 +111,7 @@ stack_up() {
   [ -n "${STREAMS_DRIFT_REFERENCE_FILE:-}" ] && streams_opts+=(-Dstreams.drift.reference-file="$STREAMS_DRIFT_REFERENCE_FILE")
   [ ${#streams_opts[@]} -gt 0 ] || log "stack: streams has no KNOWN reference (no model card at $ref_card or no data at $ref_data):" \
     "every domain stays CANDIDATE until approved (POST /domains/{id}/approve)"
-  part streams && start_bg streams java -Xmx768m \
+  part streams && start_bg streams java -Xmx768m "${AUTH_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     "${streams_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
@@ -105,7 +121,7 @@ stack_up() {
     # One registrar of the source model: retrain (the registry's owner) when it runs, else inference itself.
     local inference_source=""; part retrain || { [ -f "$source_model" ] && inference_source=$source_model; }
     start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
-      java -Xmx1g -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
+      java -Xmx1g "${AUTH_OPTS[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
@@ -118,12 +134,12 @@ stack_up() {
   [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
   # Expert-corrected masks by SeriesInstanceUID (the demo's simulated radiologist writes them); the gate decides on them.
   [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")
-  part retrain && start_bg retrain java -Xmx384m \
+  part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \
     "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
-  part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m \
-    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" \
+  part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" \
+    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   part ingest && wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120 \
     && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"

@@ -168,6 +168,8 @@ public final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(stopper);
         phase("starting the stack");
         if (pipeline(List.of("up"), false) != 0) throw new IllegalStateException("./pipeline up failed");
+        // The services' APIs need a bearer token (docs/security.md); the demo only reads them: role viewer.
+        ApiToken viewer = new ApiToken(() -> token("viewer"));
 
         // ---- traffic
         // The simulated scanner images held-out patients of the first source site (one institution: one new domain).
@@ -198,7 +200,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         // ---- drift -> adaptation -> promotion, then more of the new scanner
         phase("waiting for drift -> adaptation -> promotion");
-        Map<String, ModelVersion.Serving> promoted = DemoProbe.waitPromoted(bootstrap(), http("RETRAIN_HTTP_PORT", 8084), adaptTimeout, 1);
+        Map<String, ModelVersion.Serving> promoted = DemoProbe.waitPromoted(bootstrap(), http("RETRAIN_HTTP_PORT", 8084), viewer, adaptTimeout, 1);
         log("demo: promoted: " + EventJson.mapper().writeValueAsString(promoted));
         if (promoted.isEmpty()) log("demo: WARNING: no adapted model was promoted within " + adaptTimeout + "s (see the report's evidence)");
         if (!secondHalf.isEmpty()) {
@@ -226,7 +228,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         // ---- report
         phase("writing the report");
-        ObjectNode brief = DemoReport.write(new DemoReport.Inputs(out, bootstrap(), http("STREAMS_HTTP_PORT", 8082), ehrUrl(),
+        ObjectNode brief = DemoReport.write(new DemoReport.Inputs(out, bootstrap(), http("STREAMS_HTTP_PORT", 8082), viewer, ehrUrl(),
                 http("FHIR_BRIDGE_HTTP_PORT", 8085) + "/q/metrics", sent, dice, phases, d.synthetic(), d.description()));
         log("");
         log("demo: done in " + (System.nanoTime() - started) / 1_000_000_000L + " s. " + brief);
@@ -316,6 +318,20 @@ public final class DemoCommand implements Callable<Integer> {
         log("");
         log("demo: == " + label + " ==");
         phases.put(label, Instant.now());
+    }
+
+    /** A bearer token for the role from {@code ./pipeline token} (the demo's PIPELINE_HOME); kept off every output. */
+    private String token(String role) throws IOException, InterruptedException {
+        Path file = Files.createTempFile(out, "token", ".out");
+        try {
+            int rc = run(List.of(root.resolve("pipeline").toString(), "token", role, "--minutes", Long.toString(ApiToken.LIFETIME.toMinutes())),
+                    file.toFile(), null);
+            List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
+            if (rc != 0 || lines.isEmpty()) throw new IllegalStateException("./pipeline token " + role + " failed (exit " + rc + ")");
+            return lines.get(lines.size() - 1).trim();
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** {@code ./pipeline VERB ...} with the demo's environment; stdout to stderr (the demo's stdout is its JSON line). */

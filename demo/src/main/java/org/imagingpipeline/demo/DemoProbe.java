@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.ModelVersion;
@@ -32,8 +33,8 @@ final class DemoProbe {
      * Waits for {@code count} promoted domains. With the retrain service's URL it also stops once adaptation jobs ran
      * and none is queued or running for {@link #IDLE_GRACE_SECONDS} (every candidate was rejected: nothing more to wait for).
      */
-    static Map<String, ModelVersion.Serving> waitPromoted(String bootstrap, String retrainUrl, long timeoutSeconds, int count)
-            throws InterruptedException {
+    static Map<String, ModelVersion.Serving> waitPromoted(String bootstrap, String retrainUrl, Supplier<String> authorization,
+                                                          long timeoutSeconds, int count) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
         String lastLine = "";
         long idleSince = -1;
@@ -41,7 +42,7 @@ final class DemoProbe {
             Map<String, ModelVersion.Serving> routes = promoted(bootstrap);
             if (routes.size() >= count || System.nanoTime() > deadline) return routes;
             if (retrainUrl != null) {
-                boolean idle = jobsIdle(retrainUrl);
+                boolean idle = jobsIdle(retrainUrl, authorization);
                 if (!idle) idleSince = -1;
                 else if (idleSince < 0) idleSince = System.nanoTime();
                 else if (System.nanoTime() - idleSince > IDLE_GRACE_SECONDS * 1_000_000_000L) {
@@ -59,8 +60,8 @@ final class DemoProbe {
     static final long IDLE_GRACE_SECONDS = 45;
 
     /** True when the retrain service has run jobs and none is queued or running now. */
-    private static boolean jobsIdle(String retrainUrl) {
-        return DemoReport.getJson(retrainUrl + "/jobs").map(jobs -> {
+    private static boolean jobsIdle(String retrainUrl, Supplier<String> authorization) {
+        return DemoReport.getJson(retrainUrl + "/jobs", authorization).map(jobs -> {
             if (!jobs.isArray() || jobs.isEmpty()) return false;
             for (com.fasterxml.jackson.databind.JsonNode j : jobs) {
                 String st = j.path("status").asText();

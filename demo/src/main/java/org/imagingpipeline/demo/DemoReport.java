@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.ModelVersion;
@@ -49,10 +50,11 @@ public final class DemoReport {
     /**
      * What the report is made of besides the topics.
      *
+     * @param authorization the Authorization header for the services' APIs (a viewer's bearer token)
      * @param phases the demo's phases by label, in order, with the moment each began
      */
-    record Inputs(Path out, String bootstrap, String streamsUrl, String ehrUrl, String bridgeMetricsUrl, Path sent,
-                  List<Dice> dice, Map<String, Instant> phases, boolean synthetic, String dataDescription) {
+    record Inputs(Path out, String bootstrap, String streamsUrl, Supplier<String> authorization, String ehrUrl, String bridgeMetricsUrl,
+                  Path sent, List<Dice> dice, Map<String, Instant> phases, boolean synthetic, String dataDescription) {
     }
 
     /** Writes summary.json and index.html; returns the brief summary the demo prints as its last line. */
@@ -69,7 +71,7 @@ public final class DemoReport {
         List<DomainEvent> domainEvents = TopicSnapshot.read(bootstrap, Topics.DOMAIN_EVENTS, DomainEvent.class).stream()
                 .map(TopicSnapshot.Rec::value).toList();
         List<TopicSnapshot.Rec<ModelVersion>> versions = TopicSnapshot.read(bootstrap, Topics.MODEL_VERSIONS, ModelVersion.class);
-        JsonNode domains = getJson(in.streamsUrl() + "/domains").orElse(JSON.createArrayNode());
+        JsonNode domains = getJson(in.streamsUrl() + "/domains", in.authorization()).orElse(JSON.createArrayNode());
         Double validationErrors = metric(in.bridgeMetricsUrl(), "fhir_bridge_validation_errors_total");
         List<Dice> dice = in.dice();
 
@@ -277,10 +279,14 @@ public final class DemoReport {
         else o.put(k, v);
     }
 
-    static Optional<JsonNode> getJson(String url) {
+    /** GET of a service's API with the given Authorization header; empty unless 200 (a refusal or an error: a line on stderr). */
+    static Optional<JsonNode> getJson(String url, Supplier<String> authorization) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
+                    .header("Authorization", authorization.get()).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 401 || r.statusCode() == 403) {
+                System.err.println("demo: " + url + " refused the demo's token (" + r.statusCode() + "; docs/security.md)");
+            }
             return r.statusCode() == 200 ? Optional.of(EventJson.mapper().readTree(r.body())) : Optional.empty();
         } catch (Exception e) {
             System.err.println("demo: " + url + " did not answer: " + e);

@@ -29,6 +29,7 @@ import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.InstanceReceived;
+import org.imagingpipeline.testsupport.auth.TestTokens;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -99,7 +100,7 @@ class StowIngestTest {
         HttpResponse<String> json = post(List.of(good), "application/dicom+json");
         assertEquals(415, json.statusCode());
         HttpRequest noBoundary = HttpRequest.newBuilder(uri("/dicomweb/studies")).header("Content-Type", "multipart/related; type=\"application/dicom\"")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(good)).build();
+                .header("Authorization", TestTokens.bearer("scanner")).POST(HttpRequest.BodyPublishers.ofByteArray(good)).build();
         assertEquals(400, HTTP.send(noBoundary, HttpResponse.BodyHandlers.ofString()).statusCode());
 
         String metrics = HTTP.send(HttpRequest.newBuilder(uri("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -134,6 +135,38 @@ class StowIngestTest {
         assertEquals(200, post(List.of(a, b), "application/dicom").statusCode());
         assertEquals(200, post(List.of(a, b), "application/dicom").statusCode());
         assertEquals(before + 2, KafkaStack.allEvents().size(), "exactly once after the outage");
+    }
+
+    @Test
+    @Order(5)
+    void storingNeedsAScannerTokenHealthAndMetricsDoNot() throws Exception {
+        byte[] instance = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        int before = KafkaStack.allEvents().size();
+        List<String> bad = List.of(TestTokens.expired("scanner"), TestTokens.malformed(), TestTokens.signedByAnotherKey("scanner"),
+                TestTokens.wrongIssuer("scanner"), TestTokens.tamperedSignature("scanner"));
+        assertEquals(401, post("/dicomweb/studies", List.of(instance), "application/dicom", null).statusCode(), "no token");
+        for (String t : bad) {
+            HttpResponse<String> r = post("/dicomweb/studies", List.of(instance), "application/dicom", "Bearer " + t);
+            assertEquals(401, r.statusCode(), "bad token " + bad.indexOf(t));
+            assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
+        }
+        assertEquals(401, post("/dicomweb/studies/1.2.3", List.of(instance), "application/dicom", null).statusCode());
+        for (String role : List.of("viewer", "mlops")) {
+            assertEquals(403, post("/dicomweb/studies", List.of(instance), "application/dicom", TestTokens.bearer(role)).statusCode(), role);
+        }
+        assertEquals(before, KafkaStack.allEvents().size(), "nothing stored without a scanner token");
+        assertEquals(200, post("/dicomweb/studies", List.of(instance), "application/dicom", TestTokens.bearer("scanner")).statusCode());
+        assertEquals(200, post("/dicomweb/studies", List.of(freshInstance("1.2.840.10008.5.1.4.1.1.4", 0)), "application/dicom",
+                TestTokens.bearer("admin")).statusCode());
+        assertEquals(before + 2, KafkaStack.allEvents().size());
+
+        // Health and metrics stay open; any other path needs a token (no endpoint is open by omission).
+        for (String open : List.of("/q/health", "/q/health/ready", "/q/health/live", "/q/metrics")) {
+            int status = HTTP.send(HttpRequest.newBuilder(uri(open)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+            assertTrue(status == 200 || status == 503, open + " answered " + status); // 503: a check is DOWN, not a refusal
+        }
+        assertEquals(401, HTTP.send(HttpRequest.newBuilder(uri("/dicomweb/studies")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(401, HTTP.send(HttpRequest.newBuilder(uri("/anything")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
     // ------------------------------------------------------------------ helpers
@@ -180,6 +213,11 @@ class StowIngestTest {
     }
 
     private HttpResponse<String> post(String path, List<byte[]> parts, String type) throws Exception {
+        return post(path, parts, type, TestTokens.bearer("scanner"));
+    }
+
+    /** A STOW-RS request with the given Authorization header value (null: none). */
+    private HttpResponse<String> post(String path, List<byte[]> parts, String type, String authorization) throws Exception {
         String boundary = "b-" + UUID.randomUUID();
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         for (byte[] p : parts) {
@@ -188,12 +226,13 @@ class StowIngestTest {
             body.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
         }
         body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
-        HttpRequest rq = HttpRequest.newBuilder(uri(path))
+        HttpRequest.Builder rq = HttpRequest.newBuilder(uri(path))
                 .header("Content-Type", "multipart/related; type=\"" + type + "\"; boundary=" + boundary)
                 .header("Accept", "application/dicom+json")
                 .timeout(Duration.ofSeconds(120))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build();
-        return HTTP.send(rq, HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()));
+        if (authorization != null) rq.header("Authorization", authorization);
+        return HTTP.send(rq.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String path) {

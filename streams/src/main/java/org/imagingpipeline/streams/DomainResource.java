@@ -1,5 +1,6 @@
 package org.imagingpipeline.streams;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -23,7 +24,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 /**
  * The domain registry over HTTP (interactive queries on {@link DriftDetector#REGISTRY_STORE}): GET /domains,
  * GET /domains/{id} ({@link DomainView}), POST /domains/{id}/approve (202; the detector applies it within a second).
- * 503 while the store is not queryable (starting, rebalancing).
+ * 503 while the store is not queryable (starting, rebalancing). Bearer token roles (docs/security.md): viewer (or admin)
+ * for the GETs, mlops (or admin) for approve.
  */
 @Path("/domains")
 @Produces(MediaType.APPLICATION_JSON)
@@ -34,6 +36,7 @@ public class DomainResource {
     ApprovalQueue approvals;
 
     @GET
+    @RolesAllowed({"viewer", "admin"})
     public Response all() {
         return query(store -> {
             List<DomainView> out = new ArrayList<>();
@@ -47,6 +50,7 @@ public class DomainResource {
 
     @GET
     @Path("/{id}")
+    @RolesAllowed({"viewer", "admin"})
     public Response one(@PathParam("id") String id) {
         return query(store -> {
             DomainState d = store.get(id);
@@ -56,6 +60,7 @@ public class DomainResource {
 
     @POST
     @Path("/{id}/approve")
+    @RolesAllowed({"mlops", "admin"})
     public Response approve(@PathParam("id") String id) {
         return query(store -> {
             DomainState d = store.get(id);

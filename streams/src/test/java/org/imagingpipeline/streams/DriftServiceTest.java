@@ -39,6 +39,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.testsupport.auth.TestTokens;
 import org.imagingpipeline.simulator.ScannerSimulator;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.DomainEvent;
@@ -137,7 +138,7 @@ class DriftServiceTest {
             }
 
             HttpResponse<String> approve = http.send(HttpRequest.newBuilder(url("/domains/" + ht.path("id").asText() + "/approve"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                    .header("Authorization", TestTokens.bearer("mlops")).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(202, approve.statusCode(), approve.body());
             awaitDomain(d -> d.path("id").asText().equals(ht.path("id").asText()) && d.path("status").asText().equals("KNOWN"), Duration.ofMinutes(2));
 
@@ -322,6 +323,7 @@ class DriftServiceTest {
     }
 
     private String get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(url(path)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        return http.send(HttpRequest.newBuilder(url(path)).header("Authorization", TestTokens.bearer("viewer")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 }

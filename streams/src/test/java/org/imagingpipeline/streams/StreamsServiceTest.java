@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.testsupport.auth.TestTokens;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.imagingpipeline.events.InstanceReceived;
@@ -83,6 +84,51 @@ class StreamsServiceTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, h.statusCode(), h.body());
         assertTrue(h.body().contains("UP"));
+    }
+
+    @Test
+    void theDomainApiNeedsATokenWithItsRoleHealthAndMetricsDoNot() throws Exception {
+        // GET /domains with a viewer token: 200 once the registry is queryable (503 while the topology starts).
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        HttpResponse<String> list = send("GET", "/domains", TestTokens.bearer("viewer"));
+        while (list.statusCode() == 503 && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            list = send("GET", "/domains", TestTokens.bearer("viewer"));
+        }
+        assertEquals(200, list.statusCode(), list.body());
+        assertEquals(200, send("GET", "/domains", TestTokens.bearer("admin")).statusCode());
+        assertEquals(404, send("GET", "/domains/dom-000000000000", TestTokens.bearer("viewer")).statusCode());
+
+        for (String path : List.of("/domains", "/domains/dom-000000000000")) {
+            assertEquals(401, send("GET", path, null).statusCode(), path + " without a token");
+            for (String bad : List.of(TestTokens.expired("viewer"), TestTokens.malformed(), TestTokens.signedByAnotherKey("viewer"),
+                    TestTokens.wrongIssuer("viewer"), TestTokens.tamperedSignature("viewer"))) {
+                assertEquals(401, send("GET", path, "Bearer " + bad).statusCode(), path + " with a bad token");
+            }
+            for (String role : List.of("mlops", "scanner")) assertEquals(403, send("GET", path, TestTokens.bearer(role)).statusCode(), path + " " + role);
+        }
+
+        String approve = "/domains/dom-000000000000/approve";
+        assertEquals(401, send("POST", approve, null).statusCode());
+        assertEquals(401, send("POST", approve, "Bearer " + TestTokens.signedByAnotherKey("mlops")).statusCode());
+        assertEquals(401, send("POST", approve, "Bearer " + TestTokens.expired("mlops")).statusCode());
+        for (String role : List.of("viewer", "scanner")) assertEquals(403, send("POST", approve, TestTokens.bearer(role)).statusCode(), role);
+        // Past authorisation: the unknown domain is what answers.
+        assertEquals(404, send("POST", approve, TestTokens.bearer("mlops")).statusCode());
+        assertEquals(404, send("POST", approve, TestTokens.bearer("admin")).statusCode());
+
+        for (String open : List.of("/q/health", "/q/health/ready", "/q/health/live", "/q/metrics")) {
+            int status = send("GET", open, null).statusCode();
+            assertTrue(status == 200 || status == 503, open + " answered " + status);
+        }
+        assertEquals(401, send("GET", "/anything", null).statusCode(), "no path is open by omission");
+    }
+
+    private HttpResponse<String> send(String method, String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (authorization != null) b.header("Authorization", authorization);
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Every SeriesReady on the topic once {@code until} holds (read up to the end offsets of that moment). */

@@ -5,13 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.imagingpipeline.testsupport.auth.TestTokens;
 
 /**
  * The one Quarkus test resource of the services: a real KRaft broker in its own JVM ({@link BrokerProcess}, free
  * ports, every topic provisioned) and a fresh state directory, given to the application as
- * {@code kafka.bootstrap.servers} and {@code pipeline.home}. A module adds its own settings (and fixtures such as an
- * EHR stand-in or a tiny model) by overriding {@link #settings}; tests reach the broker and the directory through
- * {@link #broker()} and {@link #home()} while the resource runs.
+ * {@code kafka.bootstrap.servers} and {@code pipeline.home}, plus this JVM's test token issuer
+ * ({@link TestTokens#settings()}; tests call the service with {@link TestTokens#bearer}). A module adds its own
+ * settings (and fixtures such as an EHR stand-in or a tiny model) by overriding {@link #settings}; tests reach the
+ * broker and the directory through {@link #broker()} and {@link #home()} while the resource runs.
  */
 public class BrokerTestResource implements QuarkusTestResourceLifecycleManager {
     private static volatile BrokerProcess current;
@@ -30,7 +32,7 @@ public class BrokerTestResource implements QuarkusTestResourceLifecycleManager {
         return currentHome;
     }
 
-    /** Settings besides {@code kafka.bootstrap.servers} and {@code pipeline.home}; they win over those two. */
+    /** Settings besides {@code kafka.bootstrap.servers}, {@code pipeline.home} and the token settings; they win over those. */
     protected Map<String, String> settings(BrokerProcess broker, Path home) throws Exception {
         return Map.of();
     }
@@ -53,6 +55,7 @@ public class BrokerTestResource implements QuarkusTestResourceLifecycleManager {
             currentHome = home;
             Map<String, String> m = new HashMap<>(Map.of("kafka.bootstrap.servers", broker.bootstrap(),
                     "pipeline.home", home.toString()));
+            m.putAll(TestTokens.settings());
             m.putAll(settings(broker, home));
             return m;
         } catch (Exception e) {

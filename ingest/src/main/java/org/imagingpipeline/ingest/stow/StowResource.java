@@ -3,6 +3,7 @@ package org.imagingpipeline.ingest.stow;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.http.HttpServerRequest;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -25,9 +26,11 @@ import org.imagingpipeline.ingest.RejectReason;
 /**
  * STOW-RS (PS3.18 10.5): {@code POST /dicomweb/studies[/{study}]} with {@code multipart/related; type="application/dicom"}.
  * Answers a DICOM JSON store response: 200 all stored, 202 some failed, 409 none stored because of the
- * instances, 503 none stored because Kafka or the disk is unavailable (retry later).
+ * instances, 503 none stored because Kafka or the disk is unavailable (retry later). Callers need a bearer token
+ * with role scanner (or admin): 401 without, 403 with another role (docs/security.md).
  */
 @Path("/dicomweb/studies")
+@RolesAllowed({"scanner", "admin"})
 public class StowResource {
     private static final String DICOM_JSON = "application/dicom+json";
     private final InstanceIngestor ingestor;

@@ -30,6 +30,7 @@ import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.retrain.Hashing;
 import org.imagingpipeline.retrain.service.jobs.JobRunner;
+import org.imagingpipeline.testsupport.auth.TestTokens;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -221,6 +222,36 @@ class RetrainServiceTest {
         assertEquals(409, post("/domains/dom-000000000002/rollback", "").statusCode());
     }
 
+    @Test
+    void everyEndpointNeedsATokenWithItsRole() throws Exception {
+        awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
+        // What each endpoint answers past authorisation here (no series, no such job, nothing to roll back).
+        Map<String, Integer> reads = Map.of("/jobs", 200, "/models", 200, "/jobs/job-does-not-exist", 404, "/domains/dom-000000000003", 200);
+        Map<String, Integer> changes = Map.of("/domains/dom-000000000003/adapt", 409, "/jobs/job-does-not-exist/cancel", 404,
+                "/domains/dom-000000000003/rollback", 409);
+        List<String> bad = List.of(TestTokens.expired("admin"), TestTokens.malformed(), TestTokens.signedByAnotherKey("admin"),
+                TestTokens.wrongIssuer("admin"), TestTokens.tamperedSignature("admin"));
+        for (Map.Entry<String, Integer> e : reads.entrySet()) {
+            String path = e.getKey();
+            assertEquals(401, send("GET", path, null, null).statusCode(), path + " without a token");
+            for (String t : bad) assertEquals(401, send("GET", path, null, "Bearer " + t).statusCode(), path + " with bad token " + bad.indexOf(t));
+            for (String role : List.of("mlops", "scanner")) assertEquals(403, send("GET", path, null, TestTokens.bearer(role)).statusCode(), path + " " + role);
+            for (String role : List.of("viewer", "admin")) assertEquals(e.getValue(), send("GET", path, null, TestTokens.bearer(role)).statusCode(), path + " " + role);
+        }
+        String body = "{\"method\":\"adabn\"}";
+        for (Map.Entry<String, Integer> e : changes.entrySet()) {
+            String path = e.getKey();
+            assertEquals(401, send("POST", path, body, null).statusCode(), path + " without a token");
+            for (String t : bad) assertEquals(401, send("POST", path, body, "Bearer " + t).statusCode(), path + " with bad token " + bad.indexOf(t));
+            for (String role : List.of("viewer", "scanner")) assertEquals(403, send("POST", path, body, TestTokens.bearer(role)).statusCode(), path + " " + role);
+            for (String role : List.of("mlops", "admin")) assertEquals(e.getValue(), send("POST", path, body, TestTokens.bearer(role)).statusCode(), path + " " + role);
+        }
+        for (String open : List.of("/q/health", "/q/health/ready", "/q/health/live", "/q/metrics")) {
+            assertEquals(200, send("GET", open, null, null).statusCode(), open + " stays open");
+        }
+        assertEquals(401, send("GET", "/anything", null, null).statusCode(), "no path is open by omission");
+    }
+
     private static JsonNode find(JsonNode models, String domain) {
         for (JsonNode m : models) if (m.path("domainId").asText().equals(domain)) return m;
         throw new AssertionError("no " + domain + " in " + models);
@@ -253,13 +284,21 @@ class RetrainServiceTest {
         throw new AssertionError(path + " did not reach the expected state in " + seconds + " s; last: " + last);
     }
 
+    /** GET as a viewer. */
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(base.toURI().resolve(path.substring(1))).build(), HttpResponse.BodyHandlers.ofString());
+        return send("GET", path, null, TestTokens.bearer("viewer"));
     }
 
+    /** POST as ML ops. */
     private HttpResponse<String> post(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(base.toString() + path.substring(1)))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return send("POST", path, body, TestTokens.bearer("mlops"));
+    }
+
+    private HttpResponse<String> send(String method, String path, String body, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base.toString() + path.substring(1)))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) b.header("Content-Type", "application/json");
+        if (authorization != null) b.header("Authorization", authorization);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }

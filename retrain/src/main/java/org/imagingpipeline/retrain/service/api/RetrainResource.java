@@ -1,5 +1,6 @@
 package org.imagingpipeline.retrain.service.api;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -25,7 +26,8 @@ import org.imagingpipeline.retrain.service.registry.RegistryView;
  * The ML-ops API: start an adaptation (POST /domains/{id}/adapt), follow jobs (GET /jobs, GET /jobs/{id}, POST
  * /jobs/{id}/cancel), see the registry (GET /models) and roll a domain back (POST /domains/{id}/rollback). Errors are
  * JSON objects {@code {"error": "..."}} with 400 (bad request), 404 (unknown), 409 (not possible now: no series of
- * the domain, nothing to roll back, job already finished) or 503 (the service is not running jobs).
+ * the domain, nothing to roll back, job already finished) or 503 (the service is not running jobs). Bearer token roles
+ * (docs/security.md): viewer (or admin) for the GETs, mlops (or admin) for adapt, cancel and rollback.
  */
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
@@ -46,6 +48,7 @@ public class RetrainResource {
 
     @POST
     @Path("domains/{id}/adapt")
+    @RolesAllowed({"mlops", "admin"})
     @Consumes(MediaType.APPLICATION_JSON)
     public Response adapt(@PathParam("id") String domainId, AdaptBody body) {
         if (service.runner() == null) return error(503, "jobs are not running (retrain.enabled=false or starting)");
@@ -67,6 +70,7 @@ public class RetrainResource {
     /** What the service knows of a domain: series in its catalog, a drift confirmation waiting for series, what serves it. */
     @GET
     @Path("domains/{id}")
+    @RolesAllowed({"viewer", "admin"})
     public Response domain(@PathParam("id") String domainId) {
         if (service.catalog() == null) return error(503, "jobs are not running (retrain.enabled=false or starting)");
         if (!SafeNames.isId(domainId)) return error(400, "not a domain id: " + domainId);
@@ -80,12 +84,14 @@ public class RetrainResource {
 
     @GET
     @Path("jobs")
+    @RolesAllowed({"viewer", "admin"})
     public List<Job> jobs() {
         return service.store().all();
     }
 
     @GET
     @Path("jobs/{id}")
+    @RolesAllowed({"viewer", "admin"})
     public Response job(@PathParam("id") String id) {
         Optional<Job> j = service.store().get(id);
         return j.isPresent() ? Response.ok(j.get()).build() : error(404, "no job " + id);
@@ -93,6 +99,7 @@ public class RetrainResource {
 
     @POST
     @Path("jobs/{id}/cancel")
+    @RolesAllowed({"mlops", "admin"})
     public Response cancel(@PathParam("id") String id) {
         if (service.runner() == null) return error(503, "jobs are not running");
         Optional<Job> before = service.store().get(id);
@@ -104,12 +111,14 @@ public class RetrainResource {
 
     @GET
     @Path("models")
+    @RolesAllowed({"viewer", "admin"})
     public List<RegistryView.DomainModels> models() {
         return service.view().domains();
     }
 
     @POST
     @Path("domains/{id}/rollback")
+    @RolesAllowed({"mlops", "admin"})
     public Response rollback(@PathParam("id") String domainId, RollbackBody body) throws InterruptedException {
         if (!SafeNames.isId(domainId)) return error(400, "not a domain id: " + domainId);
         if (!service.view().caughtUp()) return error(503, "the registry view is still reading ml.model.versions");
