@@ -1,5 +1,8 @@
 package org.imagingpipeline.events;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import org.apache.kafka.common.errors.SerializationException;
@@ -35,10 +38,23 @@ public final class JsonSerde<T> implements Serde<T>, Serializer<T>, Deserializer
         if (data == null) return null;
         try {
             return mapper.readValue(data, type);
+        } catch (JsonProcessingException e) {
+            // Jackson's messages quote the offending value (it could be a patient's name): say only where it failed, and
+            // keep the exception out of the chain, so that no log line or dead-letter reason carries a record's values.
+            throw new SerializationException("cannot read " + type.getSimpleName() + " from topic " + topic + ": " + where(e));
         } catch (IOException e) {
             throw new SerializationException("cannot read " + type.getSimpleName() + " from topic " + topic
                     + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Jackson's error class, line, column and field path: where a record failed to parse, none of its values. */
+    static String where(JsonProcessingException e) {
+        StringBuilder b = new StringBuilder(e.getClass().getSimpleName());
+        JsonLocation at = e.getLocation();
+        if (at != null) b.append(" at line ").append(at.getLineNr()).append(" column ").append(at.getColumnNr());
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) b.append(", field ").append(m.getPathReference());
+        return b.toString();
     }
 
     @Override

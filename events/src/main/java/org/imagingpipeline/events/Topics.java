@@ -15,6 +15,7 @@ public final class Topics {
     public static final String INSTANCES_RECEIVED = "imaging.instances.received";
     public static final String SERIES_READY = "imaging.series.ready";
     public static final String DOMAIN_EVENTS = "imaging.domain.events";
+    public static final String STREAMS_DLQ = "imaging.streams.dlq";
     public static final String SEGMENTATION_RESULTS = "imaging.segmentation.results";
     public static final String SEGMENTATION_DLQ = "imaging.segmentation.dlq";
     public static final String MODEL_VERSIONS = "ml.model.versions";
@@ -34,6 +35,13 @@ public final class Topics {
                     "domain id",
                     "DomainEvent (JSON): a domain's state change (KNOWN, CANDIDATE, DRIFT_CONFIRMED, ALIAS) with its evidence",
                     "streams", "retrain"),
+            new TopicSpec(STREAMS_DLQ, 1, false, Duration.ofDays(30),
+                    "the input record's key (SeriesInstanceUID)",
+                    "the input record streams could not read, process or write a result for, as its bytes were read"
+                            + " (InstanceReceived or SeriesReady JSON, or whatever could not be parsed); headers dlq.reason,"
+                            + " dlq.source (topic-partition@offset), dlq.stage (deserialization, processing, production),"
+                            + " dlq.processor",
+                    "streams", "operators", 16 << 20),
             new TopicSpec(SEGMENTATION_RESULTS, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
                     "SegmentationResult (JSON): model version and sha256, lesion measures, SEG blob reference, status",

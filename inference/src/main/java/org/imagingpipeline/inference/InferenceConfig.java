@@ -63,6 +63,37 @@ public interface InferenceConfig {
     @WithDefault("30s")
     Duration pacsTimeout();
 
+    /** Caps on an instance's pixel data, checked on its header before decoding ({@code inference.pixels.*}). */
+    Pixels pixels();
+
+    interface Pixels {
+        @WithName("max-rows")
+        @WithDefault("16384")
+        int maxRows();
+
+        @WithName("max-columns")
+        @WithDefault("16384")
+        int maxColumns();
+
+        /** Rows x Columns of one frame. */
+        @WithName("max-pixels")
+        @WithDefault("16777216")
+        long maxPixels();
+
+        @WithName("max-frames")
+        @WithDefault("10000")
+        int maxFrames();
+
+        /** Decoded bytes of all frames of one instance. */
+        @WithName("max-bytes")
+        @WithDefault("1073741824")
+        long maxBytes();
+
+        default org.imagingpipeline.dicomnet.PixelDataLimits limits() {
+            return new org.imagingpipeline.dicomnet.PixelDataLimits(maxRows(), maxColumns(), maxPixels(), maxFrames(), maxBytes());
+        }
+    }
+
     Kafka kafka();
 
     interface Kafka {

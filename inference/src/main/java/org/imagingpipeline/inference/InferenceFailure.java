@@ -12,6 +12,9 @@ public final class InferenceFailure extends Exception {
         /** a slice is not DICOM, its pixel data cannot be decoded (e.g. an unsupported transfer syntax), or the
          *  slices disagree on their size */
         UNDECODABLE,
+        /** an instance's pixel geometry is beyond inference.pixels.*, overflows, or disagrees with its pixel data:
+         *  refused before anything of its size was allocated */
+        PIXEL_LIMITS,
         /** no model serves the series' domain and no default model is registered */
         NO_MODEL,
         /** ONNX Runtime failed while running the model */

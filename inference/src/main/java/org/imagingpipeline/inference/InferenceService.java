@@ -46,7 +46,7 @@ public class InferenceService {
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
                 .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
                 .orElse(null);
-        SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
+        SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs, config.pixels().limits()), router,
                 new SeriesSegmenter(config.batchSize(), new ComponentCleanup(config.minComponentPixels())), blobs, pacs, metrics);
         Path source = config.sourceModel().filter(s -> !s.isBlank()).map(Path::of).orElse(null);
         InferenceLoop.Settings s = new InferenceLoop.Settings(clients, k.groupId(), k.seriesTopic(),

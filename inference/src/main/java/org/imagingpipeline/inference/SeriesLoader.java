@@ -2,9 +2,11 @@ package org.imagingpipeline.inference;
 
 import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.DicomInputStream;
 import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.TransferSyntax;
 import com.pixelmed.display.SourceImage;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
@@ -15,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.imagingpipeline.blob.BlobNotFoundException;
 import org.imagingpipeline.blob.BlobStore;
+import org.imagingpipeline.events.BlobRef;
+import org.imagingpipeline.dicomnet.PixelDataLimits;
 import org.imagingpipeline.events.SeriesReady;
 
 /**
@@ -22,12 +26,24 @@ import org.imagingpipeline.events.SeriesReady;
  * PixelMed (with pixelmed-imageio) can decode works: uncompressed LE/BE, deflate, RLE, JPEG baseline and lossless,
  * JPEG-LS; anything else (e.g. JPEG 2000, for which no ImageIO reader is installed) fails with
  * {@link InferenceFailure.Kind#UNDECODABLE} naming the instance and its transfer syntax.
+ *
+ * <p>Pixel-size arithmetic comes first: each instance's header is read up to PixelData (nothing of the pixel data is
+ * read or decompressed) and its geometry checked by {@link PixelDataLimits} (the caps {@code inference.pixels.*},
+ * an overflowing product, native pixel data that the file cannot hold); after the full read, native pixel data whose
+ * length disagrees with the geometry is refused too. A refusal is {@link InferenceFailure.Kind#PIXEL_LIMITS}: the
+ * series gets an ERROR result and a DLQ record, and nothing of the claimed size was allocated.
  */
 public final class SeriesLoader {
     private final BlobStore blobs;
+    private final PixelDataLimits limits;
 
     public SeriesLoader(BlobStore blobs) {
+        this(blobs, PixelDataLimits.DEFAULT);
+    }
+
+    public SeriesLoader(BlobStore blobs, PixelDataLimits limits) {
         this.blobs = blobs;
+        this.limits = limits;
     }
 
     public SliceStack load(SeriesReady series) throws InferenceFailure {
@@ -86,9 +102,23 @@ public final class SeriesLoader {
         if (inst.blob() == null) {
             throw new InferenceFailure(InferenceFailure.Kind.MISSING_BLOB, "instance " + inst.sopInstanceUid() + " has no blob reference");
         }
+        long expected = checkHeader(inst);
+        AttributeList list = readList(inst, null);
+        String ts = Attribute.getSingleStringValueOrNull(list, TagFromName.TransferSyntaxUID);
+        Attribute px = list.getPixelData();
+        if (expected >= 0 && px != null && ts != null && TransferSyntax.isNotEncapsulated(ts) && px.getVL() != expected && px.getVL() != expected + (expected & 1)) {
+            throw new InferenceFailure(InferenceFailure.Kind.PIXEL_LIMITS, "instance " + inst.sopInstanceUid() + ": PixelData holds "
+                    + px.getVL() + " bytes; the header's geometry needs " + expected);
+        }
+        return list;
+    }
+
+    /** The instance's dataset, whole or up to {@code stopAt} (exclusive). */
+    private AttributeList readList(SeriesReady.Instance inst, AttributeTag stopAt) throws InferenceFailure {
         AttributeList list = new AttributeList();
         try (InputStream in = new BufferedInputStream(blobs.open(inst.blob()), 1 << 16)) {
-            list.read(new DicomInputStream(in));
+            if (stopAt == null) list.read(new DicomInputStream(in));
+            else list.read(new DicomInputStream(in), stopAt);
         } catch (BlobNotFoundException e) {
             throw new InferenceFailure(InferenceFailure.Kind.MISSING_BLOB, "instance " + inst.sopInstanceUid()
                     + ": blob " + inst.blob().sha256() + " is not in the blob store", e);
@@ -97,6 +127,35 @@ public final class SeriesLoader {
                     + " (transfer syntax " + inst.transferSyntaxUid() + ") cannot be read: " + e, e);
         }
         return list;
+    }
+
+    /**
+     * Reads the instance's header up to PixelData and checks its pixel geometry before anything of that size exists.
+     *
+     * @return the decoded size in bytes of all frames; -1 when the header claims no image at all
+     */
+    private long checkHeader(SeriesReady.Instance inst) throws InferenceFailure {
+        AttributeList h = readList(inst, TagFromName.PixelData);
+        String ts = Attribute.getSingleStringValueOrNull(h, TagFromName.TransferSyntaxUID);
+        // compressed (encapsulated or deflated) pixel data may decode to more bytes than the file has
+        boolean compressed = ts == null || TransferSyntax.isEncapsulated(ts) || new TransferSyntax(ts).isDeflated();
+        PixelDataLimits.Claim claim = new PixelDataLimits.Claim(integer(h, TagFromName.Rows), integer(h, TagFromName.Columns),
+                integer(h, TagFromName.SamplesPerPixel), integer(h, TagFromName.BitsAllocated), integer(h, TagFromName.NumberOfFrames));
+        if (!claim.claimsPixels()) return -1; // no image: decoding says UNDECODABLE, as before
+        try {
+            long fileSize = compressed ? -1 : blobs.find(inst.blob().sha256()).map(BlobRef::size).orElse(-1L);
+            return limits.check(claim, -1, fileSize);
+        } catch (PixelDataLimits.Refused e) {
+            throw new InferenceFailure(InferenceFailure.Kind.PIXEL_LIMITS, "instance " + inst.sopInstanceUid() + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new InferenceFailure(InferenceFailure.Kind.MISSING_BLOB, "instance " + inst.sopInstanceUid() + ": blob "
+                    + inst.blob().sha256() + " cannot be looked up: " + e.getMessage(), e);
+        }
+    }
+
+    private static Integer integer(AttributeList h, AttributeTag tag) {
+        Attribute a = h.get(tag);
+        return a == null || a.getVM() == 0 ? null : Attribute.getSingleIntegerValueOrDefault(h, tag, 0);
     }
 
     private static float[] pixels(AttributeList list, SeriesReady.Instance inst) throws InferenceFailure {

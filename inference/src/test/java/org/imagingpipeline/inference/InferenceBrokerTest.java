@@ -167,6 +167,23 @@ class InferenceBrokerTest {
     }
 
     @Test
+    void aSeriesClaiming30000By30000IsRefusedBeforeDecodingAndTheNextSeriesIsSegmented() throws Exception {
+        SeriesReady huge = SyntheticSeries.claimSize(blobs, SyntheticSeries.write(blobs, "501", "dom-h", 2, 0), 30000, 30000);
+        send(huge);
+        SegmentationResult good = segment("502", "dom-h");
+        assertEquals(2 * 256, good.lesion().volumeVoxels(), "the series after the bad one is segmented");
+
+        ConsumerRecord<String, byte[]> result = await(Topics.SEGMENTATION_RESULTS, huge.seriesInstanceUid());
+        SegmentationResult r = JsonSerde.of(SegmentationResult.class).deserialize(result.topic(), result.value());
+        assertEquals(SegmentationResult.Status.ERROR, r.status());
+        assertTrue(r.error().startsWith("PIXEL_LIMITS: instance " + huge.instances().get(0).sopInstanceUid()
+                + ": Rows 30000 exceeds the limit 16384 (max-rows)"), r.error());
+        ConsumerRecord<String, byte[]> dlq = await(Topics.SEGMENTATION_DLQ, huge.seriesInstanceUid());
+        assertEquals("PIXEL_LIMITS", new String(dlq.headers().lastHeader("dlq.reason").value(), StandardCharsets.UTF_8));
+        assertTrue(loop.isAlive());
+    }
+
+    @Test
     void anOlderRevisionIsSkipped() throws Exception {
         SeriesReady s = SyntheticSeries.write(blobs, "401", "dom-r", 2, 0);
         send(withInstances(s, 2, s.instances()));

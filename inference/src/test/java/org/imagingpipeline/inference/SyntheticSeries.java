@@ -57,6 +57,28 @@ final class SyntheticSeries {
                 new double[] {1, 0, 0, 0, 1, 0}, frame, true), t, t.plusSeconds(5), t.plusSeconds(35));
     }
 
+    /**
+     * The series with every instance's header claiming {@code rows} x {@code columns} while its pixel data stays 32 x 32
+     * (new blobs; a bad instance as a scanner or an attacker could send it).
+     */
+    static SeriesReady claimSize(BlobStore blobs, SeriesReady s, int rows, int columns) throws Exception {
+        List<SeriesReady.Instance> out = new ArrayList<>();
+        for (SeriesReady.Instance i : s.instances()) {
+            AttributeList l = new AttributeList();
+            try (java.io.InputStream in = blobs.open(i.blob())) {
+                l.read(new com.pixelmed.dicom.DicomInputStream(in));
+            }
+            put(l, TagFromName.Rows, Integer.toString(rows));
+            put(l, TagFromName.Columns, Integer.toString(columns));
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            l.write(bytes, TransferSyntax.ExplicitVRLittleEndian, true, true);
+            out.add(new SeriesReady.Instance(i.sopInstanceUid(), i.sopClassUid(), i.instanceNumber(), i.position(), i.transferSyntaxUid(),
+                    blobs.put(bytes.toByteArray(), "application/dicom")));
+        }
+        return new SeriesReady(s.schemaVersion(), s.eventId(), s.revision(), s.reason(), s.studyInstanceUid(), s.seriesInstanceUid(), s.domainId(),
+                s.fingerprint(), s.header(), out, s.geometry(), s.firstReceivedAt(), s.lastReceivedAt(), s.completedAt());
+    }
+
     private static boolean contains(int[] values, int v) {
         for (int x : values) if (x == v) return true;
         return false;

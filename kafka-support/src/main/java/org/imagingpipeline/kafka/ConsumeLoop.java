@@ -49,8 +49,9 @@ import org.jboss.logging.Logger;
  *       a crash loop.</li>
  * </ul>
  * Health: {@link #isAlive()}, {@link #started()}, {@link #lastPoll()}, {@link #assignedPartitions()},
- * {@link #retryState()} ({@link LoopHealth} reports them). Metrics (tag {@code loop}): {@code kafka_loop_records_total
- * {outcome}}, {@code kafka_loop_retries_total{reason}}, {@code kafka_loop_waiting_partitions}.
+ * {@link #retryState()}, {@link #deadLettered()} ({@link LoopHealth} reports them). Metrics (tag {@code loop}):
+ * {@code kafka_loop_records_total{outcome}}, {@code kafka_loop_retries_total{reason}}, {@code kafka_loop_waiting_partitions},
+ * {@code kafka_dlq_records_total{topic}} (one counter per dead-letter topic).
  */
 public final class ConsumeLoop extends PollingThread {
     private static final Logger LOG = Logger.getLogger(ConsumeLoop.class);
@@ -202,6 +203,8 @@ public final class ConsumeLoop extends PollingThread {
     private volatile int assigned = -1;
     private volatile long handled;
     private volatile String lastRetryReason;
+    private volatile long deadLettered;
+    private volatile String lastDeadLetter;
 
     /** @param meters where the loop's metrics go; null = none */
     public ConsumeLoop(KafkaClients clients, Settings settings, Handler handler, MeterRegistry meters) {
@@ -254,6 +257,16 @@ public final class ConsumeLoop extends PollingThread {
     /** Records handled and committed so far. */
     public long handled() {
         return handled;
+    }
+
+    /** Records dead-lettered so far (acknowledged by the broker). */
+    public long deadLettered() {
+        return deadLettered;
+    }
+
+    /** The last dead letter's reason, source and time; null when none. */
+    public String lastDeadLetter() {
+        return lastDeadLetter;
     }
 
     /** Partitions currently waiting to retry a record, and why the last retry happened. */
@@ -336,6 +349,12 @@ public final class ConsumeLoop extends PollingThread {
         count("records", "outcome", o.dlqReason == null ? "done" : "dead_lettered");
         if (o.dlqReason != null) {
             LOG.warnf("%s: dead-lettered %s (key %s): %s", name(), source(rec), rec.key(), o.dlqReason);
+            deadLettered++;
+            lastDeadLetter = o.dlqReason + " (" + source(rec) + " at " + Instant.now() + ")";
+            if (meters != null) {
+                Counter.builder("kafka.dlq.records").description("records written to a dead-letter topic").tag("loop", name())
+                        .tag("topic", settings.dlqTopic()).register(meters).increment();
+            }
         }
         try {
             consumer.commitSync(Map.of(tp, new OffsetAndMetadata(rec.offset() + 1)));

@@ -9,10 +9,18 @@ public final class LoopHealth {
     private LoopHealth() {
     }
 
-    /** Adds the loop's state to a health response: last poll, partitions held, retry state, records handled. */
+    /**
+     * Adds the loop's state to a health response: last poll, partitions held, retry state, records handled, records
+     * dead-lettered; once any was, {@code level} WARNING with the last one's reason (a detail, never DOWN: dead-lettering
+     * is the loop working as designed).
+     */
     public static HealthCheckResponseBuilder describe(HealthCheckResponseBuilder b, ConsumeLoop loop) {
-        return b.withData("lastPoll", loop.lastPoll().toString()).withData("assignedPartitions", loop.assignedPartitions())
-                .withData("retrying", loop.retryState()).withData("handled", loop.handled());
+        b.withData("lastPoll", loop.lastPoll().toString()).withData("assignedPartitions", loop.assignedPartitions())
+                .withData("retrying", loop.retryState()).withData("handled", loop.handled())
+                .withData("deadLettered", loop.deadLettered()).withData("level", loop.deadLettered() > 0 ? "WARNING" : "OK");
+        if (loop.settings().dlqTopic() != null) b.withData("dlqTopic", loop.settings().dlqTopic());
+        if (loop.lastDeadLetter() != null) b.withData("lastDeadLetter", loop.lastDeadLetter());
+        return b;
     }
 
     /** The loop started, joined its group (so Kafka answers) and polled within {@code freshness}. */

@@ -97,6 +97,10 @@ class ConsumeLoopTest {
                 assertEquals(2.0 + 2.0, meters.get("kafka.loop.retries").tag("loop", "test-loop").counters().stream()
                         .mapToDouble(c -> c.count()).sum(), "2 transient + 2 poison retries");
                 assertEquals(2.0, meters.get("kafka.loop.records").tag("outcome", "dead_lettered").counter().count());
+                assertEquals(2.0, meters.get("kafka.dlq.records").tag("topic", DLQ).counter().count(), "one counter per DLQ");
+                assertEquals(2, loop.deadLettered());
+                assertTrue(loop.lastDeadLetter().startsWith("POISON: java.lang.IllegalStateException")
+                        || loop.lastDeadLetter().startsWith("BAD"), loop.lastDeadLetter());
             }
         }
     }

@@ -11,6 +11,7 @@ import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.dicomnet.PixelDataLimits;
 
 /**
  * imaging.series.ready -> {@link SeriesFeatureExtractor} (in parallel per series partition) -> one-partition repartition
@@ -22,13 +23,18 @@ public final class DriftTopology {
     }
 
     public static void addTo(StreamsBuilder b, DriftConfig config, ReferencePatients references, ApprovalQueue approvals, MeterRegistry metrics) {
+        addTo(b, config, PixelDataLimits.DEFAULT, references, approvals, metrics);
+    }
+
+    public static void addTo(StreamsBuilder b, DriftConfig config, PixelDataLimits pixelLimits, ReferencePatients references, ApprovalQueue approvals,
+                             MeterRegistry metrics) {
         DomainStatusGauges gauges = new DomainStatusGauges(metrics);
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DriftDetector.REGISTRY_STORE), Serdes.String(),
                 JsonSerde.of(DomainState.class)));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DriftDetector.REFERENCE_PATIENT_STORE), Serdes.String(),
                 Serdes.String()));
         b.stream(Topics.SERIES_READY, Consumed.with(Serdes.String(), JsonSerde.of(SeriesReady.class)).withName("series"))
-                .process(() -> new SeriesFeatureExtractor(config, references, metrics))
+                .process(() -> new SeriesFeatureExtractor(config, pixelLimits, references, metrics))
                 .repartition(Repartitioned.with(Serdes.String(), JsonSerde.of(SeriesFeatures.class)).withName("drift-features")
                         .withNumberOfPartitions(1))
                 .process(() -> new DriftDetector(config, approvals, gauges, metrics), DriftDetector.REGISTRY_STORE,

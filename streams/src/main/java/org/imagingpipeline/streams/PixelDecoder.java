@@ -4,23 +4,29 @@ import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.DicomInputStream;
 import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.TransferSyntax;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.imagingpipeline.dicomnet.PixelDataLimits;
 
 /**
  * Decodes the first frame of one Part-10 object with PixelMed (compressed transfer syntaxes through PixelMed's
  * codecs and the ImageIO readers of pixelmed-imageio) into rescaled values: stored value, sign-extended when
  * PixelRepresentation is 1, times RescaleSlope plus RescaleIntercept. Anything PixelMed cannot decode (a codec
  * missing, colour data, no pixels) is a {@link Undecodable} naming the transfer syntax and why.
+ *
+ * <p>Pixel-size arithmetic comes first ({@link PixelDataLimits}): the header is read up to PixelData and its geometry
+ * checked against the caps, against the file's size and, once read, against the pixel data's length; an instance that
+ * fails is a {@link Refused} (a bad record, not a codec gap) and nothing of its size is allocated.
  */
 public final class PixelDecoder {
     private PixelDecoder() {
     }
 
     /** Why a frame could not be decoded; {@code transferSyntaxUid} as the file says. */
-    public static final class Undecodable extends Exception {
+    public static class Undecodable extends Exception {
         private final String transferSyntaxUid;
 
         public Undecodable(String transferSyntaxUid, String why, Throwable cause) {
@@ -33,12 +39,30 @@ public final class PixelDecoder {
         }
     }
 
+    /** The instance's header claims pixel data beyond the limits or disagreeing with its length: a bad record. */
+    public static final class Refused extends Undecodable {
+        public Refused(String transferSyntaxUid, String why) {
+            super(transferSyntaxUid, why, null);
+        }
+    }
+
+    /** {@link #decode(Path, PixelDataLimits)} with the default limits. */
     public static ImageStatistics.Slice decode(Path file) throws Undecodable {
+        return decode(file, PixelDataLimits.DEFAULT);
+    }
+
+    public static ImageStatistics.Slice decode(Path file, PixelDataLimits limits) throws Undecodable {
         String ts = null;
+        long expected = checkHeader(file, limits);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file)); DicomInputStream din = new DicomInputStream(in)) {
             AttributeList l = new AttributeList();
             l.read(din);
             ts = Attribute.getSingleStringValueOrNull(l, TagFromName.TransferSyntaxUID);
+            Attribute read = l.getPixelData();
+            if (expected >= 0 && read != null && ts != null && TransferSyntax.isNotEncapsulated(ts) && read.getVL() != expected
+                    && read.getVL() != expected + (expected & 1)) {
+                throw new Refused(ts, "PixelData holds " + read.getVL() + " bytes; the header's geometry needs " + expected);
+            }
             int rows = Attribute.getSingleIntegerValueOrDefault(l, TagFromName.Rows, 0);
             int cols = Attribute.getSingleIntegerValueOrDefault(l, TagFromName.Columns, 0);
             int spp = Attribute.getSingleIntegerValueOrDefault(l, TagFromName.SamplesPerPixel, 1);
@@ -52,7 +76,7 @@ public final class PixelDecoder {
             if (pixels == null) throw new Undecodable(ts, "no PixelData", null);
             if (spp != 1) throw new Undecodable(ts, "SamplesPerPixel " + spp + " (only grayscale is measured)", null);
             if (rows <= 0 || cols <= 0) throw new Undecodable(ts, "Rows/Columns missing", null);
-            int n = rows * cols;
+            int n = Math.multiplyExact(rows, cols); // within the limits checked above
             float[] v = new float[n];
             if (bitsAllocated == 8) {
                 byte[] b = pixels.getByteValues();
@@ -71,6 +95,41 @@ public final class PixelDecoder {
         } catch (Exception | LinkageError e) {
             throw new Undecodable(ts != null ? ts : metaTransferSyntax(file), "PixelMed cannot decode it: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Reads the header up to PixelData (nothing of the pixel data is read or decompressed) and checks its geometry.
+     *
+     * @return the decoded size in bytes of all frames; -1 when the header claims no image at all
+     */
+    static long checkHeader(Path file, PixelDataLimits limits) throws Undecodable {
+        String ts = null;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file)); DicomInputStream din = new DicomInputStream(in)) {
+            AttributeList h = new AttributeList();
+            h.read(din, TagFromName.PixelData);
+            ts = Attribute.getSingleStringValueOrNull(h, TagFromName.TransferSyntaxUID);
+            // compressed (encapsulated or deflated) pixel data may decode to more bytes than the file has
+            boolean compressed = ts == null || TransferSyntax.isEncapsulated(ts) || new TransferSyntax(ts).isDeflated();
+            PixelDataLimits.Claim claim = claim(h);
+            if (!claim.claimsPixels()) return -1; // no image: decoding says why, as before
+            return limits.check(claim, -1, compressed ? -1 : Files.size(file));
+        } catch (PixelDataLimits.Refused e) {
+            throw new Refused(ts, e.getMessage());
+        } catch (Exception | LinkageError e) {
+            throw new Undecodable(ts != null ? ts : metaTransferSyntax(file), "PixelMed cannot read its header: " + e.getMessage(), e);
+        }
+    }
+
+    /** The geometry a header claims. */
+    static PixelDataLimits.Claim claim(AttributeList h) {
+        return new PixelDataLimits.Claim(integer(h, TagFromName.Rows), integer(h, TagFromName.Columns), integer(h, TagFromName.SamplesPerPixel),
+                integer(h, TagFromName.BitsAllocated), integer(h, TagFromName.NumberOfFrames));
+    }
+
+    private static Integer integer(AttributeList h, com.pixelmed.dicom.AttributeTag tag) {
+        Attribute a = h.get(tag);
+        if (a == null || a.getVM() == 0) return null;
+        return Attribute.getSingleIntegerValueOrDefault(h, tag, 0);
     }
 
     private static String metaTransferSyntax(Path file) {

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -14,6 +16,10 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.ConsumeLoop;
+import org.imagingpipeline.streams.deadletter.DeadLetters;
+import org.jboss.logging.Logger;
 
 /**
  * Groups instances by SeriesInstanceUID and emits the series when it is complete: at once when as many
@@ -22,11 +28,19 @@ import org.imagingpipeline.events.SeriesReady;
  * arriving after the series was emitted re-opens it; it is emitted again, whole, as the next revision with
  * reason LATE_UPDATE. Completed series are forgotten after {@link AssemblyConfig#retainCompleted()}.
  * Two stores: a small summary per series and one entry per instance (keyed series/SOP, read by prefix scan).
+ *
+ * <p>Patient safety: a series whose instances disagree on PatientID, IssuerOfPatientID or StudyInstanceUID is never
+ * emitted for reporting; when it completes, the series record goes to {@code imaging.streams.dlq} instead (header
+ * {@link #QUARANTINE_HEADER} carries the reason, {@code IDENTITY_MISMATCH: ...}, naming the attributes and the first
+ * disagreeing instance, never the values), in the same transaction as the assembly's state. Revisions stay quarantined.
  */
 public class SeriesAssembler implements Processor<String, InstanceReceived, String, SeriesReady> {
     public static final String SERIES_STORE = "series-assembly";
     public static final String INSTANCE_STORE = "series-instances";
 
+    /** Header of a forwarded series that must be quarantined rather than reported (the topic extractor routes on it). */
+    public static final String QUARANTINE_HEADER = ConsumeLoop.DLQ_REASON;
+    private static final Logger LOG = Logger.getLogger(SeriesAssembler.class);
     private final AssemblyConfig config;
     private final Counter assembled;
     private ProcessorContext<String, SeriesReady> context;
@@ -62,6 +76,7 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
             s.header = e.header();
             s.firstReceivedAt = e.receivedAt();
         }
+        if (s.identityConflict == null && before == null && s.instanceCount > 0) s.identityConflict = conflict(s, e);
         instances.put(instanceKey, InstanceEntry.of(e));
         if (before == null) s.instanceCount++;
         s.lastReceivedAt = e.receivedAt();
@@ -73,6 +88,18 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         s.emitted = false;
         if (!late && s.expected != null && s.instanceCount >= s.expected) emit(key, s, SeriesReady.Reason.EXPECTED_COUNT);
         series.put(key, s);
+    }
+
+    /** The attributes on which the new instance disagrees with the series' first instance, or null. */
+    static String conflict(SeriesState s, InstanceReceived e) {
+        List<String> differ = new ArrayList<>();
+        String firstPatient = s.header == null ? null : s.header.patientId();
+        String firstIssuer = s.header == null ? null : s.header.issuerOfPatientId();
+        if (!Objects.equals(firstPatient, e.header() == null ? null : e.header().patientId())) differ.add("PatientID");
+        if (!Objects.equals(firstIssuer, e.header() == null ? null : e.header().issuerOfPatientId())) differ.add("IssuerOfPatientID");
+        if (!Objects.equals(s.studyInstanceUid, e.studyInstanceUid())) differ.add("StudyInstanceUID");
+        return differ.isEmpty() ? null : "IDENTITY_MISMATCH: instance " + e.sopInstanceUid() + " disagrees with the series' first instance on "
+                + String.join(", ", differ) + "; the series is not reported";
     }
 
     private void sweep(long nowMs) {
@@ -115,7 +142,16 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         SeriesReady ready = new SeriesReady(SeriesReady.SCHEMA_VERSION, SeriesReady.eventIdFor(key, s.revision), s.revision, reason,
                 s.studyInstanceUid, key, fp == null ? null : fp.domainId(), fp == null ? null : fp.asMap(), s.header, ordered,
                 SeriesOrdering.geometry(s.header, entries, ordered), s.firstReceivedAt, s.lastReceivedAt, Instant.ofEpochMilli(s.emittedAtMs));
-        context.forward(new Record<>(key, ready, s.emittedAtMs));
+        Record<String, SeriesReady> out = new Record<>(key, ready, s.emittedAtMs);
+        if (s.identityConflict != null) {
+            out.headers().add(QUARANTINE_HEADER, s.identityConflict.getBytes(StandardCharsets.UTF_8));
+            out.headers().add(DeadLetters.DLQ_STAGE, "processing".getBytes(StandardCharsets.UTF_8));
+            out.headers().add(DeadLetters.DLQ_PROCESSOR, "series-assembly".getBytes(StandardCharsets.UTF_8));
+            LOG.warnf("series %s revision %d quarantined on %s: %s", key, s.revision, Topics.STREAMS_DLQ, s.identityConflict);
+            context.forward(out);
+            return;
+        }
+        context.forward(out);
         assembled.increment();
     }
 }

@@ -14,7 +14,10 @@ import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
 
-/** imaging.instances.received -> {@link SeriesAssembler} (two changelogged stores) -> imaging.series.ready. */
+/**
+ * imaging.instances.received -> {@link SeriesAssembler} (two changelogged stores) -> imaging.series.ready, or
+ * imaging.streams.dlq for a series quarantined by the identity rule.
+ */
 public final class SeriesAssemblyTopology {
     private SeriesAssemblyTopology() {
     }
@@ -35,6 +38,8 @@ public final class SeriesAssemblyTopology {
                 JsonSerde.of(InstanceEntry.class)));
         b.stream(Topics.INSTANCES_RECEIVED, Consumed.with(Serdes.String(), JsonSerde.of(InstanceReceived.class)).withName("instances"))
                 .process(() -> new SeriesAssembler(config, assembled), SeriesAssembler.SERIES_STORE, SeriesAssembler.INSTANCE_STORE)
-                .to(Topics.SERIES_READY, Produced.with(Serdes.String(), JsonSerde.of(SeriesReady.class)).withName("series-ready"));
+                // a series with a quarantine reason goes to the dead-letter topic instead (SeriesAssembler: identity rule)
+                .to((key, value, ctx) -> ctx.headers().lastHeader(SeriesAssembler.QUARANTINE_HEADER) != null ? Topics.STREAMS_DLQ : Topics.SERIES_READY,
+                        Produced.with(Serdes.String(), JsonSerde.of(SeriesReady.class)).withName("series-ready"));
     }
 }

@@ -24,4 +24,9 @@ public class SeriesState {
     /** true while the emitted revision is current (no instance since) */
     public boolean emitted;
     public long emittedAtMs;
+    /**
+     * Why the series may not be reported: its instances disagree on PatientID, IssuerOfPatientID or StudyInstanceUID
+     * (names the attributes and the instance, never the values); null while they agree. Once set it stays set.
+     */
+    public String identityConflict;
 }

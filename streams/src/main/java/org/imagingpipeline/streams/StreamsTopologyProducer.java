@@ -26,15 +26,15 @@ public class StreamsTopologyProducer {
     public Topology topology(@ConfigProperty(name = "streams.assembly.inactivity") Duration inactivity,
                              @ConfigProperty(name = "streams.assembly.check-interval") Duration checkInterval,
                              @ConfigProperty(name = "streams.assembly.retain-completed") Duration retainCompleted,
-                             DriftSettings settings,
+                             DriftSettings settings, PixelLimitSettings pixels,
                              ApprovalQueue approvals, MeterRegistry metrics) throws IOException {
         DriftConfig drift = settings.config();
         ReferencePatients refs = ReferencePatients.load(settings.referenceFile().orElse(null), settings.modelCard().orElse(null),
                 settings.trainingData().orElse(null));
-        LOG.infof("drift detector: %d reference (training) patients; %s", refs.size(), drift);
+        LOG.infof("drift detector: %d reference (training) patients; %s; %s", refs.size(), drift, pixels.limits());
         StreamsBuilder b = new StreamsBuilder();
         SeriesAssemblyTopology.addTo(b, new AssemblyConfig(inactivity, checkInterval, retainCompleted), metrics);
-        DriftTopology.addTo(b, drift, refs, approvals, metrics);
+        DriftTopology.addTo(b, drift, pixels.limits(), refs, approvals, metrics);
         return b.build();
     }
 }

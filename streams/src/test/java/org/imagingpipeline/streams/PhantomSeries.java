@@ -103,6 +103,18 @@ final class PhantomSeries {
         l.write(f.toFile(), TS, true, true);
     }
 
+    /**
+     * Rewrites a file of the series so that its header claims {@code rows} x {@code columns} while its pixel data stays
+     * as it was (a bad instance: 30000 x 30000 claimed, 96 x 96 stored).
+     */
+    static void claimSize(Path f, int rows, int columns) throws Exception {
+        AttributeList l = new AttributeList();
+        l.read(f.toFile());
+        put(l, TagFromName.Rows, Integer.toString(rows));
+        put(l, TagFromName.Columns, Integer.toString(columns));
+        l.write(f.toFile(), TS, true, true);
+    }
+
     private static void put(AttributeList l, AttributeTag tag, String value) throws Exception {
         Attribute a = AttributeFactory.newAttribute(tag);
         a.addValue(value);

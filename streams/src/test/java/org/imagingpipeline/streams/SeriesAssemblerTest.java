@@ -117,15 +117,43 @@ class SeriesAssemblerTest {
         assertNull(entries.get("S4/S4.1"), "its instances are forgotten too");
     }
 
+    @Test
+    void aSeriesWhoseInstancesDisagreeOnThePatientIsQuarantinedNotReported() {
+        TestOutputTopic<String, byte[]> dlq = driver.createOutputTopic(Topics.STREAMS_DLQ, Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer());
+        send("S5", 1, 2, "x", "PAT-A", "ST1");
+        send("S5", 2, 2, "x", "PAT-B", "ST1");
+        send("S6", 1, 2, "x", "PAT-C", "ST6");
+        send("S6", 2, 2, "x", "PAT-C", "ST7");
+        send("S7", 1, 1, "x");
+        assertEquals(List.of("S7"), out.readKeyValuesToList().stream().map(kv -> kv.key).toList(), "only the consistent series is reported");
+        var quarantined = dlq.readRecordsToList();
+        assertEquals(List.of("S5", "S6"), quarantined.stream().map(r -> r.key()).toList());
+        String reason = new String(quarantined.get(0).headers().lastHeader("dlq.reason").value(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals("IDENTITY_MISMATCH: instance S5.2 disagrees with the series' first instance on PatientID; the series is not reported", reason);
+        assertTrue(!reason.contains("PAT-"), "never the values");
+        assertTrue(new String(quarantined.get(1).headers().lastHeader("dlq.reason").value(), java.nio.charset.StandardCharsets.UTF_8)
+                .contains("on StudyInstanceUID;"));
+        // a late instance re-emits the series: still quarantined
+        send("S5", 3, 2, "x", "PAT-A", "ST1");
+        driver.advanceWallClockTime(Duration.ofSeconds(11));
+        assertTrue(out.isEmpty());
+        assertEquals(List.of("S5"), dlq.readRecordsToList().stream().map(r -> r.key()).toList());
+    }
+
     private void send(String series, int z, Integer expected, String bytesVersion) {
+        send(series, z, expected, bytesVersion, "P1", "ST1");
+    }
+
+    private void send(String series, int z, Integer expected, String bytesVersion, String patientId, String study) {
         String sop = series + "." + z;
-        InstanceHeader h = new InstanceHeader("P1", null, null, "MR", "ACME", "M1", null, 3.0, "DU", null, null, null, null, null,
+        InstanceHeader h = new InstanceHeader(patientId, null, null, "MR", "ACME", "M1", null, 3.0, "DU", null, null, null, null, null,
                 null, null, null, null, new double[] {1, 1}, 2.5, null, new double[] {0, 0, z * 2.5}, new double[] {1, 0, 0, 0, 1, 0},
                 "1.9", 64, 64, 16, 12, 0, 1, "MONOCHROME2", null, null, null, 1, z, expected, "BRAIN", null);
         String sha = String.format("%064x", (long) (sop + bytesVersion).hashCode() & 0xffffffffL);
         BlobRef blob = new BlobRef(sha, "file:/blobs/" + sha, 100, "application/dicom");
         in.pipeInput(series, new InstanceReceived(1, InstanceReceived.eventIdFor(sop, sha), Instant.parse("2026-01-01T00:00:00Z"),
-                new InstanceReceived.Source("DIMSE", "A", "INGEST", "x"), "ST1", series, sop, "1.2.840.10008.5.1.4.1.1.4",
+                new InstanceReceived.Source("DIMSE", "A", "INGEST", "x"), study, series, sop, "1.2.840.10008.5.1.4.1.1.4",
                 "1.2.840.10008.1.2.1", h, blob));
     }
 }
