@@ -45,7 +45,8 @@ public final class Topics {
                     "inference", "operators", 16 << 20),
             new TopicSpec(MODEL_VERSIONS, 1, true, null,
                     "domain id (\"default\" for the source model)",
-                    "ModelVersion (JSON): version, URI, sha256, status candidate/promoted/rejected/rolled-back, gate evidence",
+                    "ModelVersion (JSON): version, URI, sha256, status candidate/promoted/rejected/rolled-back, gate evidence;"
+                            + " signed by retrain (Ed25519), inference refuses unsigned or forged records",
                     "retrain", "inference"),
             new TopicSpec(EHR_DELIVERY_DLQ, 1, false, Duration.ofDays(30),
                     "SeriesInstanceUID",

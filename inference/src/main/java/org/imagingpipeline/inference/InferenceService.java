@@ -8,9 +8,13 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
@@ -41,7 +45,7 @@ public class InferenceService {
         InferenceConfig.Kafka k = config.kafka();
         KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), k.client())
                 .with(Map.of("bootstrap.servers", k.bootstrapServers()));
-        router = new ModelRouter(clients, k.modelsTopic(), sessions, metrics);
+        router = new ModelRouter(clients, k.modelsTopic(), sessions, metrics, verifier());
         blobs = new LocalBlobStore(Path.of(config.blobRoot()));
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
                 .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
@@ -56,6 +60,28 @@ public class InferenceService {
         LOG.infof("segmenting %s -> %s (DLQ %s), registry %s, blobs %s, batch %d, provider %s, PACS %s, source model %s",
                 s.seriesTopic(), s.resultsTopic(), s.dlqTopic(), s.modelsTopic(), blobs.root(), config.batchSize(),
                 sessions.provider(), pacs == null ? "none" : pacs.address(), source == null ? "none" : source);
+    }
+
+    /**
+     * The trusted model-signing keys. A missing or unreadable file is logged and left out: with none left every
+     * registry record is refused (fail closed) but the service runs (its configured source model still serves).
+     */
+    private ModelSigning.Verifier verifier() {
+        List<PublicKey> keys = new ArrayList<>();
+        for (String f : config.modelSigningPublicKeys()) {
+            try {
+                keys.add(ModelSigning.readPublicKey(Path.of(f.trim())));
+            } catch (IOException e) {
+                LOG.errorf("model-signing public key %s not usable (%s): records signed by it are refused", f, e.getMessage());
+            }
+        }
+        ModelSigning.Verifier v = new ModelSigning.Verifier(keys);
+        if (keys.isEmpty()) {
+            LOG.error("no model-signing public key (inference.model-signing.public-keys): every ml.model.versions record is refused");
+        } else {
+            LOG.infof("ml.model.versions records must be signed by key %s", v.keyIds());
+        }
+        return v;
     }
 
     void onStop(@Observes ShutdownEvent ev) throws InterruptedException {

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
@@ -59,13 +60,16 @@ public class RetrainService {
         view = new RegistryView();
         KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), config.kafka().client())
                 .with(Map.of("bootstrap.servers", config.kafka().bootstrapServers()));
-        publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view);
+        ModelSigning.Signer signer = signer();
+        publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view, signer);
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
         if (!config.enabled()) {
             LOG.info("retrain.enabled=false: REST only, no jobs and no consumers");
             return;
         }
-        reader = new RegistryReader(clients, Topics.MODEL_VERSIONS, view).start();
+        List<java.security.PublicKey> trusted = new java.util.ArrayList<>(List.of(signer.publicKey()));
+        for (java.nio.file.Path p : config.modelSigning().trustedPublicKeys().orElse(List.of())) trusted.add(ModelSigning.readPublicKey(p));
+        reader = new RegistryReader(clients, Topics.MODEL_VERSIONS, view, new ModelSigning.Verifier(trusted)).start();
         config.sourceModel().ifPresent(this::registerSourceModel);
         catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
         SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
@@ -81,6 +85,24 @@ public class RetrainService {
         inputs = new InputConsumer(clients, config.kafka().groupId(), catalog, trigger, registry).start();
         LOG.infof("retrain service: home %s, adapt command %s, min-series %d, %d worker(s)", config.home(), command,
                 config.minSeries(), settings.workers());
+    }
+
+    /**
+     * The model-signing key: {@code retrain.model-signing.private-key}, created (once, 0600, with its public key beside
+     * it) when it is missing and has the default file name; a missing key of another name stops the start.
+     */
+    private ModelSigning.Signer signer() throws IOException {
+        java.nio.file.Path file = config.modelSigning().privateKey().toAbsolutePath();
+        ModelSigning.Signer s;
+        if (ModelSigning.PRIVATE_KEY_FILE.equals(file.getFileName().toString())) {
+            ModelSigning.Ensured e = ModelSigning.ensure(file.getParent());
+            s = e.signer();
+            if (e.created()) LOG.infof("created the model-signing key %s (public key %s)", e.privateKey(), e.publicKey());
+        } else {
+            s = ModelSigning.load(file);
+        }
+        LOG.infof("signing ml.model.versions records with key %s (%s)", s.keyId(), ModelSigning.ALGORITHM);
+        return s;
     }
 
     /** In the background: it waits for the registry view, and start-up must not. */

@@ -28,6 +28,7 @@ import org.imagingpipeline.events.DomainEvent;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.retrain.Hashing;
 import org.imagingpipeline.retrain.service.jobs.JobRunner;
 import org.imagingpipeline.testsupport.auth.TestTokens;
@@ -62,6 +63,9 @@ class RetrainServiceTest {
 
     @ConfigProperty(name = "retrain.expert-labels")
     Path expertLabels;
+
+    @ConfigProperty(name = "pipeline.home")
+    Path pipelineHome;
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -131,6 +135,13 @@ class RetrainServiceTest {
         assertTrue(Files.exists(modelsDir.resolve(rejectedRecord.sha256() + ".onnx")), "the rejected candidate's file is kept");
         ModelVersion routing = records.stream().filter(e -> e.getKey().equals(DRIFTED)).map(Map.Entry::getValue).findFirst().orElseThrow();
         assertEquals(sha, routing.serving().sha256());
+        // Every record retrain wrote is signed with the key it created under pipeline.home/secrets (0600).
+        Path secrets = pipelineHome.resolve("secrets");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(secrets.resolve(ModelSigning.PRIVATE_KEY_FILE))));
+        ModelSigning.Verifier verifier = ModelSigning.Verifier.of(List.of(secrets.resolve(ModelSigning.PUBLIC_KEY_FILE)));
+        records.stream().filter(e -> e.getValue().domainId().equals(DRIFTED)).forEach(e ->
+                assertEquals(ModelSigning.Verdict.VALID, verifier.verify(e.getKey(), e.getValue()), "signed: " + e.getKey()));
         assertEquals(modelsDir.resolve(sha + ".onnx").toUri().toString(), routing.serving().uri());
         assertEquals(sourceSha, routing.parentSha256());
         assertEquals(2, routing.seriesCount());
