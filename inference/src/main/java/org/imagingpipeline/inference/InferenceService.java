@@ -15,6 +15,7 @@ import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
@@ -33,6 +34,7 @@ public class InferenceService {
     private volatile ModelRouter router;
     private volatile ModelSessions sessions;
     private volatile LocalBlobStore blobs;
+    private volatile AuditLog audit;
 
     void onStart(@Observes StartupEvent ev) throws IOException {
         if (!config.enabled()) {
@@ -45,7 +47,8 @@ public class InferenceService {
         InferenceConfig.Kafka k = config.kafka();
         KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), k.client())
                 .with(Map.of("bootstrap.servers", k.bootstrapServers()));
-        router = new ModelRouter(clients, k.modelsTopic(), sessions, metrics, verifier());
+        audit = new AuditLog(clients, "inference");
+        router = new ModelRouter(clients, k.modelsTopic(), sessions, new AuditedRouting(metrics, audit), verifier());
         blobs = new LocalBlobStore(Path.of(config.blobRoot()));
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
                 .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
@@ -88,6 +91,7 @@ public class InferenceService {
         InferenceLoop l = loop;
         if (l != null) l.close();
         if (sessions != null) sessions.close();
+        if (audit != null) audit.close();
     }
 
     public boolean enabled() {

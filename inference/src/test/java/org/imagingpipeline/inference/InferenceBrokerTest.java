@@ -28,6 +28,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
@@ -35,6 +36,7 @@ import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.kafka.TopicReader;
 import org.junit.jupiter.api.AfterAll;
@@ -84,7 +86,8 @@ class InferenceBrokerTest {
         secondSha = TinyModels.write(secondModel, 1f, -30f, 16);
         InferenceMetrics metrics = new InferenceMetrics(meters);
         sessions = new ModelSessions("cpu", 1, 128, 0);
-        ModelRouter router = new ModelRouter(KafkaClients.of(broker.bootstrap()), Topics.MODEL_VERSIONS, sessions, metrics,
+        ModelRouter router = new ModelRouter(KafkaClients.of(broker.bootstrap()), Topics.MODEL_VERSIONS, sessions,
+                new AuditedRouting(metrics, new AuditLog(KafkaClients.of(broker.bootstrap()), "inference")),
                 new ModelSigning.Verifier(List.of(retrain.publicKey())));
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
                 new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
@@ -193,6 +196,19 @@ class InferenceBrokerTest {
         assertEquals(unsigned + 2, refused("unsigned"), "the unsigned promotion and the tombstone");
         assertEquals(unknownKey + 1, refused("unknown_key"));
         assertEquals(badSignature + 2, refused("bad_signature"), "the copied signature and the replayed history record");
+
+        // Each refusal is on the audit trail: domain, version and reason, by inference itself.
+        List<AuditEvent> audit = TopicReader.awaitRecords(broker.bootstrap(), JsonSerde.of(AuditEvent.class), "5 refusals of dom-f",
+                        l -> l.stream().filter(r -> r.value().target().startsWith("domain dom-f ")).count() >= 5, Duration.ofSeconds(60),
+                        Topics.AUDIT_EVENTS).stream().map(ConsumerRecord::value).filter(e -> e.target().startsWith("domain dom-f ")).toList();
+        assertEquals(List.of("bad_signature", "bad_signature", "unknown_key", "unsigned", "unsigned"),
+                audit.stream().map(AuditEvent::detail).sorted().toList());
+        for (AuditEvent e : audit) {
+            assertEquals("system:inference", e.principal());
+            assertEquals("model-refused", e.action());
+            assertEquals("refused", e.outcome());
+            assertEquals("inference", e.service());
+        }
 
         promote("dom-f", "dom-f-v2", sourceModel, sourceSha);
         assertEquals("dom-f-v2", segment("503", "dom-f").model().version(), "a signed promotion after them still applies");

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
@@ -37,6 +39,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class RetrainService {
     private static final Logger LOG = Logger.getLogger(RetrainService.class);
+    /** The principal of what the service does on its own (a promotion by the gate). */
+    public static final String SYSTEM = "system:retrain";
 
     @Inject
     RetrainConfig config;
@@ -53,6 +57,8 @@ public class RetrainService {
     private volatile InputConsumer inputs;
     private volatile RetrainMetrics metrics;
     private volatile SeriesCatalog catalog;
+    private volatile AuditLog audit;
+    private volatile KafkaClients clients;
 
     void onStart(@Observes StartupEvent ev) throws IOException {
         Files.createDirectories(config.home());
@@ -62,6 +68,15 @@ public class RetrainService {
                 .with(Map.of("bootstrap.servers", config.kafka().bootstrapServers()));
         ModelSigning.Signer signer = signer();
         publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view, signer);
+        this.clients = clients;
+        audit = new AuditLog(clients, "retrain");
+        AuditLog a = audit;
+        // The gate's promotions (and the source model's registration): the service did them, no caller.
+        publisher.onPublished((key, v) -> {
+            if (ModelVersion.isRoutingKey(key) && v.status() == ModelVersion.Status.PROMOTED) {
+                a.record(SYSTEM, "promote", "domain " + v.domainId(), "succeeded", "version " + v.version());
+            }
+        });
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
         if (!config.enabled()) {
             LOG.info("retrain.enabled=false: REST only, no jobs and no consumers");
@@ -126,6 +141,17 @@ public class RetrainService {
         if (runner != null) runner.close();
         if (reader != null) reader.close();
         if (publisher != null) publisher.close();
+        if (audit != null) audit.close();
+    }
+
+    /** The audit trail ({@code audit.events}); null before start. */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** The service's Kafka clients (GET /audit reads the topic with them); null before start. */
+    public KafkaClients kafkaClients() {
+        return clients;
     }
 
     public JobStore store() {

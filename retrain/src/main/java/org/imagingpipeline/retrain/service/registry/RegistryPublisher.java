@@ -26,6 +26,7 @@ public final class RegistryPublisher implements AutoCloseable {
     private final KafkaProducer<String, ModelVersion> producer;
     private final RegistryView view;
     private final ModelSigning.Signer signer;
+    private volatile java.util.function.BiConsumer<String, ModelVersion> published = (k, v) -> { };
 
     /**
      * @param view   updated with each record once the broker acknowledged it (the reader applies it again, harmlessly)
@@ -45,10 +46,16 @@ public final class RegistryPublisher implements AutoCloseable {
             try {
                 RecordMetadata m = producer.send(new ProducerRecord<>(topic, r.key(), signed)).get(60, TimeUnit.SECONDS);
                 view.apply(r.key(), signed, m.offset());
+                published.accept(r.key(), signed);
             } catch (ExecutionException | TimeoutException e) {
                 throw new IllegalStateException("ml.model.versions did not acknowledge " + r.value().eventId() + ": " + e, e);
             }
         }
+    }
+
+    /** Told about each record once the broker acknowledged it (the audit trail of promotions). */
+    public void onPublished(java.util.function.BiConsumer<String, ModelVersion> listener) {
+        this.published = listener;
     }
 
     @Override
