@@ -57,7 +57,7 @@ public final class Topics {
                     "the service that recorded it",
                     "AuditEvent (JSON): a state change or a refused attempt: principal (token subject), time, action, target,"
                             + " outcome; never patient data",
-                    "retrain, inference", "retrain (GET /audit), operators"));
+                    "streams, retrain, inference", "retrain (GET /audit), operators"));
 
     public static Optional<TopicSpec> byName(String name) {
         return ALL.stream().filter(t -> t.name().equals(name)).findFirst();
