@@ -26,11 +26,21 @@ stack_token() {
   java -cp "$(module_cp test-support)" "$ISSUER_MAIN" token --secrets "$PIPELINE_HOME/secrets" "$@"
 }
 
-# The token issuer's key pair, created once (never replaced); the services' verification settings as -D options.
+# The token issuer's key pair and retrain's model-signing key pair (events ModelSigning), each created once (never
+# replaced); the services' verification settings as -D options. Retrain signs every ml.model.versions record with
+# model-signing-key.pem; inference trusts model-signing-public.pem plus MODEL_SIGNING_TRUSTED_KEYS (comma-separated
+# public key files of earlier keys, during a rotation; docs/security.md).
 stack_secrets() {
   java -cp "$(module_cp test-support)" "$ISSUER_MAIN" init --secrets "$PIPELINE_HOME/secrets" >&2 \
     || die "cannot create the token issuer's key under $PIPELINE_HOME/secrets"
+  java -cp "$(module_cp test-support)" org.imagingpipeline.events.signing.ModelSigning "$PIPELINE_HOME/secrets" >&2 \
+    || die "cannot create the model-signing key under $PIPELINE_HOME/secrets"
   AUTH_OPTS=(-Dmp.jwt.verify.publickey.location="${MP_JWT_VERIFY_PUBLICKEY_LOCATION:-$PIPELINE_HOME/secrets/token-issuer-public.pem}")
+  local trusted="$PIPELINE_HOME/secrets/model-signing-public.pem${MODEL_SIGNING_TRUSTED_KEYS:+,$MODEL_SIGNING_TRUSTED_KEYS}"
+  INFERENCE_SIGNING_OPTS=(-Dinference.model-signing.public-keys="$trusted")
+  RETRAIN_SIGNING_OPTS=(-Dretrain.model-signing.private-key="$PIPELINE_HOME/secrets/model-signing-key.pem")
+  [ -n "${MODEL_SIGNING_TRUSTED_KEYS:-}" ] && RETRAIN_SIGNING_OPTS+=(-Dretrain.model-signing.trusted-public-keys="$MODEL_SIGNING_TRUSTED_KEYS")
+  return 0
 }
 
 pid_alive() { [ -f "$STACK_PIDS/$1.pid" ] && kill -0 "$(cat "$STACK_PIDS/$1.pid")" 2>/dev/null; }
@@ -121,7 +131,7 @@ stack_up() {
     # One registrar of the source model: retrain (the registry's owner) when it runs, else inference itself.
     local inference_source=""; part retrain || { [ -f "$source_model" ] && inference_source=$source_model; }
     start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
-      java -Xmx1g "${AUTH_OPTS[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
+      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
@@ -134,7 +144,7 @@ stack_up() {
   [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
   # Expert-corrected masks by SeriesInstanceUID (the demo's simulated radiologist writes them); the gate decides on them.
   [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")
-  part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" \
+  part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" "${RETRAIN_SIGNING_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \
     "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"

@@ -33,10 +33,14 @@ import java.util.Objects;
  *                      plausibility, labelled-target Dice when any) and the decision text under "decision"
  * @param serving       for routing-key records: the model that serves the domain from now on; null = the default model
  * @param at            when the record was written
+ * @param signature     retrain's signature over the record's signed fields and its Kafka key
+ *                      ({@link org.imagingpipeline.events.signing.ModelSigning}); null in records written before issue 19
+ *                      and in the source model inference registers itself. Inference and retrain act only on records
+ *                      whose signature verifies (docs/security.md, "Signed model records")
  */
 public record ModelVersion(int schemaVersion, String eventId, String domainId, String version, String name, String uri, String sha256,
                            Status status, String method, String parentSha256, String seriesHash, Integer seriesCount,
-                           Map<String, Object> evidence, Serving serving, Instant at) {
+                           Map<String, Object> evidence, Serving serving, Instant at, Signature signature) {
 
     public static final int SCHEMA_VERSION = 1;
     public static final String DEFAULT_DOMAIN = "default";
@@ -47,7 +51,29 @@ public record ModelVersion(int schemaVersion, String eventId, String domainId, S
         Objects.requireNonNull(status, "status");
     }
 
+    /** An unsigned record (the signature is added by {@link org.imagingpipeline.events.signing.ModelSigning.Signer#sign}). */
+    public ModelVersion(int schemaVersion, String eventId, String domainId, String version, String name, String uri, String sha256,
+                        Status status, String method, String parentSha256, String seriesHash, Integer seriesCount,
+                        Map<String, Object> evidence, Serving serving, Instant at) {
+        this(schemaVersion, eventId, domainId, version, name, uri, sha256, status, method, parentSha256, seriesHash, seriesCount,
+                evidence, serving, at, null);
+    }
+
     public enum Status { CANDIDATE, PROMOTED, REJECTED, ROLLED_BACK }
+
+    /**
+     * @param alg   {@link org.imagingpipeline.events.signing.ModelSigning#ALGORITHM} (Ed25519)
+     * @param keyId the signing key's id: the first 16 hex digits of the SHA-256 of its public key (X.509 DER)
+     * @param value the signature, base64 (RFC 4648, with padding)
+     */
+    public record Signature(String alg, String keyId, String value) {
+    }
+
+    /** The same record with {@code s} as its signature (null: unsigned). */
+    public ModelVersion withSignature(Signature s) {
+        return new ModelVersion(schemaVersion, eventId, domainId, version, name, uri, sha256, status, method, parentSha256, seriesHash,
+                seriesCount, evidence, serving, at, s);
+    }
 
     /** The model a domain is routed to. */
     public record Serving(String version, String uri, String sha256) {

@@ -20,6 +20,7 @@ public final class Topics {
     public static final String SEGMENTATION_DLQ = "imaging.segmentation.dlq";
     public static final String MODEL_VERSIONS = "ml.model.versions";
     public static final String EHR_DELIVERY_DLQ = "ehr.delivery.dlq";
+    public static final String AUDIT_EVENTS = "audit.events";
 
     public static final List<TopicSpec> ALL = List.of(
             new TopicSpec(INSTANCES_RECEIVED, 3, false, Duration.ofDays(7),
@@ -53,12 +54,18 @@ public final class Topics {
                     "inference", "operators", 16 << 20),
             new TopicSpec(MODEL_VERSIONS, 1, true, null,
                     "domain id (\"default\" for the source model)",
-                    "ModelVersion (JSON): version, URI, sha256, status candidate/promoted/rejected/rolled-back, gate evidence",
+                    "ModelVersion (JSON): version, URI, sha256, status candidate/promoted/rejected/rolled-back, gate evidence;"
+                            + " signed by retrain (Ed25519), inference refuses unsigned or forged records",
                     "retrain", "inference"),
             new TopicSpec(EHR_DELIVERY_DLQ, 1, false, Duration.ofDays(30),
                     "SeriesInstanceUID",
                     "DeliveryFailure (JSON): the result that could not be delivered, the FHIR OperationOutcome, the reason",
-                    "fhir-bridge", "operators"));
+                    "fhir-bridge", "operators"),
+            new TopicSpec(AUDIT_EVENTS, 1, false, Duration.ofDays(365),
+                    "the service that recorded it",
+                    "AuditEvent (JSON): a state change or a refused attempt: principal (token subject), time, action, target,"
+                            + " outcome; never patient data",
+                    "streams, retrain, inference", "retrain (GET /audit), operators"));
 
     public static Optional<TopicSpec> byName(String name) {
         return ALL.stream().filter(t -> t.name().equals(name)).findFirst();

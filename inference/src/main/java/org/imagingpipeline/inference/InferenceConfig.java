@@ -48,6 +48,10 @@ public interface InferenceConfig {
     @WithDefault("lgg-flair-unet")
     String sourceModelName();
 
+    /** Public key files (X.509 PEM, Ed25519) whose signatures on ml.model.versions records are trusted. */
+    @WithName("model-signing.public-keys")
+    java.util.List<String> modelSigningPublicKeys();
+
     @WithName("registry-refresh-timeout")
     @WithDefault("5s")
     Duration registryRefreshTimeout();

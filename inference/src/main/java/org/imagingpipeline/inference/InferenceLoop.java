@@ -82,6 +82,13 @@ public final class InferenceLoop extends LoopHandler<InferenceLoop> {
 
     @Override
     public void start(ConsumeLoop l) throws InterruptedException {
+        if (settings.sourceModel() != null) {
+            try {
+                router.trustLocalSource(ModelSessions.sha256(java.nio.file.Files.readAllBytes(settings.sourceModel())));
+            } catch (IOException e) {
+                LOG.errorf("inference.source-model %s unreadable: %s", settings.sourceModel(), e.getMessage());
+            }
+        }
         while (l.running()) {
             try {
                 if (router.refresh(settings.registryTimeout())) break;

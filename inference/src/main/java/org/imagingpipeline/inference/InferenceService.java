@@ -8,9 +8,14 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
@@ -29,6 +34,7 @@ public class InferenceService {
     private volatile ModelRouter router;
     private volatile ModelSessions sessions;
     private volatile LocalBlobStore blobs;
+    private volatile AuditLog audit;
 
     void onStart(@Observes StartupEvent ev) throws IOException {
         if (!config.enabled()) {
@@ -41,7 +47,8 @@ public class InferenceService {
         InferenceConfig.Kafka k = config.kafka();
         KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), k.client())
                 .with(Map.of("bootstrap.servers", k.bootstrapServers()));
-        router = new ModelRouter(clients, k.modelsTopic(), sessions, metrics);
+        audit = new AuditLog(clients, "inference");
+        router = new ModelRouter(clients, k.modelsTopic(), sessions, new AuditedRouting(metrics, audit), verifier());
         blobs = new LocalBlobStore(Path.of(config.blobRoot()));
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
                 .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
@@ -58,10 +65,33 @@ public class InferenceService {
                 sessions.provider(), pacs == null ? "none" : pacs.address(), source == null ? "none" : source);
     }
 
+    /**
+     * The trusted model-signing keys. A missing or unreadable file is logged and left out: with none left every
+     * registry record is refused (fail closed) but the service runs (its configured source model still serves).
+     */
+    private ModelSigning.Verifier verifier() {
+        List<PublicKey> keys = new ArrayList<>();
+        for (String f : config.modelSigningPublicKeys()) {
+            try {
+                keys.add(ModelSigning.readPublicKey(Path.of(f.trim())));
+            } catch (IOException e) {
+                LOG.errorf("model-signing public key %s not usable (%s): records signed by it are refused", f, e.getMessage());
+            }
+        }
+        ModelSigning.Verifier v = new ModelSigning.Verifier(keys);
+        if (keys.isEmpty()) {
+            LOG.error("no model-signing public key (inference.model-signing.public-keys): every ml.model.versions record is refused");
+        } else {
+            LOG.infof("ml.model.versions records must be signed by key %s", v.keyIds());
+        }
+        return v;
+    }
+
     void onStop(@Observes ShutdownEvent ev) throws InterruptedException {
         InferenceLoop l = loop;
         if (l != null) l.close();
         if (sessions != null) sessions.close();
+        if (audit != null) audit.close();
     }
 
     public boolean enabled() {

@@ -16,6 +16,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
@@ -25,10 +26,17 @@ import org.jboss.logging.Logger;
  * its own group-less consumer and is refreshed by the processing thread before every series ({@link #refresh}), so a
  * version promoted before a series is read is the version that segments it, without a restart.
  *
- * <p>A routing record with status PROMOTED or ROLLED_BACK and a {@code serving} model switches the domain to that
- * model only after its file matched the registered SHA-256 and ONNX Runtime loaded it; otherwise it is refused
- * (log line + {@code inference.model.refused}) and the domain keeps its current model. A null {@code serving} (or a
- * tombstone) sends the domain back to the default model.
+ * <p>Every routing record must carry retrain's signature ({@link ModelSigning}) by one of the trusted public keys
+ * ({@code inference.model-signing.public-keys}); an unsigned, forged or tampered record, and a tombstone (which cannot
+ * be signed), is refused (log line with domain and version + {@code inference.model.refused{reason=unsigned|unknown_key|
+ * bad_signature}}) and changes nothing. The one exception is the source model this service was configured with itself
+ * ({@link #trustLocalSource}): an unsigned "default" record serving exactly that file's SHA-256 is accepted, because the
+ * trust comes from the local configuration, not from the record.
+ *
+ * <p>A signed routing record with status PROMOTED or ROLLED_BACK and a {@code serving} model switches the domain to
+ * that model only after its file matched the registered SHA-256 and ONNX Runtime loaded it; otherwise it is refused
+ * (log line + {@code inference.model.refused}) and the domain keeps its current model. A signed record with a null
+ * {@code serving} sends the domain back to the default model.
  */
 public final class ModelRouter implements ModelRoutes, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ModelRouter.class);
@@ -48,14 +56,26 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
     private final String topic;
     private final JsonSerde<ModelVersion> serde = JsonSerde.of(ModelVersion.class);
     private final Map<String, ModelRoute> routes = new ConcurrentHashMap<>();
+    private final ModelSigning.Verifier verifier;
+    private volatile String localSourceSha256;
     private List<TopicPartition> partitions;
     private volatile boolean caughtUpOnce;
 
-    public ModelRouter(KafkaClients clients, String topic, ModelSessions sessions, Listener listener) {
+    /** @param verifier the trusted model-signing keys: records signed by none of them are refused */
+    public ModelRouter(KafkaClients clients, String topic, ModelSessions sessions, Listener listener, ModelSigning.Verifier verifier) {
         this.topic = topic;
         this.sessions = sessions;
         this.listener = listener;
+        this.verifier = verifier;
         consumer = clients.consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "inference-model-registry"));
+    }
+
+    /**
+     * Accepts unsigned "default" routing records that serve this SHA-256: the source model of this service's own
+     * configuration ({@code inference.source-model}), which it registers itself when the registry has no default.
+     */
+    public void trustLocalSource(String sha256) {
+        this.localSourceSha256 = sha256;
     }
 
     /**
@@ -114,6 +134,15 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
             listener.refused(domain, "unknown", "unreadable_record");
             return false;
         }
+        String refusal = signatureRefusal(domain, mv);
+        if (refusal != null) {
+            // Whoever wrote the record chose its version text: no control characters, at most 100 of them, in logs and audit.
+            String version = mv == null ? "tombstone" : printable(mv.version());
+            LOG.errorf("domain %s: registry record %d (version %s) REFUSED: %s; the domain keeps %s", printable(domain), rec.offset(),
+                    version, refusal, routes.containsKey(domain) ? "version " + routes.get(domain).version() : "the model it had");
+            listener.refused(printable(domain), version, refusal);
+            return false;
+        }
         if (mv == null || mv.serving() == null) {
             if (routes.remove(domain) != null) {
                 LOG.infof("domain %s: no own model any more (%s), served by the default model", domain,
@@ -146,6 +175,24 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
             listener.refused(domain, s.version(), reason);
             return false;
         }
+    }
+
+    private static String printable(String s) {
+        String p = s.replaceAll("\\p{Cntrl}", "?");
+        return p.length() > 100 ? p.substring(0, 100) + "..." : p;
+    }
+
+    /** Null when the record may be applied, else the refusal reason (unsigned, unknown_key, bad_signature). */
+    private String signatureRefusal(String key, ModelVersion mv) {
+        if (mv == null) return ModelSigning.Verdict.UNSIGNED.reason();
+        ModelSigning.Verdict v = verifier.verify(key, mv);
+        if (v == ModelSigning.Verdict.VALID) return null;
+        String local = localSourceSha256;
+        if (v == ModelSigning.Verdict.UNSIGNED && local != null && ModelVersion.DEFAULT_DOMAIN.equals(key) && mv.serving() != null
+                && local.equals(mv.serving().sha256())) {
+            return null;
+        }
+        return v.reason();
     }
 
     @Override

@@ -28,12 +28,15 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.testsupport.BrokerProcess;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.kafka.TopicReader;
 import org.junit.jupiter.api.AfterAll;
@@ -44,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The loop against a real broker: the source model is registered at start and serves every domain; a second model
  * promoted for one domain serves that domain's next series only; a rollback reverts; a corrupt or mismatching model is
- * refused while the service goes on; failures give ERROR results plus DLQ records; an older revision is skipped.
+ * refused while the service goes on; forged, unsigned and tampered registry records are refused (signed models,
+ * docs/security.md); failures give ERROR results plus DLQ records; an older revision is skipped.
  *
  * <p>Models: rescaled intensities are 40 (background) and 200 (a 16x16 square). The source model is foreground
  * above 150 (the square: 256 voxels a lesion slice); the second above 30 (everything: 1024 voxels a slice). The
@@ -65,19 +69,26 @@ class InferenceBrokerTest {
     static String sourceVersion;
     static Path secondModel;
     static String secondSha;
+    static Path sourceModel;
+    static String sourceSha;
+    /** Retrain's key as far as this test is concerned: the router trusts its public key. */
+    static final ModelSigning.Signer retrain = ModelSigning.generate();
 
     @BeforeAll
     static void start() throws Exception {
         broker = BrokerProcess.startWithTopics(dir.resolve("kafka"));
         blobs = new LocalBlobStore(dir.resolve("blobs"), false);
         Path source = dir.resolve("models/source.onnx");
-        String sourceSha = TinyModels.write(source, 1f, -150f, 16);
+        sourceModel = source;
+        sourceSha = TinyModels.write(source, 1f, -150f, 16);
         sourceVersion = "source-" + sourceSha.substring(0, 8);
         secondModel = dir.resolve("models/dom-b-v2.onnx");
         secondSha = TinyModels.write(secondModel, 1f, -30f, 16);
         InferenceMetrics metrics = new InferenceMetrics(meters);
         sessions = new ModelSessions("cpu", 1, 128, 0);
-        ModelRouter router = new ModelRouter(KafkaClients.of(broker.bootstrap()), Topics.MODEL_VERSIONS, sessions, metrics);
+        ModelRouter router = new ModelRouter(KafkaClients.of(broker.bootstrap()), Topics.MODEL_VERSIONS, sessions,
+                new AuditedRouting(metrics, new AuditLog(KafkaClients.of(broker.bootstrap()), "inference")),
+                new ModelSigning.Verifier(List.of(retrain.publicKey())));
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs), router,
                 new SeriesSegmenter(8, new ComponentCleanup(0)), blobs, null, metrics);
         loop = new InferenceLoop(new InferenceLoop.Settings(KafkaClients.of(broker.bootstrap()), GROUP,
@@ -144,7 +155,69 @@ class InferenceBrokerTest {
         assertEquals(SegmentationResult.Status.OK, a3.status());
         assertEquals(1.0, meters.get("inference.model.refused").tag("reason", "unloadable").counter().count());
         assertEquals(1.0, meters.get("inference.model.refused").tag("reason", "sha256_mismatch").counter().count());
+
+        // The source model inference registered itself is trusted unsigned (its own configuration), no other default is.
+        double unsignedBefore = refused("unsigned");
+        publishUnsigned(ModelVersion.DEFAULT_DOMAIN, promotion(ModelVersion.DEFAULT_DOMAIN, "default-forged", secondModel, secondSha));
+        SegmentationResult a4 = segment("207", "dom-a");
+        assertEquals(sourceVersion, a4.model().version(), "an unsigned default record for another model is refused");
+        assertEquals(unsignedBefore + 1, refused("unsigned"));
         assertTrue(loop.isAlive());
+    }
+
+    /**
+     * A forged promotion, as anyone who can write the topic could produce it (the test's producer has no key of
+     * retrain's), is refused with the real broker: unsigned, signed by another key, a signed record with another
+     * model's URI and sha256 under its signature, a signed history record replayed under the routing key (it would
+     * send the domain back to the default), a tombstone. The domain keeps the version retrain signed.
+     */
+    @Test
+    void forgedPromotionsAreRefusedAndThePreviousModelKeepsServing() throws Exception {
+        promote("dom-f", "dom-f-v1", secondModel, secondSha);
+        assertEquals("dom-f-v1", segment("501", "dom-f").model().version());
+        double unsigned = refused("unsigned");
+        double unknownKey = refused("unknown_key");
+        double badSignature = refused("bad_signature");
+
+        ModelVersion evil = promotion("dom-f", "dom-f-evil", sourceModel, sourceSha);
+        publishUnsigned("dom-f", evil);
+        publishUnsigned("dom-f", ModelSigning.generate().sign("dom-f", evil));
+        ModelVersion genuine = retrain.sign("dom-f", promotion("dom-f", "dom-f-v1", secondModel, secondSha));
+        publishUnsigned("dom-f", evil.withSignature(genuine.signature()));
+        ModelVersion history = retrain.sign("dom-f@dom-f-v1", new ModelVersion(1, genuine.eventId(), "dom-f", "dom-f-v1", "tiny",
+                genuine.uri(), secondSha, ModelVersion.Status.PROMOTED, "adabn", null, null, 1, Map.of(), null, genuine.at()));
+        publishUnsigned("dom-f", history);
+        producer.send(new ProducerRecord<>(Topics.MODEL_VERSIONS, "dom-f", null)).get();
+
+        SegmentationResult f2 = segment("502", "dom-f");
+        assertEquals("dom-f-v1", f2.model().version(), "every forged record refused: the signed version keeps serving");
+        assertEquals(secondSha, f2.model().sha256());
+        assertEquals(3 * 1024, f2.lesion().volumeVoxels());
+        assertEquals(unsigned + 2, refused("unsigned"), "the unsigned promotion and the tombstone");
+        assertEquals(unknownKey + 1, refused("unknown_key"));
+        assertEquals(badSignature + 2, refused("bad_signature"), "the copied signature and the replayed history record");
+
+        // Each refusal is on the audit trail: domain, version and reason, by inference itself.
+        List<AuditEvent> audit = TopicReader.awaitRecords(broker.bootstrap(), JsonSerde.of(AuditEvent.class), "5 refusals of dom-f",
+                        l -> l.stream().filter(r -> r.value().target().startsWith("domain dom-f ")).count() >= 5, Duration.ofSeconds(60),
+                        Topics.AUDIT_EVENTS).stream().map(ConsumerRecord::value).filter(e -> e.target().startsWith("domain dom-f ")).toList();
+        assertEquals(List.of("bad_signature", "bad_signature", "unknown_key", "unsigned", "unsigned"),
+                audit.stream().map(AuditEvent::detail).sorted().toList());
+        for (AuditEvent e : audit) {
+            assertEquals("system:inference", e.principal());
+            assertEquals("model-refused", e.action());
+            assertEquals("refused", e.outcome());
+            assertEquals("inference", e.service());
+        }
+
+        promote("dom-f", "dom-f-v2", sourceModel, sourceSha);
+        assertEquals("dom-f-v2", segment("503", "dom-f").model().version(), "a signed promotion after them still applies");
+        assertTrue(loop.isAlive());
+    }
+
+    private static double refused(String reason) {
+        var c = meters.find("inference.model.refused").tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
     }
 
     @Test
@@ -226,13 +299,23 @@ class InferenceBrokerTest {
     }
 
     private static void promote(String domain, String version, Path file, String sha) throws Exception {
-        ModelVersion.Serving serving = new ModelVersion.Serving(version, file.toUri().toString(), sha);
-        publish(domain, new ModelVersion(1, ModelVersion.eventIdFor(domain, version, ModelVersion.Status.PROMOTED),
-                domain, version, "tiny", serving.uri(), sha, ModelVersion.Status.PROMOTED, "adabn", null, null, 1,
-                Map.of("decision", "promoted by test"), serving, Instant.now()));
+        publish(domain, promotion(domain, version, file, sha));
     }
 
+    private static ModelVersion promotion(String domain, String version, Path file, String sha) {
+        ModelVersion.Serving serving = new ModelVersion.Serving(version, file.toUri().toString(), sha);
+        return new ModelVersion(1, ModelVersion.eventIdFor(domain, version, ModelVersion.Status.PROMOTED),
+                domain, version, "tiny", serving.uri(), sha, ModelVersion.Status.PROMOTED, "adabn", null, null, 1,
+                Map.of("decision", "promoted by test"), serving, Instant.now());
+    }
+
+    /** As retrain publishes: signed with its key. */
     private static void publish(String routingKey, ModelVersion mv) throws Exception {
+        publishUnsigned(routingKey, retrain.sign(routingKey, mv));
+    }
+
+    /** The record as it is, signed or not: what anyone with write access to the topic can produce. */
+    private static void publishUnsigned(String routingKey, ModelVersion mv) throws Exception {
         producer.send(new ProducerRecord<>(Topics.MODEL_VERSIONS, routingKey,
                 JsonSerde.of(ModelVersion.class).serialize(Topics.MODEL_VERSIONS, mv))).get();
     }

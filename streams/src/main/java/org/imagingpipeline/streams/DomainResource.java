@@ -1,5 +1,6 @@
 package org.imagingpipeline.streams;
 
+import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -25,7 +26,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * The domain registry over HTTP (interactive queries on {@link DriftDetector#REGISTRY_STORE}): GET /domains,
  * GET /domains/{id} ({@link DomainView}), POST /domains/{id}/approve (202; the detector applies it within a second).
  * 503 while the store is not queryable (starting, rebalancing). Bearer token roles (docs/security.md): viewer (or admin)
- * for the GETs, mlops (or admin) for approve.
+ * for the GETs, mlops (or admin) for approve. Every approve that passed authorisation is recorded on {@code audit.events}
+ * with the token's subject and its answer.
  */
 @Path("/domains")
 @Produces(MediaType.APPLICATION_JSON)
@@ -34,6 +36,10 @@ public class DomainResource {
     KafkaStreams streams;
     @Inject
     ApprovalQueue approvals;
+    @Inject
+    SecurityIdentity identity;
+    @Inject
+    StreamsAudit audit;
 
     @GET
     @RolesAllowed({"viewer", "admin"})
@@ -62,6 +68,15 @@ public class DomainResource {
     @Path("/{id}/approve")
     @RolesAllowed({"mlops", "admin"})
     public Response approve(@PathParam("id") String id) {
+        Response r = approveUnaudited(id);
+        String principal = identity.isAnonymous() ? "anonymous" : identity.getPrincipal().getName();
+        String outcome = r.getStatus() == 202 ? "accepted" : "refused";
+        audit.log().record(principal, "approve", "domain " + (id.matches("[A-Za-z0-9_.-]{1,100}") ? id : "(not an id)"), outcome,
+                "HTTP " + r.getStatus());
+        return r;
+    }
+
+    private Response approveUnaudited(String id) {
         return query(store -> {
             DomainState d = store.get(id);
             if (d == null) return notFound(id);

@@ -27,6 +27,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.testsupport.auth.TestTokens;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.imagingpipeline.events.InstanceReceived;
@@ -116,6 +117,14 @@ class StreamsServiceTest {
         // Past authorisation: the unknown domain is what answers.
         assertEquals(404, send("POST", approve, TestTokens.bearer("mlops")).statusCode());
         assertEquals(404, send("POST", approve, TestTokens.bearer("admin")).statusCode());
+        // The approve attempts are on audit.events (real broker) with the token's subject.
+        List<ConsumerRecord<String, AuditEvent>> audit = TopicReader.awaitRecords(Broker.broker.bootstrap(), JsonSerde.of(AuditEvent.class),
+                "two approve audit events", l -> l.stream().filter(r -> r.value().action().equals("approve")).count() >= 2,
+                Duration.ofSeconds(60), Topics.AUDIT_EVENTS);
+        assertEquals(List.of("test-mlops approve domain dom-000000000000 refused HTTP 404", "test-admin approve domain dom-000000000000 refused HTTP 404"),
+                audit.stream().map(ConsumerRecord::value).filter(e -> e.action().equals("approve"))
+                        .map(e -> e.principal() + " " + e.action() + " " + e.target() + " " + e.outcome() + " " + e.detail()).toList());
+        assertEquals("streams", audit.get(0).value().service());
 
         for (String open : List.of("/q/health", "/q/health/ready", "/q/health/live", "/q/metrics")) {
             int status = send("GET", open, null).statusCode();

@@ -44,6 +44,10 @@ public interface RetrainConfig {
     @WithName("expert-labels")
     Optional<Path> expertLabels();
 
+    /** The key retrain signs its ml.model.versions records with, and the older public keys it still trusts. */
+    @WithName("model-signing")
+    ModelSigningKeys modelSigning();
+
     Auto auto();
 
     Adapt adapt();
@@ -53,6 +57,16 @@ public interface RetrainConfig {
     Jobs jobs();
 
     Kafka kafka();
+
+    interface ModelSigningKeys {
+        /** Ed25519 key pair file (PKCS#8 + X.509 PEM blocks, 0600); created at start when missing. */
+        @WithName("private-key")
+        Path privateKey();
+
+        /** Public key files (X.509 PEM) of earlier signing keys whose records still count (key rotation); none by default. */
+        @WithName("trusted-public-keys")
+        Optional<java.util.List<Path>> trustedPublicKeys();
+    }
 
     interface Auto {
         @WithDefault("true")

@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
@@ -36,6 +39,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class RetrainService {
     private static final Logger LOG = Logger.getLogger(RetrainService.class);
+    /** The principal of what the service does on its own (a promotion by the gate). */
+    public static final String SYSTEM = "system:retrain";
 
     @Inject
     RetrainConfig config;
@@ -52,6 +57,8 @@ public class RetrainService {
     private volatile InputConsumer inputs;
     private volatile RetrainMetrics metrics;
     private volatile SeriesCatalog catalog;
+    private volatile AuditLog audit;
+    private volatile KafkaClients clients;
 
     void onStart(@Observes StartupEvent ev) throws IOException {
         Files.createDirectories(config.home());
@@ -59,13 +66,25 @@ public class RetrainService {
         view = new RegistryView();
         KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), config.kafka().client())
                 .with(Map.of("bootstrap.servers", config.kafka().bootstrapServers()));
-        publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view);
+        ModelSigning.Signer signer = signer();
+        publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view, signer);
+        this.clients = clients;
+        audit = new AuditLog(clients, "retrain");
+        AuditLog a = audit;
+        // The gate's promotions (and the source model's registration): the service did them, no caller.
+        publisher.onPublished((key, v) -> {
+            if (ModelVersion.isRoutingKey(key) && v.status() == ModelVersion.Status.PROMOTED) {
+                a.record(SYSTEM, "promote", "domain " + v.domainId(), "succeeded", "version " + v.version());
+            }
+        });
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
         if (!config.enabled()) {
             LOG.info("retrain.enabled=false: REST only, no jobs and no consumers");
             return;
         }
-        reader = new RegistryReader(clients, Topics.MODEL_VERSIONS, view).start();
+        List<java.security.PublicKey> trusted = new java.util.ArrayList<>(List.of(signer.publicKey()));
+        for (java.nio.file.Path p : config.modelSigning().trustedPublicKeys().orElse(List.of())) trusted.add(ModelSigning.readPublicKey(p));
+        reader = new RegistryReader(clients, Topics.MODEL_VERSIONS, view, new ModelSigning.Verifier(trusted)).start();
         config.sourceModel().ifPresent(this::registerSourceModel);
         catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
         SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
@@ -81,6 +100,24 @@ public class RetrainService {
         inputs = new InputConsumer(clients, config.kafka().groupId(), catalog, trigger, registry).start();
         LOG.infof("retrain service: home %s, adapt command %s, min-series %d, %d worker(s)", config.home(), command,
                 config.minSeries(), settings.workers());
+    }
+
+    /**
+     * The model-signing key: {@code retrain.model-signing.private-key}, created (once, 0600, with its public key beside
+     * it) when it is missing and has the default file name; a missing key of another name stops the start.
+     */
+    private ModelSigning.Signer signer() throws IOException {
+        java.nio.file.Path file = config.modelSigning().privateKey().toAbsolutePath();
+        ModelSigning.Signer s;
+        if (ModelSigning.PRIVATE_KEY_FILE.equals(file.getFileName().toString())) {
+            ModelSigning.Ensured e = ModelSigning.ensure(file.getParent());
+            s = e.signer();
+            if (e.created()) LOG.infof("created the model-signing key %s (public key %s)", e.privateKey(), e.publicKey());
+        } else {
+            s = ModelSigning.load(file);
+        }
+        LOG.infof("signing ml.model.versions records with key %s (%s)", s.keyId(), ModelSigning.ALGORITHM);
+        return s;
     }
 
     /** In the background: it waits for the registry view, and start-up must not. */
@@ -104,6 +141,17 @@ public class RetrainService {
         if (runner != null) runner.close();
         if (reader != null) reader.close();
         if (publisher != null) publisher.close();
+        if (audit != null) audit.close();
+    }
+
+    /** The audit trail ({@code audit.events}); null before start. */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** The service's Kafka clients (GET /audit reads the topic with them); null before start. */
+    public KafkaClients kafkaClients() {
+        return clients;
     }
 
     public JobStore store() {

@@ -22,6 +22,11 @@ public final class SafeNames {
         return id;
     }
 
+    /** An id from a URL as an audit event or a log line names it: as it is when it is an id, else "(not an id)". */
+    public static String forLog(String id) {
+        return isId(id) ? id : "(not an id)";
+    }
+
     /** DICOM UIDs (digits and dots) as they are; anything else by its SHA-256. */
     public static String forFile(String uid) {
         return UID.matcher(uid).matches() ? uid : Hashing.sha256Hex(uid.getBytes(StandardCharsets.UTF_8));

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.imagingpipeline.blob.LocalBlobStore;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.retrain.Hashing;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
@@ -44,9 +45,15 @@ class JobRunnerRestartTest {
         String parentSha = Hashing.sha256Hex(parent);
         ModelVersion.Serving source = new ModelVersion.Serving("source-r", parent.toUri().toString(), parentSha);
         // This test's own "default" would disturb other tests on the shared broker: route the test domain itself.
-        TestBroker.send(bootstrap, Topics.MODEL_VERSIONS, domain, new ModelVersion(1, "r", domain, "source-r", "unet",
-                source.uri(), parentSha, ModelVersion.Status.PROMOTED, "source", null, null, null, null, source, Instant.now()),
+        ModelSigning.Signer signer = ModelSigning.generate();
+        TestBroker.send(bootstrap, Topics.MODEL_VERSIONS, domain, signer.sign(domain, new ModelVersion(1, "r", domain, "source-r", "unet",
+                source.uri(), parentSha, ModelVersion.Status.PROMOTED, "source", null, null, null, null, source, Instant.now())),
                 ModelVersion.class);
+        // Someone else's key: the registry view ignores it, so the job's parent stays source-r.
+        ModelVersion.Serving forged = new ModelVersion.Serving("forged", tmp.resolve("forged.onnx").toUri().toString(), "ee".repeat(32));
+        TestBroker.send(bootstrap, Topics.MODEL_VERSIONS, domain, ModelSigning.generate().sign(domain, new ModelVersion(1, "f", domain,
+                "forged", "unet", forged.uri(), forged.sha256(), ModelVersion.Status.PROMOTED, "source", null, null, null, null, forged,
+                Instant.now())), ModelVersion.class);
 
         LocalBlobStore blobs = new LocalBlobStore(tmp.resolve("blobs"), false);
         SeriesCatalog catalog = new SeriesCatalog(tmp.resolve("series"), 10);
@@ -75,9 +82,11 @@ class JobRunnerRestartTest {
         JobStore store = new JobStore(tmp.resolve("jobs"));
         JobSettings settings = new JobSettings(List.of("bash", FakeAdapt.script().toString()), tmp, tmp.resolve("work"),
                 tmp.resolve("models"), null, null, null, 1.0, Duration.ofSeconds(30), 50, "unet", 1, false, 1);
-        try (RegistryReader reader = new RegistryReader(KafkaClients.of(bootstrap), Topics.MODEL_VERSIONS, view).start();
-             RegistryPublisher publisher = new RegistryPublisher(KafkaClients.of(bootstrap), Topics.MODEL_VERSIONS, view)) {
+        try (RegistryReader reader = new RegistryReader(KafkaClients.of(bootstrap), Topics.MODEL_VERSIONS, view,
+                new ModelSigning.Verifier(List.of(signer.publicKey()))).start();
+             RegistryPublisher publisher = new RegistryPublisher(KafkaClients.of(bootstrap), Topics.MODEL_VERSIONS, view, signer)) {
             assertTrue(view.await(v -> v.caughtUp() && v.servingFor(domain).isPresent(), Duration.ofSeconds(60)));
+            assertEquals("source-r", view.servingFor(domain).orElseThrow().version(), "a record signed by another key is ignored");
             JobRunner runner = new JobRunner(settings, store, catalog, new SeriesExporter(blobs), view, publisher,
                     new RetrainMetrics(new SimpleMeterRegistry(), () -> 0), Clock.systemUTC()).start();
             try {
@@ -107,5 +116,8 @@ class JobRunnerRestartTest {
                 .filter(e -> e.getKey().startsWith(domain + "@")).map(e -> e.getKey() + " " + e.getValue().status()).toList();
         assertEquals(List.of(domain + "@" + p.model.version() + " CANDIDATE", domain + "@" + p.model.version() + " PROMOTED",
                 domain + "@" + q.model.version() + " CANDIDATE", domain + "@" + q.model.version() + " PROMOTED"), statuses);
+        ModelSigning.Verifier verifier = new ModelSigning.Verifier(List.of(signer.publicKey()));
+        TestBroker.registry(bootstrap).stream().filter(e -> e.getKey().startsWith(domain + "@")).forEach(e ->
+                assertEquals(ModelSigning.Verdict.VALID, verifier.verify(e.getKey(), e.getValue()), "signed by retrain: " + e.getKey()));
     }
 }

@@ -24,10 +24,14 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.DomainEvent;
+import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.signing.ModelSigning;
+import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.retrain.Hashing;
 import org.imagingpipeline.retrain.service.jobs.JobRunner;
 import org.imagingpipeline.testsupport.auth.TestTokens;
@@ -62,6 +66,9 @@ class RetrainServiceTest {
 
     @ConfigProperty(name = "retrain.expert-labels")
     Path expertLabels;
+
+    @ConfigProperty(name = "pipeline.home")
+    Path pipelineHome;
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -131,6 +138,13 @@ class RetrainServiceTest {
         assertTrue(Files.exists(modelsDir.resolve(rejectedRecord.sha256() + ".onnx")), "the rejected candidate's file is kept");
         ModelVersion routing = records.stream().filter(e -> e.getKey().equals(DRIFTED)).map(Map.Entry::getValue).findFirst().orElseThrow();
         assertEquals(sha, routing.serving().sha256());
+        // Every record retrain wrote is signed with the key it created under pipeline.home/secrets (0600).
+        Path secrets = pipelineHome.resolve("secrets");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(secrets.resolve(ModelSigning.PRIVATE_KEY_FILE))));
+        ModelSigning.Verifier verifier = ModelSigning.Verifier.of(List.of(secrets.resolve(ModelSigning.PUBLIC_KEY_FILE)));
+        records.stream().filter(e -> e.getValue().domainId().equals(DRIFTED)).forEach(e ->
+                assertEquals(ModelSigning.Verdict.VALID, verifier.verify(e.getKey(), e.getValue()), "signed: " + e.getKey()));
         assertEquals(modelsDir.resolve(sha + ".onnx").toUri().toString(), routing.serving().uri());
         assertEquals(sourceSha, routing.parentSha256());
         assertEquals(2, routing.seriesCount());
@@ -250,6 +264,54 @@ class RetrainServiceTest {
             assertEquals(200, send("GET", open, null, null).statusCode(), open + " stays open");
         }
         assertEquals(401, send("GET", "/anything", null, null).statusCode(), "no path is open by omission");
+    }
+
+    /**
+     * The audit trail with the real broker: an ML-ops POST is on audit.events with the token's subject, a request without
+     * a token and one without the role are recorded as denied; GET /audit is for admin only and returns them.
+     */
+    @Test
+    void stateChangesAndDeniedRequestsAreAudited() throws Exception {
+        awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
+        String domain = "dom-00000000a0d1";
+        assertEquals(409, send("POST", "/domains/" + domain + "/rollback", "{}", TestTokens.bearer("mlops")).statusCode());
+        assertEquals(401, send("POST", "/domains/" + domain + "/rollback", "{}", null).statusCode());
+        assertEquals(403, send("GET", "/audit", null, TestTokens.bearer("viewer")).statusCode(), "viewer may not read the audit");
+        assertEquals(403, send("GET", "/audit", null, TestTokens.bearer("mlops")).statusCode(), "mlops may not read the audit");
+        assertEquals(401, send("GET", "/audit", null, null).statusCode());
+
+        Predicate<AuditEvent> rollback = e -> e.action().equals("rollback") && ("domain " + domain).equals(e.target());
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<String, AuditEvent>> onTopic = TopicReader.awaitRecords(bootstrap,
+                JsonSerde.of(AuditEvent.class), "the rollback's audit event", l -> l.stream().anyMatch(r -> rollback.test(r.value())),
+                java.time.Duration.ofSeconds(60), Topics.AUDIT_EVENTS);
+        AuditEvent e = onTopic.stream().map(r -> r.value()).filter(rollback).findFirst().orElseThrow();
+        assertEquals("test-mlops", e.principal(), "the token's subject");
+        assertEquals("retrain", e.service());
+        assertEquals("refused", e.outcome());
+        assertEquals("HTTP 409", e.detail());
+        assertTrue(e.at().isAfter(Instant.now().minusSeconds(300)), e.toString());
+
+        Predicate<JsonNode> complete = a -> {
+            boolean posted = false, anonymous = false, viewer = false;
+            for (JsonNode n : a) {
+                posted |= n.path("eventId").asText().equals(e.eventId());
+                anonymous |= n.path("action").asText().equals("authenticate") && n.path("principal").asText().equals("anonymous")
+                        && n.path("target").asText().equals("POST /domains/" + domain + "/rollback") && n.path("outcome").asText().equals("denied");
+                viewer |= n.path("action").asText().equals("authorize") && n.path("principal").asText().equals("test-viewer")
+                        && n.path("target").asText().equals("GET /audit") && n.path("outcome").asText().equals("denied");
+            }
+            return posted && anonymous && viewer;
+        };
+        long end = System.nanoTime() + 60_000_000_000L;
+        HttpResponse<String> r = send("GET", "/audit?limit=1000", null, TestTokens.bearer("admin"));
+        while (!(r.statusCode() == 200 && complete.test(JSON.readTree(r.body()))) && System.nanoTime() < end) {
+            Thread.sleep(500);
+            r = send("GET", "/audit?limit=1000", null, TestTokens.bearer("admin"));
+        }
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(complete.test(JSON.readTree(r.body())), r.body());
+        assertFalse(r.body().contains("eyJ"), "no token in the audit trail");
+        assertEquals(400, send("GET", "/audit?limit=0", null, TestTokens.bearer("admin")).statusCode());
     }
 
     private static JsonNode find(JsonNode models, String domain) {

@@ -1,15 +1,8 @@
 package org.imagingpipeline.testsupport.auth;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPairGenerator;
@@ -19,10 +12,9 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
+import org.imagingpipeline.events.signing.PemFiles;
 import org.jose4j.jwk.RsaJsonWebKey;
 import org.jose4j.jws.AlgorithmIdentifiers;
 import org.jose4j.jws.JsonWebSignature;
@@ -47,7 +39,6 @@ public final class LocalIssuer {
     public static final String PRIVATE_KEY_FILE = "token-issuer-key.pem";
     public static final String PUBLIC_KEY_FILE = "token-issuer-public.pem";
     private static final int KEY_BITS = 2048;
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final RSAPrivateCrtKey privateKey;
     private final RSAPublicKey publicKey;
@@ -78,21 +69,14 @@ public final class LocalIssuer {
      * or does not match.
      */
     public static Ensured ensure(Path secrets) throws IOException {
-        Files.createDirectories(secrets);
-        trySetPermissions(secrets, PosixFilePermissions.fromString("rwx------"));
+        PemFiles.secretsFolder(secrets);
         Path keyFile = secrets.resolve(PRIVATE_KEY_FILE);
         boolean created = false;
-        if (!Files.exists(keyFile)) created = createOnce(keyFile, pem("PRIVATE KEY", newKey().getEncoded()));
-        if (!created && !OWNER_ONLY.equals(permissions(keyFile))) trySetPermissions(keyFile, OWNER_ONLY);
+        if (!Files.exists(keyFile)) created = PemFiles.createOnce(keyFile, PemFiles.pem("PRIVATE KEY", newKey().getEncoded()));
+        if (!created) PemFiles.ownerOnly(keyFile);
         LocalIssuer issuer = load(secrets);
         Path pub = secrets.resolve(PUBLIC_KEY_FILE);
-        String pubPem = issuer.publicKeyPem();
-        if (!Files.exists(pub) || !Files.readString(pub, StandardCharsets.US_ASCII).equals(pubPem)) {
-            Path tmp = Files.createTempFile(secrets, ".public-", ".tmp");
-            Files.writeString(tmp, pubPem, StandardCharsets.US_ASCII);
-            trySetPermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            Files.move(tmp, pub, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
+        PemFiles.writePublic(pub, issuer.publicKeyPem());
         return new Ensured(issuer, created, keyFile, pub);
     }
 
@@ -103,12 +87,11 @@ public final class LocalIssuer {
     /** The issuer of an existing {@code secrets/}{@link #PRIVATE_KEY_FILE}. */
     public static LocalIssuer load(Path secrets) throws IOException {
         Path keyFile = secrets.resolve(PRIVATE_KEY_FILE);
-        String text = Files.readString(keyFile, StandardCharsets.US_ASCII);
-        String body = text.replaceAll("-----(BEGIN|END) PRIVATE KEY-----", "").replaceAll("\\s", "");
+        byte[] der = PemFiles.readPem(keyFile, "PRIVATE KEY");
         try {
             return new LocalIssuer((RSAPrivateCrtKey) KeyFactory.getInstance("RSA")
-                    .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body))), ISSUER);
-        } catch (GeneralSecurityException | IllegalArgumentException | ClassCastException e) {
+                    .generatePrivate(new PKCS8EncodedKeySpec(der)), ISSUER);
+        } catch (GeneralSecurityException | ClassCastException e) {
             throw new IOException(keyFile + " is not an RSA private key in PKCS#8 PEM", e);
         }
     }
@@ -120,7 +103,7 @@ public final class LocalIssuer {
 
     /** The public key as PEM ({@code -----BEGIN PUBLIC KEY-----}, X.509 SubjectPublicKeyInfo). */
     public String publicKeyPem() {
-        return pem("PUBLIC KEY", publicKey.getEncoded());
+        return PemFiles.pem("PUBLIC KEY", publicKey.getEncoded());
     }
 
     /** The key id ({@code kid}) the tokens carry: the RFC 7638 SHA-256 thumbprint of the public key. */
@@ -164,44 +147,6 @@ public final class LocalIssuer {
             return (RSAPrivateCrtKey) g.generateKeyPair().getPrivate();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Writes {@code content} to {@code target} unless it exists: temp file (0600, fsync), then a hard link. */
-    private static boolean createOnce(Path target, String content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), ".key-", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(StandardCharsets.US_ASCII.encode(content));
-                ch.force(true);
-            }
-            Files.createLink(target, tmp);
-            return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
-    }
-
-    private static Set<PosixFilePermission> permissions(Path p) throws IOException {
-        try {
-            return Files.getPosixFilePermissions(p);
-        } catch (UnsupportedOperationException e) {
-            return OWNER_ONLY;
-        }
-    }
-
-    private static void trySetPermissions(Path p, Set<PosixFilePermission> perms) throws IOException {
-        try {
-            Files.setPosixFilePermissions(p, perms);
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: nothing to tighten
         }
     }
 }

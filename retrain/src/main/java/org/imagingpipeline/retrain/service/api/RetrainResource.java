@@ -15,7 +15,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.quarkus.security.identity.SecurityIdentity;
+import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.retrain.service.RetrainService;
+import org.imagingpipeline.retrain.service.audit.Principals;
 import org.imagingpipeline.retrain.service.SafeNames;
 import org.imagingpipeline.retrain.service.jobs.Job;
 import org.imagingpipeline.retrain.service.jobs.JobSettings;
@@ -27,7 +31,9 @@ import org.imagingpipeline.retrain.service.registry.RegistryView;
  * /jobs/{id}/cancel), see the registry (GET /models) and roll a domain back (POST /domains/{id}/rollback). Errors are
  * JSON objects {@code {"error": "..."}} with 400 (bad request), 404 (unknown), 409 (not possible now: no series of
  * the domain, nothing to roll back, job already finished) or 503 (the service is not running jobs). Bearer token roles
- * (docs/security.md): viewer (or admin) for the GETs, mlops (or admin) for adapt, cancel and rollback.
+ * (docs/security.md): viewer (or admin) for the GETs, mlops (or admin) for adapt, cancel and rollback, admin for GET
+ * /audit. Adapt, cancel and rollback are recorded on {@code audit.events} with the caller's token subject, whatever
+ * their outcome.
  */
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
@@ -46,11 +52,21 @@ public class RetrainResource {
     @Inject
     RetrainService service;
 
+    @Inject
+    SecurityIdentity identity;
+
+    /** Most audit events GET /audit returns. */
+    static final int AUDIT_MAX = 1000;
+
     @POST
     @Path("domains/{id}/adapt")
     @RolesAllowed({"mlops", "admin"})
     @Consumes(MediaType.APPLICATION_JSON)
     public Response adapt(@PathParam("id") String domainId, AdaptBody body) {
+        return audited("adapt", "domain " + SafeNames.forLog(domainId), adaptUnaudited(domainId, body));
+    }
+
+    private Response adaptUnaudited(String domainId, AdaptBody body) {
         if (service.runner() == null) return error(503, "jobs are not running (retrain.enabled=false or starting)");
         if (!SafeNames.isId(domainId)) return error(400, "not a domain id: " + domainId);
         if (body == null || body.method() == null) return error(400, "body needs a method: one of " + JobSettings.METHODS);
@@ -101,6 +117,10 @@ public class RetrainResource {
     @Path("jobs/{id}/cancel")
     @RolesAllowed({"mlops", "admin"})
     public Response cancel(@PathParam("id") String id) {
+        return audited("cancel", "job " + SafeNames.forLog(id), cancelUnaudited(id));
+    }
+
+    private Response cancelUnaudited(String id) {
         if (service.runner() == null) return error(503, "jobs are not running");
         Optional<Job> before = service.store().get(id);
         if (before.isEmpty()) return error(404, "no job " + id);
@@ -120,6 +140,10 @@ public class RetrainResource {
     @Path("domains/{id}/rollback")
     @RolesAllowed({"mlops", "admin"})
     public Response rollback(@PathParam("id") String domainId, RollbackBody body) throws InterruptedException {
+        return audited("rollback", "domain " + SafeNames.forLog(domainId), rollbackUnaudited(domainId, body));
+    }
+
+    private Response rollbackUnaudited(String domainId, RollbackBody body) throws InterruptedException {
         if (!SafeNames.isId(domainId)) return error(400, "not a domain id: " + domainId);
         if (!service.view().caughtUp()) return error(503, "the registry view is still reading ml.model.versions");
         String reason = body != null && body.reason() != null && !body.reason().isBlank() ? body.reason() : "requested by ML ops";
@@ -136,6 +160,31 @@ public class RetrainResource {
         answer.put("serving", r.get().nowServing());
         answer.put("servedBy", r.get().nowServing() == null ? "default" : domainId);
         return Response.ok(answer).build();
+    }
+
+    /**
+     * The most recent audit events of every service ({@code audit.events}), oldest first: {@code limit} (1 to
+     * {@value #AUDIT_MAX}, default 100). Admin only.
+     */
+    @GET
+    @Path("audit")
+    @RolesAllowed("admin")
+    public Response audit(@jakarta.ws.rs.QueryParam("limit") @jakarta.ws.rs.DefaultValue("100") int limit) {
+        if (limit < 1 || limit > AUDIT_MAX) return error(400, "limit must be 1 to " + AUDIT_MAX);
+        if (service.kafkaClients() == null) return error(503, "the service is starting");
+        return Response.ok(AuditLog.recent(service.kafkaClients(), Topics.AUDIT_EVENTS, limit, java.time.Duration.ofSeconds(10))).build();
+    }
+
+    /** Records the request's outcome on the audit trail (2xx: succeeded, or accepted for 202; else refused) and returns it. */
+    private Response audited(String action, String target, Response r) {
+        AuditLog audit = service.audit();
+        if (audit != null) {
+            String outcome = r.getStatus() == 202 ? "accepted" : r.getStatus() / 100 == 2 ? "succeeded" : "refused";
+            String detail = "HTTP " + r.getStatus();
+            if (r.getEntity() instanceof Job j) detail += ", job " + j.id;
+            audit.record(Principals.name(identity), action, target, outcome, detail);
+        }
+        return r;
     }
 
     private static Response error(int status, String message) {

@@ -9,13 +9,17 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.kafka.PollingThread;
 import org.jboss.logging.Logger;
 
 /**
  * Reads {@code ml.model.versions} into a {@link RegistryView} on its own thread: all partitions, from the beginning,
- * without a consumer group (every start rebuilds the view; the topic is compacted, so that stays small).
+ * without a consumer group (every start rebuilds the view; the topic is compacted, so that stays small). Only records
+ * signed by a trusted model-signing key enter the view (retrain's own, and earlier ones during a rotation): a forged
+ * record must not become a job's parent or a rollback target that retrain would then sign. Others are logged (key,
+ * domain and version only) and skipped.
  */
 public final class RegistryReader extends PollingThread {
     private static final Logger LOG = Logger.getLogger(RegistryReader.class);
@@ -23,11 +27,13 @@ public final class RegistryReader extends PollingThread {
     private final String topic;
     private final RegistryView view;
     private final JsonSerde<ModelVersion> serde = JsonSerde.of(ModelVersion.class);
+    private final ModelSigning.Verifier verifier;
 
-    public RegistryReader(KafkaClients clients, String topic, RegistryView view) {
+    public RegistryReader(KafkaClients clients, String topic, RegistryView view, ModelSigning.Verifier verifier) {
         super("retrain-registry-reader", clients.consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "retrain-registry-reader")));
         this.topic = topic;
         this.view = view;
+        this.verifier = verifier;
     }
 
     @Override
@@ -50,7 +56,14 @@ public final class RegistryReader extends PollingThread {
         while (running()) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                 try {
-                    view.apply(r.key(), serde.deserialize(r.topic(), r.value()), r.offset());
+                    ModelVersion v = serde.deserialize(r.topic(), r.value());
+                    ModelSigning.Verdict verdict = v == null ? ModelSigning.Verdict.UNSIGNED : verifier.verify(r.key(), v);
+                    if (verdict == ModelSigning.Verdict.VALID) {
+                        view.apply(r.key(), v, r.offset());
+                    } else {
+                        LOG.warnf("ignoring registry record %s-%d@%d (key %s, domain %s, version %s): %s", r.topic(), r.partition(), r.offset(),
+                                r.key(), v == null ? "-" : v.domainId(), v == null ? "-" : v.version(), verdict.reason());
+                    }
                 } catch (SerializationException e) {
                     LOG.warnf("skipping unreadable record %s-%d@%d: %s", r.topic(), r.partition(), r.offset(), e.getMessage());
                 }
