@@ -23,6 +23,8 @@ RULES = {
     'current: none worse, 2 of 3 better': lambda s, e, t, v: s and min(e, t, v) >= 0 and (e > 0) + (t > 0) + (v > 0) >= 2,
     'none worse, 1 of 3 better': lambda s, e, t, v: s and min(e, t, v) >= 0 and (e > 0) + (t > 0) + (v > 0) >= 1,
     'none worse, TTA better': lambda s, e, t, v: s and min(e, t, v) >= 0 and t > 0,
+    'TTA and volumes better, entropy not counted': lambda s, e, t, v: s and t > 0 and v > 0,
+    'TTA better, volumes not worse, entropy not counted': lambda s, e, t, v: s and t > 0 and v >= 0,
 }
 
 def main(paths):
