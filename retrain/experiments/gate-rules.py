@@ -28,7 +28,18 @@ RULES = {
 }
 
 def main(paths):
-    rows = [json.loads(l) for p in paths for l in open(p)]
+    # Rows of the same shift (or real site) and seed from several runs (e.g. one per candidate set) are merged: the
+    # rule then chooses among all their candidates, as one auto job with all of them would.
+    merged = {}
+    for p in paths:
+        for l in open(p):
+            r = json.loads(l)
+            key = (r.get('id', r.get('site')), r.get('seed'))
+            if key in merged:
+                merged[key]['candidates'].update(r['candidates'])
+            else:
+                merged[key] = r
+    rows = list(merged.values())
     for name, rule in RULES.items():
         promoted, harmful, total, gains = 0, 0, 0, []
         for r in rows:

@@ -50,7 +50,7 @@ public final class AdaptCommand {
     @Option(names = "--out", paramLabel = "NEW.onnx", description = "the adapted model; its card goes beside it")
     String outFile;
 
-    @Option(names = "--candidates", paramLabel = "L", description = "auto's candidates (default: adabn,normaliser,finetune;"
+    @Option(names = "--candidates", paramLabel = "L", description = "auto's candidates (default: adabn,normaliser,standardise,finetune;"
             + " finetune only runs with corrected masks of >= 2 series)")
     String candidates;
 

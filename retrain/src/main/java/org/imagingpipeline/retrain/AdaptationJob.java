@@ -40,7 +40,7 @@ public final class AdaptationJob {
     public static final List<String> METHODS = List.of("adabn", "normaliser", "standardise", "entropy", "adversarial",
             "finetune");
     /** What {@code auto} tries by default ({@code finetune} only when at least two series have corrected masks). */
-    public static final List<String> AUTO_CANDIDATES = List.of("adabn", "normaliser", "finetune");
+    public static final List<String> AUTO_CANDIDATES = List.of("adabn", "normaliser", "standardise", "finetune");
     static final int REFERENCE_SLICES = 1024;
     static final int MAX_FOLDS = 4;
 

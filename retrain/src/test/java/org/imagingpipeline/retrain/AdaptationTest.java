@@ -290,7 +290,7 @@ class AdaptationTest {
         Run r = adapt("--model", parent.toString(), "--data", target.toString(), "--sites", SITE, "--method", "magic",
                 "--out", out);
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--method must be auto or one of adabn, normaliser, entropy, adversarial, finetune"),
+        assertTrue(r.err().contains("--method must be auto or one of adabn, normaliser, standardise, entropy, adversarial, finetune"),
                 r.err());
         r = adapt("--model", parent.toString(), "--data", target.toString(), "--sites", SITE, "--method", "adversarial",
                 "--out", out);
