@@ -23,10 +23,23 @@ RULES = {
     'current: none worse, 2 of 3 better': lambda s, e, t, v: s and min(e, t, v) >= 0 and (e > 0) + (t > 0) + (v > 0) >= 2,
     'none worse, 1 of 3 better': lambda s, e, t, v: s and min(e, t, v) >= 0 and (e > 0) + (t > 0) + (v > 0) >= 1,
     'none worse, TTA better': lambda s, e, t, v: s and min(e, t, v) >= 0 and t > 0,
+    'TTA and volumes better, entropy not counted': lambda s, e, t, v: s and t > 0 and v > 0,
+    'TTA better, volumes not worse, entropy not counted': lambda s, e, t, v: s and t > 0 and v >= 0,
 }
 
 def main(paths):
-    rows = [json.loads(l) for p in paths for l in open(p)]
+    # Rows of the same shift (or real site) and seed from several runs (e.g. one per candidate set) are merged: the
+    # rule then chooses among all their candidates, as one auto job with all of them would.
+    merged = {}
+    for p in paths:
+        for l in open(p):
+            r = json.loads(l)
+            key = (r.get('id', r.get('site')), r.get('seed'))
+            if key in merged:
+                merged[key]['candidates'].update(r['candidates'])
+            else:
+                merged[key] = r
+    rows = list(merged.values())
     for name, rule in RULES.items():
         promoted, harmful, total, gains = 0, 0, 0, []
         for r in rows:

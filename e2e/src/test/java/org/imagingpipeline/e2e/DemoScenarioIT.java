@@ -30,7 +30,7 @@ class DemoScenarioIT {
         run.env.put("SOURCE_MODEL", PipelineRun.sourceModel().toString());
         run.env.put("DEMO_REFERENCE_PATIENTS", "12");
         run.env.put("DEMO_SITE_PATIENTS", "4");
-        // The demo's default method, auto: each flagged domain's job tries adabn, normaliser and (with the returned expert
+        // The demo's default method, auto: each flagged domain's job tries adabn, normaliser, standardise and (with the returned expert
         // masks of the simulated scanner) finetune, and the gate keeps the best candidate that passes. Jobs run one at a
         // time (the real site's first, about 2 minutes on 2 cores; the scanner's about 7), hence the long wait.
         run.env.put("DEMO_ADAPT_TIMEOUT", "900");
@@ -79,7 +79,7 @@ class DemoScenarioIT {
         assertTrue(decided >= 1, "the flagged scanner got an adaptation decision with evidence: " + s.get("models"));
         System.out.println("demo scenario: " + decided + " adaptation candidates, " + promoted + " promoted");
         assertTrue(newScannerPromoted >= 1, "an adapted model for the simulated new scanner was promoted: " + s.get("models"));
-        // auto's other candidates for the scanner (adabn, normaliser, finetune: one chosen) are on record as REJECTED.
+        // auto's other candidates for the scanner (adabn, normaliser, standardise, finetune: one chosen) are on record as REJECTED.
         assertTrue(newScannerRecords >= 2, "the candidates auto did not choose are on record with their verdicts: " + s.get("models"));
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("data:image/png;base64,"), "charts embedded");

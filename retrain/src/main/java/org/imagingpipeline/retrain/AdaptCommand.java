@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code ./pipeline adapt --model M.onnx --data DIR --sites S[,S] --method auto|adabn|normaliser|entropy|adversarial|finetune
- * --out NEW.onnx [--source-data DIR --source-sites S] [--target-labels DIR] ...}: the command-line face of
+ * {@code ./pipeline adapt --model M.onnx --data DIR --sites S[,S] --method auto|adabn|normaliser|standardise|entropy|
+ * adversarial|finetune --out NEW.onnx [--source-data DIR --source-sites S] [--target-labels DIR] ...}: the command-line face of
  * {@link AdaptationJob} (adaptation of an exported model to a target domain from its images - target masks are never
  * read by the adaptation: {@link TargetImages} cannot list them - export with a card, and the promotion gate).
  * Progress on stderr; the last stdout line is one JSON object. Exit 0 on success (also when the gate says no), 2 bad
@@ -44,18 +44,18 @@ public final class AdaptCommand {
 
     @Option(names = "--method", paramLabel = "M", description = "auto (the candidates below, each judged by"
             + " the gate; the best that passes is written to --out, nothing when none passes), or one of: adabn,"
-            + " normaliser, entropy, adversarial, finetune")
+            + " normaliser, standardise, entropy, adversarial, finetune")
     String method;
 
     @Option(names = "--out", paramLabel = "NEW.onnx", description = "the adapted model; its card goes beside it")
     String outFile;
 
-    @Option(names = "--candidates", paramLabel = "L", description = "auto's candidates (default: adabn,normaliser,finetune;"
+    @Option(names = "--candidates", paramLabel = "L", description = "auto's candidates (default: adabn,normaliser,standardise,finetune;"
             + " finetune only runs with corrected masks of >= 2 series)")
     String candidates;
 
     @Option(names = "--source-data", paramLabel = "DIR", description = "labelled source data (lgg-flair layout): needed by"
-            + " auto, normaliser, finetune, adversarial and the gate; the parent's card (M.card.json) names the source"
+            + " auto, normaliser, standardise, finetune, adversarial and the gate; the parent's card (M.card.json) names the source"
             + " validation patients")
     String sourceData;
 

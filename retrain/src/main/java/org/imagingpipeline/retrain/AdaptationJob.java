@@ -28,16 +28,19 @@ import java.util.TreeMap;
  * service runs the first.
  *
  * <p>Methods: {@code adabn} (source-referenced batch-norm statistics, {@link AdaBn}), {@code normaliser} (an input
- * normalisation module adapted by feature-statistics alignment, {@link NormaliserAdaptation}), {@code entropy}
+ * normalisation module adapted by feature-statistics alignment, {@link NormaliserAdaptation}), {@code standardise} (the
+ * same module set to the Nyul-Udupa landmark map of the target's intensities onto the source's,
+ * {@link IntensityStandardisation}), {@code entropy}
  * ({@link EntropyMinimisation}), {@code adversarial} ({@link AdversarialAlignment}) and {@code finetune} (few-shot, from
  * the corrected masks, {@link FewShotFineTune}; judged leave-series-out: every corrected series is scored by a model
  * fine-tuned without it).
  */
 public final class AdaptationJob {
 
-    public static final List<String> METHODS = List.of("adabn", "normaliser", "entropy", "adversarial", "finetune");
+    public static final List<String> METHODS = List.of("adabn", "normaliser", "standardise", "entropy", "adversarial",
+            "finetune");
     /** What {@code auto} tries by default ({@code finetune} only when at least two series have corrected masks). */
-    public static final List<String> AUTO_CANDIDATES = List.of("adabn", "normaliser", "finetune");
+    public static final List<String> AUTO_CANDIDATES = List.of("adabn", "normaliser", "standardise", "finetune");
     static final int REFERENCE_SLICES = 1024;
     static final int MAX_FOLDS = 4;
 
@@ -142,7 +145,8 @@ public final class AdaptationJob {
             throw new DataException("--method auto chooses by the gate, which needs the labelled source data (--source-data DIR)");
         }
         for (String m : methods) {
-            if ((m.equals("adversarial") || m.equals("normaliser") || m.equals("finetune")) && req.sourceData() == null) {
+            if ((m.equals("adversarial") || m.equals("normaliser") || m.equals("standardise") || m.equals("finetune"))
+                    && req.sourceData() == null) {
                 throw new DataException("--method " + m + " needs the labelled source data (--source-data DIR)");
             }
         }
@@ -204,7 +208,8 @@ public final class AdaptationJob {
                     + labelled.size());
         }
         boolean needSourceMasks = methods.contains("adversarial") || (methods.contains("finetune") && labelled.size() >= 2);
-        boolean needSource = bnReference.equals("source") || needSourceMasks || methods.contains("normaliser");
+        boolean needSource = bnReference.equals("source") || needSourceMasks || methods.contains("normaliser")
+                || methods.contains("standardise");
         SourceSlices src = needSource ? SourceSlices.load(source.train(), size, needSourceMasks) : null;
         List<float[]> reference = src == null ? null : src.sample(REFERENCE_SLICES, s.seed());
         if (reference != null) {
@@ -350,7 +355,7 @@ public final class AdaptationJob {
     private AdaptedNet adaptInMemory(String method, NDManager manager, List<float[]> slices, List<float[]> reference,
                                      SourceSlices src, List<LabelledSeries> labelled, String bnReference) {
         bar.method(method);
-        boolean normaliser = method.equals("normaliser");
+        boolean normaliser = method.equals("normaliser") || method.equals("standardise");
         OnnxImporter.Imported parent = OnnxImporter.read(req.model(), manager, normaliser);
         UNet net = parent.net();
         int size = parent.inputSize();
@@ -372,6 +377,16 @@ public final class AdaptationJob {
                         s.foreground(), bar);
                 log = NormaliserAdaptation.run(net, manager, slices, stats, s.alignLevels(), size, 16, s.lr(method),
                         s.seed(), s.foreground(), new StepBudget(s.steps(method), s.maxMinutes(), bar));
+            }
+            case "standardise" -> {
+                long t0 = System.nanoTime();
+                IntensityStandardisation.Mapping map = IntensityStandardisation.fit(slices, reference);
+                IntensityStandardisation.install(map, net.normaliser());
+                err.printf(Locale.ROOT, "adapt: intensity standardisation (Nyul-Udupa landmarks of the z-scored foreground): "
+                        + "target %s -> source %s%n", java.util.Arrays.toString(IntensityStandardisation.round(map.target())),
+                        java.util.Arrays.toString(IntensityStandardisation.round(map.mapped())));
+                log = new OptimisationLog(0, Double.NaN, Double.NaN, Math.round((System.nanoTime() - t0) / 1e8) / 10.0,
+                        "landmark map (no optimisation)", map.details());
             }
             case "entropy" -> {
                 AdaBn.reestimate(net, manager, slices, ref, size, 16, s.seed(), s.scope(), s.bnWeight(), s.foreground(), parentStats, bar);
@@ -494,8 +509,10 @@ public final class AdaptationJob {
         }
         OptimisationLog opt = chosen.optimisation();
         if (opt != null) {
-            details.put("loss_first_step", opt.firstLoss());
-            details.put("loss_last_steps_ema", opt.lastLoss());
+            if (opt.steps() > 0) {
+                details.put("loss_first_step", opt.firstLoss());
+                details.put("loss_last_steps_ema", opt.lastLoss());
+            }
             details.putAll(opt.details());
         }
         details.put("bn_scope", s.scope().name());
@@ -529,7 +546,8 @@ public final class AdaptationJob {
                 new ModelCard.Parent(parentCard == null ? null : parentCard.version(), parentSha,
                         req.model().getFileName().toString()),
                 parentCard == null ? "2D U-Net" : parentCard.architecture()
-                        + (chosen.method().equals("normaliser") ? "; input normaliser " + InputNormaliser.DESCRIPTION : ""),
+                        + (chosen.method().equals("normaliser") || chosen.method().equals("standardise")
+                        ? "; input normaliser " + InputNormaliser.DESCRIPTION : ""),
                 parentCard == null ? new ModelCard.Onnx(OnnxExporter.OPSET, OnnxExporter.INPUT,
                         OnnxExporter.OUTPUT, "[N,1,H,W] float32") : parentCard.onnx(),
                 size, OnnxExporter.NORMALISATION, parentCard == null ? null : parentCard.training(),

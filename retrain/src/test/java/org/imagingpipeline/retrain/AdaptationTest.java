@@ -132,7 +132,9 @@ class AdaptationTest {
         Path out = dir.resolve("models/" + method + ".onnx");
         Run r = adapt(args(method, out, extra).toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains("step") || r.err().contains("batch"), "progress on stderr: " + r.err());
+        if (!method.equals("standardise")) { // a landmark map: no steps or batches to report
+            assertTrue(r.err().contains("step") || r.err().contains("batch"), "progress on stderr: " + r.err());
+        }
         JsonNode j = r.lastJson();
         assertEquals(out.toString(), j.get("model").asText());
         assertEquals(Hashing.sha256Hex(out), j.get("sha256").asText());
@@ -182,6 +184,14 @@ class AdaptationTest {
     @Test
     void featureAlignmentRecoversDice() throws Exception {
         adaptAndCheck("normaliser", "--no-gate");
+    }
+
+    @Test
+    void intensityStandardisationRecoversDice() throws Exception {
+        JsonNode j = adaptAndCheck("standardise");
+        JsonNode card = JSON.readTree(ModelCard.pathFor(dir.resolve("models/standardise.onnx")).toFile());
+        assertEquals(11, card.get("adaptation").get("details").get("target_landmarks").size(), card.toString());
+        assertTrue(j.get("gate").has("passed"));
     }
 
     @Test
@@ -280,7 +290,7 @@ class AdaptationTest {
         Run r = adapt("--model", parent.toString(), "--data", target.toString(), "--sites", SITE, "--method", "magic",
                 "--out", out);
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("--method must be auto or one of adabn, normaliser, entropy, adversarial, finetune"),
+        assertTrue(r.err().contains("--method must be auto or one of adabn, normaliser, standardise, entropy, adversarial, finetune"),
                 r.err());
         r = adapt("--model", parent.toString(), "--data", target.toString(), "--sites", SITE, "--method", "adversarial",
                 "--out", out);

@@ -222,7 +222,7 @@ class RetrainServiceTest {
         awaitJson("/q/health/ready", n -> n.path("status").asText().equals("UP"), 120);
         HttpResponse<String> badMethod = post("/domains/dom-000000000001/adapt", "{\"method\":\"dropout\"}");
         assertEquals(400, badMethod.statusCode());
-        assertTrue(badMethod.body().contains("method must be one of [auto, adabn, normaliser, entropy, adversarial, finetune]"),
+        assertTrue(badMethod.body().contains("method must be one of [auto, adabn, normaliser, standardise, entropy, adversarial, finetune]"),
                 badMethod.body());
         assertEquals(400, post("/domains/dom-000000000001/adapt", "{}").statusCode());
         assertEquals(400, post("/domains/dom-000000000001/adapt", "{\"method\":\"adabn\",\"maxMinutes\":-1}").statusCode());

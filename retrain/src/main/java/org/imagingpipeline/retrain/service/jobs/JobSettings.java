@@ -26,5 +26,6 @@ public record JobSettings(List<String> adaptCommand, Path adaptDirectory, Path w
                           String sourceSites, Path expertLabels, double maxMinutes, Duration killGrace, int maxSeries, String modelName, int workers,
                           boolean keepWork, int minSeries) {
     /** {@code auto}: the adapt command tries its candidate methods and keeps the best one the gate passes. */
-    public static final List<String> METHODS = List.of("auto", "adabn", "normaliser", "entropy", "adversarial", "finetune");
+    public static final List<String> METHODS = List.of("auto", "adabn", "normaliser", "standardise", "entropy", "adversarial",
+            "finetune");
 }
