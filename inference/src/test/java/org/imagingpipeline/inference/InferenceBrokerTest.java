@@ -241,9 +241,9 @@ class InferenceBrokerTest {
 
     @Test
     void aSeriesClaiming30000By30000IsRefusedBeforeDecodingAndTheNextSeriesIsSegmented() throws Exception {
-        SeriesReady huge = SyntheticSeries.claimSize(blobs, SyntheticSeries.write(blobs, "501", "dom-h", 2, 0), 30000, 30000);
+        SeriesReady huge = SyntheticSeries.claimSize(blobs, SyntheticSeries.write(blobs, "601", "dom-h", 2, 0), 30000, 30000);
         send(huge);
-        SegmentationResult good = segment("502", "dom-h");
+        SegmentationResult good = segment("602", "dom-h");
         assertEquals(2 * 256, good.lesion().volumeVoxels(), "the series after the bad one is segmented");
 
         ConsumerRecord<String, byte[]> result = await(Topics.SEGMENTATION_RESULTS, huge.seriesInstanceUid());
