@@ -229,7 +229,20 @@ public final class AdaptationJob {
                 continue;
             }
             long tc = System.nanoTime();
-            Adapted a = adapt(method, slices, reference, src, labelled, bnReference, file);
+            Adapted a;
+            try {
+                a = adapt(method, slices, reference, src, labelled, bnReference, file);
+            } catch (DataException e) {
+                if (!auto) {
+                    throw e;
+                }
+                // One candidate that cannot use this domain's data (e.g. standardise on images without anatomy)
+                // leaves the others to be judged; the job fails only when run for that method alone.
+                candidates.add(new Candidate(method, null, null, null, null, null,
+                        Math.round((System.nanoTime() - tc) / 1e8) / 10.0, e.getMessage()));
+                err.println("adapt: " + method + " skipped: " + e.getMessage());
+                continue;
+            }
             PromotionGate.Decision d = null;
             if (gate != null) {
                 Double cv = method.equals("finetune") ? crossValidatedDice(slices, reference, src, labelled, bnReference) : null;

@@ -173,13 +173,20 @@ public final class IntensityStandardisation {
                 order[i] = ((long) Float.floatToIntBits(raw[i]) << 32) | i;
             }
             Arrays.sort(order);
+            // A domain whose anatomy covers less of the image than the source's (a wider field of view, black
+            // padding) would reach into black air: its foreground is then every pixel that is not black.
+            int positive = 0;
+            while (positive < order.length && raw[(int) order[order.length - 1 - positive]] > 0) {
+                positive++;
+            }
+            take = Math.min(take, positive);
+            if (take < 1000) {
+                throw new DataException("the " + which + " slices have too little foreground to standardise (" + take
+                        + " non-black sampled pixels of " + raw.length + ")");
+            }
             float[] f = new float[take];
             for (int i = 0; i < take; i++) {
                 f[i] = z[(int) order[order.length - 1 - i]];
-            }
-            if (raw[(int) order[order.length - take]] <= 0) {
-                throw new DataException("the " + which + " slices have too little foreground to standardise (the brightest "
-                        + Math.round(share * 100) + "% of their pixels include black ones)");
             }
             Arrays.sort(f);
             double[] out = new double[PERCENTILES.length];

@@ -113,6 +113,25 @@ class IntensityStandardisationTest {
     }
 
     @Test
+    void aDomainWhoseAnatomyCoversLessOfTheImageStillGetsAMap() {
+        // The same heads on a canvas four times larger (a wider field of view): the source's anatomy share would reach
+        // into black air; the target's foreground is then its non-black pixels.
+        List<float[]> padded = new ArrayList<>();
+        for (float[] h : shifted(heads(60, 2), "gamma:2.5")) {
+            float[] big = new float[4 * W * W];
+            for (int y = 0; y < W; y++) {
+                System.arraycopy(h, y * W, big, (y + W / 2) * 2 * W + W / 2, W);
+            }
+            padded.add(big);
+        }
+        IntensityStandardisation.Mapping map = IntensityStandardisation.fit(padded, heads(60, 1));
+        assertTrue(map.target().length >= 2, "a map with landmarks: " + Arrays.toString(map.target()));
+        for (int i = 1; i < map.target().length; i++) {
+            assertTrue(map.mapped()[i] > map.mapped()[i - 1], "monotone: " + Arrays.toString(map.mapped()));
+        }
+    }
+
+    @Test
     void theSameDomainGetsTheIdentity() {
         List<float[]> source = heads(60, 1);
         IntensityStandardisation.Mapping map = IntensityStandardisation.fit(source, source);
