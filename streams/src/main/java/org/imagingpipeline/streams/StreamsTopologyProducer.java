@@ -22,7 +22,13 @@ public class StreamsTopologyProducer {
         return new ApprovalQueue();
     }
 
+    /**
+     * One topology per application ({@code @Singleton}): quarkus-kafka-streams injects the Topology in more than one
+     * place, and a dependent-scoped producer built it twice - the reference patients loaded twice and two detectors'
+     * gauges, only one of them the running topology's.
+     */
     @Produces
+    @Singleton
     public Topology topology(@ConfigProperty(name = "streams.assembly.inactivity") Duration inactivity,
                              @ConfigProperty(name = "streams.assembly.check-interval") Duration checkInterval,
                              @ConfigProperty(name = "streams.assembly.retain-completed") Duration retainCompleted,

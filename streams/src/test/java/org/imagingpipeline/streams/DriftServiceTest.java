@@ -153,6 +153,8 @@ class DriftServiceTest {
             String metrics = get("/q/metrics");
             assertTrue(metrics.contains("streams_series_assembled_total"), "series assembled metric");
             assertTrue(metrics.contains("streams_domains{status=\"DRIFT_CONFIRMED\"}"), "domains by status metric");
+            // The gauges count this application's registry, not an earlier application's in the same JVM (CI run 6).
+            assertEquals(domainsByStatus(), awaitGaugesEqualTo(domainsByStatus(), Duration.ofSeconds(30)), "streams_domains gauges");
             assertTrue(metrics.contains("streams_drift_detector_seconds_count"), "detector latency metric");
         }
     }
@@ -280,6 +282,29 @@ class DriftServiceTest {
             Thread.sleep(500);
         }
         throw new AssertionError("no domain matched within " + timeout + "; GET /domains: " + last);
+    }
+
+    /** GET /domains counted by status (every status, 0 where none). */
+    private Map<String, Long> domainsByStatus() throws Exception {
+        Map<String, Long> n = new java.util.TreeMap<>();
+        for (DomainEvent.Status st : DomainEvent.Status.values()) n.put(st.name(), 0L);
+        for (JsonNode d : EventJson.mapper().readTree(get("/domains"))) n.merge(d.path("status").asText(), 1L, Long::sum);
+        return n;
+    }
+
+    /** The {@code streams_domains} gauges from /q/metrics, once they equal {@code expected} or the timeout passed. */
+    private Map<String, Long> awaitGaugesEqualTo(Map<String, Long> expected, Duration timeout) throws Exception {
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?m)^streams_domains\\{status=\"([A-Z_]+)\"} ([0-9.eE+-]+|NaN)$");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Long> gauges = new java.util.TreeMap<>();
+        do {
+            gauges.clear();
+            java.util.regex.Matcher m = line.matcher(get("/q/metrics"));
+            while (m.find()) gauges.put(m.group(1), m.group(2).equals("NaN") ? -1L : (long) Double.parseDouble(m.group(2)));
+            if (gauges.equals(expected)) return gauges;
+            Thread.sleep(500);
+        } while (System.nanoTime() < deadline);
+        return gauges;
     }
 
     private static String scanner(JsonNode d) {
