@@ -21,6 +21,10 @@ public final class Topics {
     public static final String MODEL_VERSIONS = "ml.model.versions";
     public static final String EHR_DELIVERY_DLQ = "ehr.delivery.dlq";
     public static final String AUDIT_EVENTS = "audit.events";
+    public static final String DLQ_REPLAYS = "dlq.replays";
+
+    /** The dead-letter topics (./pipeline dlq list|replay reads them; any other topic with dead-letter headers works too). */
+    public static final List<String> DEAD_LETTER_TOPICS = List.of(STREAMS_DLQ, SEGMENTATION_DLQ, EHR_DELIVERY_DLQ);
 
     public static final List<TopicSpec> ALL = List.of(
             new TopicSpec(INSTANCES_RECEIVED, 3, false, Duration.ofDays(7),
@@ -65,7 +69,13 @@ public final class Topics {
                     "the service that recorded it",
                     "AuditEvent (JSON): a state change or a refused attempt: principal (token subject), time, action, target,"
                             + " outcome; never patient data",
-                    "streams, retrain, inference", "retrain (GET /audit), operators"));
+                    "streams, retrain, inference", "retrain (GET /audit), operators"),
+            new TopicSpec(DLQ_REPLAYS, 1, true, null,
+                    "the dead letter replayed: dlqtopic-partition@offset",
+                    "ReplayMarker (JSON, schemaVersion 1): the dead letter, the record it was re-injected as"
+                            + " (topic-partition@offset), its source, reason and time; written in the same transaction as"
+                            + " the re-injected record, so a second replay of the same dead letter sends nothing",
+                    "./pipeline dlq replay", "./pipeline dlq list|replay"));
 
     public static Optional<TopicSpec> byName(String name) {
         return ALL.stream().filter(t -> t.name().equals(name)).findFirst();

@@ -28,6 +28,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.imagingpipeline.kafka.dlq.DlqHeaders;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,8 +44,11 @@ import org.jboss.logging.Logger;
  *       it to the record and tries the record again after an exponential backoff with jitter, for as long as the
  *       failure lasts; the loop keeps polling meanwhile, so the consumer stays in its group and the other partitions
  *       move on;</li>
- *   <li>a permanent failure ({@link Outcome#deadLetter}) goes to the dead-letter topic with its reason
- *       ({@code dlq.reason}, {@code dlq.source} headers) and the partition moves on;</li>
+ *   <li>a permanent failure ({@link Outcome#deadLetter}) goes to the dead-letter topic with its reason and the partition
+ *       moves on; headers ({@link DlqHeaders}) {@code dlq.reason}, {@code dlq.source} (topic-partition@offset),
+ *       {@code dlq.value} ({@code source} when the dead letter's value is the consumed record's bytes, {@code derived}
+ *       when the handler gave another value), {@code dlq.loop}, and {@code dlq.replay.of} when the consumed record was
+ *       itself replayed from a dead-letter topic ({@code ./pipeline dlq replay});</li>
  *   <li>a record that makes the handler throw (a poison record, or a defect) goes to {@link Handler#poison}: by
  *       default it is retried with backoff a few times, then dead-lettered with the exception as its reason; never
  *       a crash loop.</li>
@@ -56,9 +61,9 @@ import org.jboss.logging.Logger;
 public final class ConsumeLoop extends PollingThread {
     private static final Logger LOG = Logger.getLogger(ConsumeLoop.class);
     /** Header of a dead-letter record: why it was dead-lettered. */
-    public static final String DLQ_REASON = "dlq.reason";
+    public static final String DLQ_REASON = DlqHeaders.REASON;
     /** Header of a dead-letter record: topic-partition@offset of the record it stands for. */
-    public static final String DLQ_SOURCE = "dlq.source";
+    public static final String DLQ_SOURCE = DlqHeaders.SOURCE;
 
     /**
      * @param name            thread name, client id prefix and the {@code loop} tag of the metrics
@@ -376,10 +381,14 @@ public final class ConsumeLoop extends PollingThread {
         for (ProducerRecord<String, byte[]> out : o.outputs) acks.add(producer.send(out));
         if (o.dlqReason != null) {
             if (settings.dlqTopic() == null) throw new KafkaException("no dead-letter topic configured for " + name());
-            ProducerRecord<String, byte[]> r = new ProducerRecord<>(settings.dlqTopic(), rec.key(),
-                    o.dlqValue == null ? rec.value() : o.dlqValue);
+            boolean asRead = o.dlqValue == null || Arrays.equals(o.dlqValue, rec.value());
+            ProducerRecord<String, byte[]> r = new ProducerRecord<>(settings.dlqTopic(), rec.key(), asRead ? rec.value() : o.dlqValue);
             r.headers().add(DLQ_REASON, o.dlqReason.getBytes(StandardCharsets.UTF_8));
             r.headers().add(DLQ_SOURCE, source(rec).getBytes(StandardCharsets.UTF_8));
+            DlqHeaders.add(r.headers(), DlqHeaders.VALUE, asRead ? DlqHeaders.VALUE_SOURCE : DlqHeaders.VALUE_DERIVED);
+            DlqHeaders.add(r.headers(), DlqHeaders.LOOP, name());
+            Header replayOf = rec.headers().lastHeader(DlqHeaders.REPLAY_OF);
+            if (replayOf != null) r.headers().add(replayOf);
             acks.add(producer.send(r));
         }
         long deadline = System.nanoTime() + settings.ackTimeout().toNanos();

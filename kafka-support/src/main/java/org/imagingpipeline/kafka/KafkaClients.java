@@ -70,6 +70,21 @@ public final class KafkaClients {
         return of(m);
     }
 
+    /**
+     * Clients of a command-line tool: every {@code KAFKA_*} environment variable that names a client property (as
+     * {@link #fromConfig} reads them: {@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_JAAS_CONFIG}, ...), with
+     * {@code overrides} (the tool's options, e.g. its {@code --bootstrap}) laid over them.
+     */
+    public static KafkaClients fromEnvironment(Map<String, String> environment, Map<String, String> overrides) {
+        Map<String, String> m = new LinkedHashMap<>();
+        environment.forEach((name, value) -> {
+            String key = name.startsWith(ENV_PREFIX) ? clientKey(name) : null;
+            if (key != null) m.put(key, value);
+        });
+        m.putAll(overrides);
+        return of(m);
+    }
+
     /** The client property a configuration name stands for, or null when it is not a Kafka client setting. */
     static String clientKey(String name) {
         if (name.startsWith(PREFIX) && name.length() > PREFIX.length()) {

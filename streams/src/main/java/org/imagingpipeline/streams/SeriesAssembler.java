@@ -18,6 +18,7 @@ import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.kafka.ConsumeLoop;
+import org.imagingpipeline.kafka.dlq.DlqHeaders;
 import org.imagingpipeline.streams.deadletter.DeadLetters;
 import org.jboss.logging.Logger;
 
@@ -145,6 +146,8 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         Record<String, SeriesReady> out = new Record<>(key, ready, s.emittedAtMs);
         if (s.identityConflict != null) {
             out.headers().add(QUARANTINE_HEADER, s.identityConflict.getBytes(StandardCharsets.UTF_8));
+            // made from many input records, none of which is "the" source: ./pipeline dlq replay refuses it (no dlq.source)
+            out.headers().add(DlqHeaders.VALUE, DlqHeaders.VALUE_DERIVED.getBytes(StandardCharsets.UTF_8));
             out.headers().add(DeadLetters.DLQ_STAGE, "processing".getBytes(StandardCharsets.UTF_8));
             out.headers().add(DeadLetters.DLQ_PROCESSOR, "series-assembly".getBytes(StandardCharsets.UTF_8));
             LOG.warnf("series %s revision %d quarantined on %s: %s", key, s.revision, Topics.STREAMS_DLQ, s.identityConflict);

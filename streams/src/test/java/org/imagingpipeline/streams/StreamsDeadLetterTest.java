@@ -120,6 +120,7 @@ class StreamsDeadLetterTest {
         assertFalse(reason.contains("DOE"), "never quotes a value: " + reason);
         assertEquals(Topics.INSTANCES_RECEIVED + "-0@0", header(dl, ConsumeLoop.DLQ_SOURCE));
         assertEquals("deserialization", header(dl, DeadLetters.DLQ_STAGE));
+        assertEquals("source", header(dl, "dlq.value"), "the input as read: ./pipeline dlq replay re-injects it as it is");
     }
 
     @Test

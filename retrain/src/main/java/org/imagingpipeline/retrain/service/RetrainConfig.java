@@ -110,6 +110,11 @@ public interface RetrainConfig {
         @WithName("keep-work")
         @WithDefault("false")
         boolean keepWork();
+
+        /** A drift-triggered job interrupted by a restart is queued again while it was started fewer times than this. */
+        @WithName("max-attempts")
+        @WithDefault("3")
+        int maxAttempts();
     }
 
     interface Kafka {

@@ -28,7 +28,8 @@ public final class RetrainHealth {
         b.withData("workers", s.runner().isAlive()).withData("inputs", s.inputs().isAlive())
                 .withData("registryReader", s.reader().isAlive()).withData("queued", s.runner().queued())
                 .withData("registryCaughtUp", s.view().caughtUp()).withData("inputsJoined", s.inputs().joined())
-                .withData("pendingDrift", s.trigger().pending().size());
+                .withData("pendingDrift", s.trigger().pending().size())
+                .withData("corruptJobFilesMovedAside", s.store().movedAside().size());
         if (!readiness) return (alive ? b.up() : b.down()).build();
         boolean fresh = Duration.between(s.inputs().lastPoll(), Instant.now()).compareTo(Duration.ofSeconds(30)) < 0;
         boolean writable = Files.isWritable(s.store().dir());

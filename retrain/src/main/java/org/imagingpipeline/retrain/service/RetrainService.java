@@ -78,6 +78,7 @@ public class RetrainService {
             }
         });
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
+        metrics.corruptJobFiles(store.movedAside().size());
         if (!config.enabled()) {
             LOG.info("retrain.enabled=false: REST only, no jobs and no consumers");
             return;
@@ -93,7 +94,7 @@ public class RetrainService {
                 config.home().resolve("work").toAbsolutePath(), config.modelsDir().toAbsolutePath(),
                 config.sourceData().map(p -> p.toAbsolutePath()).orElse(null), config.sourceSites().orElse(null),
                 config.expertLabels().map(p -> p.toAbsolutePath()).orElse(null), config.adapt().maxMinutes(), config.adapt().killGrace(), config.adapt().maxSeries(), config.modelName(),
-                config.jobs().workers(), config.jobs().keepWork(), config.minSeries());
+                config.jobs().workers(), config.jobs().keepWork(), config.minSeries(), config.jobs().maxAttempts());
         runner = new JobRunner(settings, store, catalog, exporter, view, publisher, metrics, Clock.systemUTC()).start();
         trigger = new DriftTrigger(config.home().resolve("pending-drift.json"), config.auto().enabled(), config.minSeries(),
                 config.auto().method(), runner, store, catalog);

@@ -20,13 +20,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.kafka.ConsumeLoop;
+import org.imagingpipeline.kafka.dlq.DlqHeaders;
 import org.jboss.logging.Logger;
 
 /**
  * The streams service's dead-letter topic, written by its exception handlers ({@link DeadLetterDeserializationHandler},
  * {@link DeadLetterProcessingHandler}, {@link DeadLetterProductionHandler}): the input record as it was read, with the
  * project's headers {@code dlq.reason} and {@code dlq.source} (topic-partition@offset, as kafka-support's
- * {@link ConsumeLoop} writes them) plus {@code dlq.stage} and {@code dlq.processor}.
+ * {@link ConsumeLoop} writes them), {@code dlq.value} = {@code source} (the value is the input record as read), plus
+ * {@code dlq.stage} and {@code dlq.processor}; {@code ./pipeline dlq list|replay} reads them ({@link DlqHeaders}).
  *
  * <p>Kafka Streams 4.1 gives exception handlers no way to emit records into the task's transaction, so the DLQ record
  * goes through this idempotent producer (acks=all) and the handler waits for its acknowledgement before it answers
@@ -46,9 +48,9 @@ public final class DeadLetters implements AutoCloseable {
     /** Streams setting: how long a handler waits for the DLQ record's acknowledgement, ms (default 10000). */
     public static final String ACK_TIMEOUT_CONFIG = "imaging.dlq.ack-timeout.ms";
     /** Header: which handler dead-lettered the record (deserialization, processing, production). */
-    public static final String DLQ_STAGE = "dlq.stage";
+    public static final String DLQ_STAGE = DlqHeaders.STAGE;
     /** Header: the processor node that failed (or the sink that could not write). */
-    public static final String DLQ_PROCESSOR = "dlq.processor";
+    public static final String DLQ_PROCESSOR = DlqHeaders.PROCESSOR;
     private static final int MAX_REASON = 1000;
     private static final Map<String, DeadLetters> INSTANCES = new ConcurrentHashMap<>();
 
@@ -143,6 +145,8 @@ public final class DeadLetters implements AutoCloseable {
         ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topic, key, value);
         rec.headers().add(ConsumeLoop.DLQ_REASON, r.getBytes(StandardCharsets.UTF_8));
         if (source != null) rec.headers().add(ConsumeLoop.DLQ_SOURCE, source.getBytes(StandardCharsets.UTF_8));
+        // The value is always the input record as it was read: ./pipeline dlq replay re-injects it as it is.
+        DlqHeaders.add(rec.headers(), DlqHeaders.VALUE, DlqHeaders.VALUE_SOURCE);
         rec.headers().add(DLQ_STAGE, stage.tag().getBytes(StandardCharsets.UTF_8));
         if (processor != null) rec.headers().add(DLQ_PROCESSOR, processor.getBytes(StandardCharsets.UTF_8));
         try {

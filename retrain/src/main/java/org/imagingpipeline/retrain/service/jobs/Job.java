@@ -65,8 +65,10 @@ public final class Job {
     public String error;
     /** the last lines the subprocess wrote to stderr */
     public List<String> stderrTail = new ArrayList<>();
-    /** set when a restart found this job RUNNING */
+    /** set when a restart found this job RUNNING (or the service stopped under it): what became of it */
     public String recovery;
+    /** how many times a worker started this job (QUEUED -> RUNNING); a restart re-queues a drift-triggered job while this is below retrain.jobs.max-attempts */
+    public int attempts;
 
     public static Job queued(String id, String domainId, String method, Options options, String trigger, Instant now) {
         Job j = new Job();
@@ -78,6 +80,14 @@ public final class Job {
         j.status = Status.QUEUED;
         j.createdAt = now;
         return j;
+    }
+
+    /** The trigger prefix of a job that a DRIFT_CONFIRMED domain event started ({@link DriftTrigger}). */
+    public static final String DRIFT_TRIGGER = "drift:";
+
+    /** Started by a drift confirmation (no person waits for it: a restart re-queues it), not by a POST. */
+    public boolean driftTriggered() {
+        return trigger != null && trigger.startsWith(DRIFT_TRIGGER);
     }
 
     public boolean finished() {
@@ -115,6 +125,7 @@ public final class Job {
         j.error = error;
         j.stderrTail = new ArrayList<>(stderrTail);
         j.recovery = recovery;
+        j.attempts = attempts;
         return j;
     }
 }

@@ -85,7 +85,10 @@ public final class JobRunner implements AutoCloseable {
 
     /** Applies the restart rule ({@link JobStore#recover}), queues what is to run, starts the workers. */
     public synchronized JobRunner start() {
-        for (Job j : store.recover(clock.instant())) queue.add(j.id);
+        for (Job j : store.recover(clock.instant(), settings.maxAttempts())) {
+            if (j.status == Job.Status.QUEUED && j.attempts > 0) metrics.jobRequeued(j.method);
+            queue.add(j.id);
+        }
         for (int i = 0; i < Math.max(1, settings.workers()); i++) {
             Thread t = new Thread(this::work, "retrain-job-worker-" + i);
             t.setDaemon(true);
@@ -165,6 +168,7 @@ public final class JobRunner implements AutoCloseable {
             j.status = Job.Status.RUNNING;
             j.phase = Job.Phase.EXPORTING;
             j.startedAt = clock.instant();
+            j.attempts++;
             store.save(j);
         });
         return job;
@@ -195,13 +199,15 @@ public final class JobRunner implements AutoCloseable {
             store(job, parent, result);
             publish(job, result);
         } catch (JobFailure e) {
-            fail(job, e.getMessage());
+            if (!stoppedUnder(job)) fail(job, e.getMessage());
         } catch (InterruptedException e) {
+            if (!stoppedUnder(job)) fail(job, "interrupted");
             Thread.currentThread().interrupt();
-            fail(job, "interrupted (service stopping)");
         } catch (Exception e) {
-            LOG.errorf(e, "job %s (domain %s) failed", job.id, job.domainId);
-            fail(job, e.toString());
+            if (!stoppedUnder(job)) {
+                LOG.errorf(e, "job %s (domain %s) failed", job.id, job.domainId);
+                fail(job, e.toString());
+            }
         } finally {
             running.remove(job.id);
             if (!settings.keepWork()) deleteTree(work);
@@ -259,6 +265,7 @@ public final class JobRunner implements AutoCloseable {
                 work.resolve("adapted.onnx"), settings.sourceData(), settings.sourceSites(),
                 job.expertLabelledSeries.isEmpty() ? null : work.resolve("labels"), minutes, job.options.seed());
         AdaptProcess process = new AdaptProcess(settings.adaptCommand(), settings.adaptDirectory());
+        if (!open) throw new JobFailure("interrupted: the service stopped before the adaptation started");
         running.put(job.id, process);
         if (cancelled.contains(job.id)) process.kill();
         Duration limit = Duration.ofMillis((long) (minutes * 60_000)).plus(settings.killGrace());
@@ -379,6 +386,23 @@ public final class JobRunner implements AutoCloseable {
             if (o instanceof Map<?, ?> m) parts.add(m.get("method") + (Boolean.TRUE.equals(m.get("passed")) ? " passed" : " failed"));
         }
         return String.join(", ", parts);
+    }
+
+    /**
+     * The service is stopping and the job was not cancelled: it is left RUNNING (with a note), so that the next start
+     * applies the restart rule of {@link JobStore#recover} to it, as after a crash (a drift-triggered job is re-queued).
+     */
+    private boolean stoppedUnder(Job job) {
+        if (open || cancelled.contains(job.id)) return false;
+        job.recovery = "the service stopped at " + clock.instant() + " while " + job.phase + "; the next start decides (restart rule)";
+        boolean interrupted = Thread.interrupted(); // an interrupted thread cannot write files (ClosedByInterruptException)
+        try {
+            store.save(job);
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        LOG.warnf("job %s (domain %s): the service stopped while it was %s; left RUNNING for the restart rule", job.id, job.domainId, job.phase);
+        return true;
     }
 
     private void fail(Job job, String error) {
