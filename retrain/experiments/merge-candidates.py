@@ -5,13 +5,23 @@ candidates would give: the gate judged every candidate against the same parent m
 over; the served model is recomputed with auto's choice (the passing candidate with the highest labelled Dice, else
 the lowest test-time-augmentation disagreement after adaptation).
 
-usage: merge-candidates.py RUN1.jsonl RUN2.jsonl [...] > MERGED.jsonl   (then bench-table.py MERGED.jsonl)"""
-import json, sys
+usage: merge-candidates.py [--regate] RUN1.jsonl [RUN2.jsonl ...] > MERGED.jsonl   (then bench-table.py MERGED.jsonl)
+       --regate: re-judge every label-free candidate with the gate's current rule (gate-rules.py GATE: rule A or
+       rule B) from its recorded proxies, for rows measured before the rule changed"""
+import importlib.util, json, os, sys
+
+def current_gate():
+    spec = importlib.util.spec_from_file_location('gate_rules', os.path.join(os.path.dirname(__file__), 'gate-rules.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.GATE
 
 def key(r):
     return (r.get('id', r.get('site')), r.get('seed'))
 
 def main(paths):
+    regate = current_gate() if '--regate' in paths else None
+    paths = [p for p in paths if p != '--regate']
     merged, order = {}, []
     for p in paths:
         for line in open(p):
@@ -30,6 +40,11 @@ def main(paths):
             m['job_seconds'] = m.get('job_seconds', 0) + r.get('job_seconds', 0)
     for k in order:
         r = merged[k]
+        if regate:
+            for c in r['candidates'].values():
+                g = c.get('gate')
+                if g and g.get('labelled_target_dice_after') is None and 'target_entropy_before' in g:
+                    c['passed'] = bool(regate(g))
         best = None
         for name, c in r['candidates'].items():
             g = c.get('gate')

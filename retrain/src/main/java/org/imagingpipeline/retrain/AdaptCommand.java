@@ -99,6 +99,15 @@ public final class AdaptCommand {
             + " tuning half)")
     int minProxiesBetter = G.minProxiesBetter();
 
+    @Option(names = "--strong-tta-fall", paramLabel = "X", description = "gate without labels, rule B: relative fall of"
+            + " the TTA disagreement that promotes despite a small entropy rise (default: ${DEFAULT-VALUE}; 1 switches"
+            + " rule B off; retrain/experiments/gate-margin-decision.md)")
+    double strongTtaFall = G.strongTtaFall();
+
+    @Option(names = "--strong-max-entropy-rise", paramLabel = "X", description = "gate without labels, rule B: the"
+            + " largest relative rise of the mean entropy it accepts (default: ${DEFAULT-VALUE})")
+    double strongMaxEntropyRise = G.strongMaxEntropyRise();
+
     @Option(names = "--bn-scope", paramLabel = "S", description = "batch norms AdaBN re-estimates: levels:N (the first N"
             + " encoder levels; default: ${DEFAULT-VALUE}), encoder (encoder + bottleneck) or all")
     String bnScope = D.scope().name();
@@ -166,9 +175,13 @@ public final class AdaptCommand {
         if (minProxiesBetter < 1 || minProxiesBetter > 3) {
             throw new DataException("--min-proxies-better must be 1, 2 or 3, got " + minProxiesBetter);
         }
+        if (!(strongTtaFall > 0) || !(strongMaxEntropyRise >= 0)) {
+            throw new DataException("--strong-tta-fall must be > 0 and --strong-max-entropy-rise >= 0");
+        }
         AdaptationJob.Settings settings = new AdaptationJob.Settings(threads, batch, seed, maxMinutes, maxSteps,
                 lr == null ? null : (float) (double) lr, AdaBn.Scope.parse(bnScope), bnWeight, bnReference, alignLevels,
-                new PromotionGate.Config(tolerance, minEntropyGain, G.ttaSlack(), minLabelledGain, minProxiesBetter),
+                new PromotionGate.Config(tolerance, minEntropyGain, G.ttaSlack(), minLabelledGain, minProxiesBetter,
+                        strongTtaFall, strongMaxEntropyRise),
                 noGate, patients, candidates == null ? D.candidates() : Cli.list(candidates, "--candidates"),
                 keepCandidates, djl.cache(), pixels(bnPixels));
         AdaptationJob.Request request = new AdaptationJob.Request(Path.of(Cli.required(model, "--model")),

@@ -25,23 +25,37 @@ import java.util.Locale;
  *       checked.</li>
  *   <li>With expert target masks: their mean per-series Dice must rise by at least {@code minLabelledGain} (that
  *       alone decides the target side; a smaller rise on a few series is noise).</li>
- *   <li>Without: the label-free target proxies must improve. Each of the three is "better", "no worse" or "worse":
- *       mean predictive entropy better when it falls by at least {@code minEntropyGain} (relative), worse when it
- *       rises by more than that; test-time-augmentation disagreement better when it falls by at least
- *       {@code ttaSlack}, worse when it rises by more; the share of series with a plausible predicted lesion
- *       volume (inside the central 95% of the source patients' lesion volumes) better when it rises, worse when it
- *       falls. None may be worse and at least {@code minProxiesBetter} (default two; the command checks 1-3) must be
- *       better. (A collapsed model - "no lesion" anywhere - is certain and stable, so entropy and TTA call it better;
- *       its volumes are implausible. AdaBN does not minimise entropy, so requiring entropy itself to fall rejected real gains.)</li>
+ *   <li>Without: the label-free target proxies must improve, by either of two rules. Each proxy is "better", "no
+ *       worse" or "worse": mean predictive entropy better when it falls by at least {@code minEntropyGain}
+ *       (relative), worse when it rises by more than that; test-time-augmentation disagreement better when it falls
+ *       by at least {@code ttaSlack}, worse when it rises by more; the share of series with a plausible predicted
+ *       lesion volume (inside the central 95% of the source patients' lesion volumes) better when it rises, worse
+ *       when it falls.
+ *       <b>Rule A</b>: none worse and at least {@code minProxiesBetter} (default two; the command checks 1-3) better.
+ *       (A collapsed model - "no lesion" anywhere - is certain and stable, so entropy and TTA call it better; its
+ *       volumes are implausible. AdaBN does not minimise entropy, so requiring entropy itself to fall rejected real
+ *       gains.)
+ *       <b>Rule B</b>, strong agreement: TTA disagreement falls by at least {@code strongTtaFall} (relative), mean
+ *       entropy rises by at most {@code strongMaxEntropyRise} (relative) and plausible volumes are not worse. Mean
+ *       entropy over whole slices is dominated by lesion-boundary pixels: a model that finds lesions again that it had
+ *       lost draws more boundary, so its mean entropy rises although it is right more often (on the shift suite's
+ *       tuning half standardise gained +0.03 Dice on two contrast shifts with entropy +9-11% and TTA disagreement
+ *       -39%, and rule A vetoed it). Thresholds chosen on the tuning half only:
+ *       retrain/experiments/gate-margin-decision.md. {@code strongTtaFall >= 1} switches rule B off.</li>
  * </ol>
  */
 public final class PromotionGate {
 
     /** Thresholds; see the class comment. */
     public record Config(double tolerance, double minEntropyGain, double ttaSlack, double minLabelledGain,
-                         int minProxiesBetter) {
+                         int minProxiesBetter, double strongTtaFall, double strongMaxEntropyRise) {
         public static Config defaults() {
-            return new Config(0.02, 0.05, 0.01, 0.02, 2);
+            return new Config(0.02, 0.05, 0.01, 0.02, 2, 0.25, 0.20);
+        }
+
+        /** The same thresholds with rule B (strong agreement) switched off. */
+        public Config withoutStrongAgreement() {
+            return new Config(tolerance, minEntropyGain, ttaSlack, minLabelledGain, minProxiesBetter, 1.0, strongMaxEntropyRise);
         }
     }
 
@@ -172,15 +186,28 @@ public final class PromotionGate {
             double ta = after.target().ttaDisagreement();
             int tta = ta <= tb - cfg.ttaSlack() ? 1 : ta > tb + cfg.ttaSlack() ? -1 : 0;
             int volume = Double.compare(after.plausibility(), before.plausibility());
-            ok &= check(reasons, entropy >= 0, "target mean entropy %.5f -> %.5f: %s (better: falls by >= %.0f%%; worse: rises by more)",
-                    eb, ea, word(entropy), cfg.minEntropyGain() * 100);
-            ok &= check(reasons, tta >= 0, "test-time-augmentation disagreement %.4f -> %.4f: %s (better/worse: moves by more than %.3f)",
-                    tb, ta, word(tta), cfg.ttaSlack());
-            ok &= check(reasons, volume >= 0, "share of plausible lesion volumes %.3f -> %.3f: %s",
-                    before.plausibility(), after.plausibility(), word(volume));
+            reasons.add(String.format(Locale.ROOT, "%s: target mean entropy %.5f -> %.5f (%+.1f%%): %s (better: falls by >= %.0f%%; "
+                    + "worse: rises by more)", entropy >= 0 ? "pass" : "fail", eb, ea, relative(eb, ea), word(entropy),
+                    cfg.minEntropyGain() * 100));
+            reasons.add(String.format(Locale.ROOT, "%s: test-time-augmentation disagreement %.4f -> %.4f (%+.1f%%): %s "
+                    + "(better/worse: moves by more than %.3f)", tta >= 0 ? "pass" : "fail", tb, ta, relative(tb, ta),
+                    word(tta), cfg.ttaSlack()));
+            reasons.add(String.format(Locale.ROOT, "%s: share of plausible lesion volumes %.3f -> %.3f: %s",
+                    volume >= 0 ? "pass" : "fail", before.plausibility(), after.plausibility(), word(volume)));
             int better = (entropy > 0 ? 1 : 0) + (tta > 0 ? 1 : 0) + (volume > 0 ? 1 : 0);
-            ok &= check(reasons, better >= cfg.minProxiesBetter(), "%d of the 3 target proxies better (needs %d, none worse)",
-                    better, cfg.minProxiesBetter());
+            boolean ruleA = entropy >= 0 && tta >= 0 && volume >= 0 && better >= cfg.minProxiesBetter();
+            reasons.add(String.format(Locale.ROOT, "%s: rule A: %d of the 3 target proxies better (needs %d, none worse)",
+                    ruleA ? "pass" : "fail", better, cfg.minProxiesBetter()));
+            boolean ruleB = false;
+            if (cfg.strongTtaFall() < 1) {
+                ruleB = volume >= 0 && ta <= tb * (1 - cfg.strongTtaFall()) && ea <= eb * (1 + cfg.strongMaxEntropyRise());
+                reasons.add(String.format(Locale.ROOT, "%s: rule B (strong agreement): TTA disagreement %+.1f%% (needs <= -%.0f%%), "
+                        + "mean entropy %+.1f%% (at most +%.0f%%), plausible volumes %s (must not be worse)",
+                        ruleB ? "pass" : "fail", relative(tb, ta), cfg.strongTtaFall() * 100, relative(eb, ea),
+                        cfg.strongMaxEntropyRise() * 100, word(volume)));
+            }
+            ok &= check(reasons, ruleA || ruleB, "target side: %s", ruleA && ruleB ? "rules A and B pass"
+                    : ruleA ? "rule A passes" : ruleB ? "rule B passes" : "neither rule A nor rule B passes");
         }
         return new Decision(ok, reasons, sourceCheck,
                 r(before.sourceDice()), r(after.sourceDice()), cfg.tolerance(), asServed == null ? null : r(asServed),
@@ -189,6 +216,11 @@ public final class PromotionGate {
                 r(before.plausibility()), r(after.plausibility()),
                 labelled ? r(before.target().labelledDice()) : null, labelled ? r(after.target().labelledDice()) : null,
                 labelled ? after.target().labelledSeries() : null, sourcePatients, targetSeries);
+    }
+
+    /** Relative change in percent (0 when both are 0). */
+    private static double relative(double before, double after) {
+        return before == 0 ? (after == 0 ? 0 : Double.POSITIVE_INFINITY) : (after / before - 1) * 100;
     }
 
     private static String word(int direction) {

@@ -78,6 +78,11 @@ public final class TestTokens {
     }
 
     /** Not a JWT at all. */
+    /** The five kinds of bad token every protected endpoint must answer with 401, made for {@code role}. */
+    public static List<String> badTokens(String role) {
+        return List.of(expired(role), malformed(), signedByAnotherKey(role), wrongIssuer(role), tamperedSignature(role));
+    }
+
     public static String malformed() {
         return "not-a-jwt";
     }
