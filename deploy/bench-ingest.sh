@@ -1,5 +1,6 @@
 # ./pipeline bench ingest: dcmtk storescu sends the 680 Philips files (one association, TCP_NODELAY=1 on both
-# sides) to our SCP and to dcmtk storescp, alternating, fresh SOP Instance UIDs every round; prints one JSON object.
+# sides) to our SCP (plain DIMSE, then DICOM TLS with the local CA's scanner certificate) and to dcmtk storescp,
+# alternating, fresh SOP Instance UIDs every round; prints one JSON object.
 bench_ingest() {
   local rounds=${BENCH_ROUNDS:-3}
   local src="$SHARED_DATA/dicom-vendors/philips-mr"
@@ -7,6 +8,7 @@ bench_ingest() {
   export PIPELINE_HOME="$ROOT/target/bench-ingest"
   export KAFKA_PORT=${BENCH_KAFKA_PORT:-19092} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-19093}
   export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-11212} INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-18081}
+  export INGEST_DICOM_TLS_PORT=${BENCH_DICOM_TLS_PORT:-11214}
   export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-18085} EHR_PORT=${BENCH_EHR_PORT:-18090} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-18082}
   local scp_port=${BENCH_STORESCP_PORT:-11213}
   STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
@@ -17,9 +19,11 @@ bench_ingest() {
   log "bench ingest: preparing $((rounds + 1)) rounds of the Philips series with fresh UIDs"
   local r files
   for ((r = 0; r <= rounds; r++)); do
-    mkdir -p "$PIPELINE_HOME/rounds/$r"
-    find "$src" -type f -name '*.dcm' -exec cp -t "$PIPELINE_HOME/rounds/$r" {} +
-    find "$PIPELINE_HOME/rounds/$r" -type f -print0 | xargs -0 dcmodify -q -nb -gin -gse -gst
+    for d in "$r" "tls$r"; do
+      mkdir -p "$PIPELINE_HOME/rounds/$d"
+      find "$src" -type f -name '*.dcm' -exec cp -t "$PIPELINE_HOME/rounds/$d" {} +
+      find "$PIPELINE_HOME/rounds/$d" -type f -print0 | xargs -0 dcmodify -q -nb -gin -gse -gst
+    done
   done
   files=$(find "$PIPELINE_HOME/rounds/0" -type f | wc -l)
 
@@ -29,33 +33,39 @@ bench_ingest() {
   scp_pid=$!
   sleep 1
 
-  send_round() { # port dir -> prints seconds
-    local t0 t1 out
+  local sec="$PIPELINE_HOME/secrets"
+  local tls=(+tls "$sec/scanner-key.pem" "$sec/scanner.pem" +cf "$sec/ca.pem")
+  send_round() { # port dir aec [storescu options] -> prints milliseconds
+    local t0 t1 out port=$1 dir=$2 aec=$3
+    shift 3
     t0=$(date +%s%N)
-    out=$(TCP_NODELAY=1 storescu -v -aec "$3" -xe "127.0.0.1" "$1" "$2"/* 2>&1)
+    out=$(TCP_NODELAY=1 storescu -v -aec "$aec" -xe "$@" "127.0.0.1" "$port" "$dir"/* 2>&1)
     t1=$(date +%s%N)
     local ok; ok=$(grep -c 'Received Store Response (Success)' <<<"$out" || true)
-    [ "$ok" = "$files" ] || { echo "$out" | tail -5 >&2; die "only $ok of $files stored at port $1"; }
+    [ "$ok" = "$files" ] || { echo "$out" | tail -5 >&2; die "only $ok of $files stored at port $port"; }
     echo $(( (t1 - t0) / 1000000 ))
   }
 
   log "bench ingest: warm-up round (not counted)"
   send_round "$INGEST_DICOM_PORT" "$PIPELINE_HOME/rounds/0" INGEST >/dev/null
+  send_round "$INGEST_DICOM_TLS_PORT" "$PIPELINE_HOME/rounds/tls0" INGEST "${tls[@]}" >/dev/null
   send_round "$scp_port" "$PIPELINE_HOME/rounds/0" STORESCP >/dev/null
-  local ours=() theirs=() ms
+  local ours=() ours_tls=() theirs=() ms
   for ((r = 1; r <= rounds; r++)); do
     ms=$(send_round "$INGEST_DICOM_PORT" "$PIPELINE_HOME/rounds/$r" INGEST); ours+=("$ms")
+    ms=$(send_round "$INGEST_DICOM_TLS_PORT" "$PIPELINE_HOME/rounds/tls$r" INGEST "${tls[@]}"); ours_tls+=("$ms")
     ms=$(send_round "$scp_port" "$PIPELINE_HOME/rounds/$r" STORESCP); theirs+=("$ms")
-    log "bench ingest: round $r: ours ${ours[-1]} ms, storescp ${theirs[-1]} ms for $files instances"
+    log "bench ingest: round $r: ours ${ours[-1]} ms, ours over TLS ${ours_tls[-1]} ms, storescp ${theirs[-1]} ms for $files instances"
   done
   local stored; stored=$(curl -fsS "http://127.0.0.1:$INGEST_HTTP_PORT/q/metrics" | awk '/^ingest_instances_stored_total/ {print $2}')
-  python3 - "$files" "$stored" "${ours[*]}" "${theirs[*]}" <<'PY'
+  python3 - "$files" "$stored" "${ours[*]}" "${theirs[*]}" "${ours_tls[*]}" <<'PY'
 import json, statistics, sys
 files, stored = int(sys.argv[1]), float(sys.argv[2])
 ours = [int(x) for x in sys.argv[3].split()]
 theirs = [int(x) for x in sys.argv[4].split()]
+ours_tls = [int(x) for x in sys.argv[5].split()]
 rate = lambda ms: round(files / (ms / 1000.0), 1)
-o, t = statistics.median(ours), statistics.median(theirs)
+o, t, ot = statistics.median(ours), statistics.median(theirs), statistics.median(ours_tls)
 print(json.dumps({
     "benchmark": "ingest",
     "files_per_round": files,
@@ -65,6 +75,10 @@ print(json.dumps({
     "ours_median_instances_per_s": rate(o),
     "storescp_median_instances_per_s": rate(t),
     "ratio": round(t / o, 3),
+    "ours_tls_instances_per_s": [rate(m) for m in ours_tls],
+    "ours_tls_median_instances_per_s": rate(ot),
+    "tls_cost": round(1 - o / ot, 3),
+    "tls": "DICOM TLS, BCP 195 non-downgrading (dcmtk default profile), client certificate of the local CA",
     "ours_stored_total": stored,
     "ours_guarantees": "blob fsync + Kafka acks=all before each C-STORE response",
     "storescp_guarantees": "file written, no fsync",

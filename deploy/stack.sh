@@ -3,6 +3,8 @@
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
+# DICOM TLS (ingest.dicom.tls.*, docs/security.md "DICOM"): off with INGEST_DICOM_TLS_ENABLED=false.
+INGEST_DICOM_TLS_PORT="${INGEST_DICOM_TLS_PORT:-2762}"
 INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
 STREAMS_HTTP_PORT="${STREAMS_HTTP_PORT:-8082}"
 RETRAIN_HTTP_PORT="${RETRAIN_HTTP_PORT:-8084}"
@@ -26,8 +28,11 @@ stack_token() {
   java -cp "$(module_cp test-support)" "$ISSUER_MAIN" token --secrets "$PIPELINE_HOME/secrets" "$@"
 }
 
-# The token issuer's key pair and retrain's model-signing key pair (events ModelSigning), each created once (never
-# replaced); the services' verification settings as -D options. Retrain signs every ml.model.versions record with
+# The token issuer's key pair, retrain's model-signing key pair (events ModelSigning), each created once (never
+# replaced), and the local CA (local-ca LocalCaCommand: ca.pem, created once) with the certificates it issues: ingest's
+# DICOM TLS listener (INGEST_TLS_NAMES: extra host names/addresses for it, comma-separated), "scanner" (a client
+# certificate for local senders: storescu +tls scanner-key.pem scanner.pem +cf ca.pem) and "inference" (its client
+# certificate towards a PACS over TLS); the services' verification settings as -D options. Retrain signs every ml.model.versions record with
 # model-signing-key.pem; inference trusts model-signing-public.pem plus MODEL_SIGNING_TRUSTED_KEYS (comma-separated
 # public key files of earlier keys, during a rotation; docs/security.md).
 stack_secrets() {
@@ -35,6 +40,9 @@ stack_secrets() {
     || die "cannot create the token issuer's key under $PIPELINE_HOME/secrets"
   java -cp "$(module_cp test-support)" org.imagingpipeline.events.signing.ModelSigning "$PIPELINE_HOME/secrets" >&2 \
     || die "cannot create the model-signing key under $PIPELINE_HOME/secrets"
+  java -cp "$(module_cp test-support)" org.imagingpipeline.localca.LocalCaCommand init --secrets "$PIPELINE_HOME/secrets" \
+    --issue "ingest${INGEST_TLS_NAMES:+=$INGEST_TLS_NAMES}" --issue scanner --issue inference >&2 \
+    || die "cannot create the local CA and certificates under $PIPELINE_HOME/secrets"
   AUTH_OPTS=(-Dmp.jwt.verify.publickey.location="${MP_JWT_VERIFY_PUBLICKEY_LOCATION:-$PIPELINE_HOME/secrets/token-issuer-public.pem}")
   local trusted="$PIPELINE_HOME/secrets/model-signing-public.pem${MODEL_SIGNING_TRUSTED_KEYS:+,$MODEL_SIGNING_TRUSTED_KEYS}"
   INFERENCE_SIGNING_OPTS=(-Dinference.model-signing.public-keys="$trusted")
@@ -92,6 +100,7 @@ stack_up() {
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
+  [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || check_ports_free "ingest:$INGEST_DICOM_TLS_PORT"
   stack_secrets
   start_bg broker java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
@@ -99,7 +108,7 @@ stack_up() {
   log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"
   part ingest && start_bg ingest java -Xmx1g "${AUTH_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
-    -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" \
+    -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" -Dingest.dicom.tls.port="$INGEST_DICOM_TLS_PORT" \
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
     -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
@@ -130,8 +139,14 @@ stack_up() {
       "inference answers series with ERROR results until a default model is promoted"
     # One registrar of the source model: retrain (the registry's owner) when it runs, else inference itself.
     local inference_source=""; part retrain || { [ -f "$source_model" ] && inference_source=$source_model; }
+    # PACS_TLS=true: SEGs to PACS_ADDRESS over DICOM TLS, trusting PACS_TLS_CA (default: the local CA) and presenting
+    # the local CA's inference certificate.
+    local pacs_tls=()
+    [ "${PACS_TLS:-false}" = true ] && pacs_tls=(-Dinference.pacs-tls.enabled=true
+      -Dinference.pacs-tls.trust-store="${PACS_TLS_CA:-$PIPELINE_HOME/secrets/ca.pem}"
+      -Dinference.pacs-tls.certificate="$PIPELINE_HOME/secrets/inference.pem" -Dinference.pacs-tls.private-key="$PIPELINE_HOME/secrets/inference-key.pem")
     start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
-      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
+      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
@@ -152,7 +167,7 @@ stack_up() {
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   part ingest && wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120 \
-    && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
+    && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, DICOM TLS 127.0.0.1:$INGEST_DICOM_TLS_PORT, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
   part streams && wait_http streams "http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" 120 \
     && log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
   part inference && wait_http inference "http://127.0.0.1:$INFERENCE_HTTP_PORT/q/health/ready" 120 \

@@ -50,11 +50,28 @@ public final class StoreScu implements AutoCloseable {
     /** Opens an association proposing the given contexts (at most 128). Contexts the peer rejects are left out. */
     public static StoreScu open(String host, int port, String calledAe, String callingAe, List<Context> contexts, Duration timeout)
             throws IOException {
+        return open(host, port, calledAe, callingAe, contexts, timeout, null);
+    }
+
+    /**
+     * As {@link #open(String, int, String, String, List, Duration)}, over DICOM TLS when {@code tls} is not null: the
+     * handshake completes (and the server's certificate must name {@code host}) before the association is requested.
+     */
+    public static StoreScu open(String host, int port, String calledAe, String callingAe, List<Context> contexts, Duration timeout,
+                                DicomTls tls) throws IOException {
         if (contexts.isEmpty() || contexts.size() > 128) throw new IllegalArgumentException("1..128 presentation contexts, got " + contexts.size());
         Socket s = new Socket();
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
         s.setSoTimeout((int) timeout.toMillis());
+        if (tls != null) {
+            try {
+                s = tls.client(s, host, port, true);
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        }
         DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
         OutputStream out = new BufferedOutputStream(s.getOutputStream(), 256 * 1024);
         List<AssociateRequest.PresentationContext> pcs = new ArrayList<>();

@@ -67,6 +67,28 @@ public interface InferenceConfig {
     @WithDefault("30s")
     Duration pacsTimeout();
 
+    /** DICOM TLS towards the PACS ({@code inference.pacs-tls.*}). */
+    @WithName("pacs-tls")
+    PacsTls pacsTls();
+
+    interface PacsTls {
+        @WithDefault("false")
+        boolean enabled();
+
+        /** CA certificates the PACS's certificate must chain to: a PEM bundle or a PKCS#12/JKS store; empty = the JDK's. */
+        @WithName("trust-store")
+        Optional<String> trustStore();
+
+        @WithName("trust-store-password")
+        Optional<String> trustStorePassword();
+
+        /** This client's certificate chain (PEM) and PKCS#8 key, for a PACS that asks for one; empty = none. */
+        Optional<String> certificate();
+
+        @WithName("private-key")
+        Optional<String> privateKey();
+    }
+
     /** Caps on an instance's pixel data, checked on its header before decoding ({@code inference.pixels.*}). */
     Pixels pixels();
 

@@ -51,7 +51,7 @@ public class InferenceService {
         router = new ModelRouter(clients, k.modelsTopic(), sessions, new AuditedRouting(metrics, audit), verifier());
         blobs = new LocalBlobStore(Path.of(config.blobRoot()));
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())
-                .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout()))
+                .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout(), PacsSender.tls(config.pacsTls())))
                 .orElse(null);
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs, config.pixels().limits()), router,
                 new SeriesSegmenter(config.batchSize(), new ComponentCleanup(config.minComponentPixels())), blobs, pacs, metrics);
@@ -62,7 +62,7 @@ public class InferenceService {
         loop = new InferenceLoop(s, processor, router, metrics).start();
         LOG.infof("segmenting %s -> %s (DLQ %s), registry %s, blobs %s, batch %d, provider %s, PACS %s, source model %s",
                 s.seriesTopic(), s.resultsTopic(), s.dlqTopic(), s.modelsTopic(), blobs.root(), config.batchSize(),
-                sessions.provider(), pacs == null ? "none" : pacs.address(), source == null ? "none" : source);
+                sessions.provider(), pacs == null ? "none" : pacs.address() + (pacs.tls() ? " (DICOM TLS)" : ""), source == null ? "none" : source);
     }
 
     /**

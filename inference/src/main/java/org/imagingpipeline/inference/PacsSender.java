@@ -1,8 +1,13 @@
 package org.imagingpipeline.inference;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.TrustManager;
+import org.imagingpipeline.dicomnet.DicomTls;
 import org.imagingpipeline.dicomnet.MalformedDicomException;
 import org.imagingpipeline.dicomnet.Part10;
 import org.imagingpipeline.dicomnet.StoreScu;
@@ -40,11 +45,37 @@ public final class PacsSender {
     private final Address address;
     private final String callingAe;
     private final Duration timeout;
+    private final DicomTls tls;
 
     public PacsSender(Address address, String callingAe, Duration timeout) {
+        this(address, callingAe, timeout, null);
+    }
+
+    /** @param tls DICOM TLS (BCP 195) towards the PACS, whose certificate must name its host; null = plain DIMSE */
+    public PacsSender(Address address, String callingAe, Duration timeout, DicomTls tls) {
         this.address = address;
         this.callingAe = callingAe;
         this.timeout = timeout;
+        this.tls = tls;
+    }
+
+    /** The TLS settings of {@code inference.pacs-tls.*}, or null when it is off. */
+    static DicomTls tls(InferenceConfig.PacsTls c) {
+        if (!c.enabled()) return null;
+        try {
+            KeyManager[] keys = c.certificate().isPresent() && c.privateKey().isPresent()
+                    ? DicomTls.pemKeys(Path.of(c.certificate().get()), Path.of(c.privateKey().get())) : null;
+            TrustManager[] trust = c.trustStore().isPresent()
+                    ? DicomTls.trust(Path.of(c.trustStore().get()), c.trustStorePassword().map(String::toCharArray).orElse(null)) : null;
+            return DicomTls.of(keys, trust, null, null);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("inference.pacs-tls: " + e.getMessage(), e);
+        }
+    }
+
+    /** True when the SEGs go over DICOM TLS. */
+    public boolean tls() {
+        return tls != null;
     }
 
     public Address address() {
@@ -61,7 +92,7 @@ public final class PacsSender {
         }
         String ts = meta.transferSyntaxUid() == null ? TransferSyntaxes.EXPLICIT_VR_LE : meta.transferSyntaxUid();
         StoreScu.Context ctx = new StoreScu.Context(meta.mediaStorageSopClassUid(), ts);
-        try (StoreScu scu = StoreScu.open(address.host(), address.port(), address.aeTitle(), callingAe, List.of(ctx), timeout)) {
+        try (StoreScu scu = StoreScu.open(address.host(), address.port(), address.aeTitle(), callingAe, List.of(ctx), timeout, tls)) {
             if (!scu.accepts(ctx)) {
                 throw new IOException(address + " does not accept SOP class " + meta.mediaStorageSopClassUid() + " in " + ts);
             }

@@ -43,6 +43,9 @@ public interface IngestConfig {
         /** Calling AE titles allowed to associate; empty = any. */
         Optional<List<String>> allowedCallingAets();
 
+        /** Source addresses allowed to connect (CIDRs or single addresses), on both listeners; empty = any. */
+        Optional<List<String>> allowedSources();
+
         @WithDefault("32")
         int maxAssociations();
 
@@ -53,5 +56,49 @@ public interface IngestConfig {
         /** An association idle this long is aborted. */
         @WithDefault("60s")
         Duration idleTimeout();
+
+        Tls tls();
+    }
+
+    /** The DICOM TLS listener (PS3.15 BCP 195 non-downgrading profile), beside the plain one. */
+    interface Tls {
+        @WithDefault("true")
+        boolean enabled();
+
+        @WithDefault("127.0.0.1")
+        String bindAddress();
+
+        @WithDefault("2762")
+        int port();
+
+        /** PEM: this listener's certificate, then its chain. */
+        Optional<String> certificate();
+
+        /** PEM (PKCS#8): the certificate's private key. */
+        Optional<String> privateKey();
+
+        /** Instead of certificate + private-key: a PKCS#12 key store and its password. */
+        Optional<String> keyStore();
+
+        Optional<String> keyStorePassword();
+
+        /** none, want or need: whether a client must present a certificate the trust store verifies. */
+        @WithDefault("need")
+        String clientAuth();
+
+        /** CA certificates the clients' certificates must chain to: a PEM bundle or a PKCS#12/JKS store. */
+        Optional<String> trustStore();
+
+        Optional<String> trustStorePassword();
+
+        /** TLS versions; empty = TLSv1.3,TLSv1.2. Older ones are refused at start. */
+        Optional<List<String>> protocols();
+
+        /** Cipher suites; empty = the BCP 195 profile's. */
+        Optional<List<String>> cipherSuites();
+
+        /** A client that has not finished its handshake within this time is disconnected. */
+        @WithDefault("10s")
+        Duration handshakeTimeout();
     }
 }

@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.Readiness;
 import org.imagingpipeline.blob.BlobStore;
 import org.imagingpipeline.ingest.dimse.DicomScpServer;
 
-/** Ready when the DICOM listener is up and the blob store can take writes (Kafka has its own check). */
+/** Ready when the DICOM listeners (plain, and TLS when enabled) are up and the blob store can take writes (Kafka has its own check). */
 @Readiness
 @ApplicationScoped
 public class IngestReadiness implements HealthCheck {
@@ -28,6 +28,8 @@ public class IngestReadiness implements HealthCheck {
         return HealthCheckResponse.named("ingest")
                 .status(scpOk && blobOk)
                 .withData("dicomScp", config.dicom().enabled() ? (scpOk ? "listening on " + scp.port() : "down") : "disabled")
+                .withData("dicomTls", !config.dicom().enabled() || !config.dicom().tls().enabled() ? "disabled"
+                        : scp.tlsPort() > 0 ? "listening on " + scp.tlsPort() : "down")
                 .withData("blobStore", blobOk ? "writable" : "not writable")
                 .build();
     }

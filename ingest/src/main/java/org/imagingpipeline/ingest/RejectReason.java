@@ -16,6 +16,10 @@ public enum RejectReason {
     CALLING_AE_NOT_ALLOWED("calling_ae_not_allowed", -1, 403, false),
     CALLED_AE_UNKNOWN("called_ae_unknown", -1, 403, false),
     ASSOCIATION_LIMIT("association_limit", -1, 503, false),
+    /** A connection from an address outside ingest.dicom.allowed-sources. */
+    SOURCE_NOT_ALLOWED("source_not_allowed", -1, 403, false),
+    /** A DICOM TLS handshake that failed: no or an untrusted client certificate, no common protocol or cipher suite. */
+    TLS_HANDSHAKE("tls_handshake", -1, 403, false),
     KAFKA_UNAVAILABLE("kafka_unavailable", 0xA700, 503, false),
     STORAGE_UNAVAILABLE("storage_unavailable", 0xA700, 503, false);
 

@@ -23,6 +23,7 @@ final class DicomTools {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("TCP_NODELAY", "1");
         Process p = pb.start();
+        p.getOutputStream().close(); // nothing to answer: a tool that prompts (e.g. for a key password) reads EOF
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -33,6 +34,20 @@ final class DicomTools {
 
     static Result echo(int port, String callingAe) throws IOException, InterruptedException {
         return run(List.of("echoscu", "-aet", callingAe, "-aec", "INGEST", "127.0.0.1", Integer.toString(port)));
+    }
+
+    /** echoscu with extra options (e.g. TLS). */
+    static Result echo(int port, String callingAe, List<String> options) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("echoscu", "-aet", callingAe, "-aec", "INGEST"));
+        cmd.addAll(options);
+        cmd.add("127.0.0.1");
+        cmd.add(Integer.toString(port));
+        return run(cmd);
+    }
+
+    /** dcmtk's TLS options: this key and certificate, trusting the CA file (BCP 195 non-downgrading profile, dcmtk's default). */
+    static List<String> tls(Path key, Path certificate, Path ca) {
+        return List.of("+tls", key.toString(), certificate.toString(), "+cf", ca.toString());
     }
 
     /** storescu with the given options, then the files or folders. */

@@ -2,6 +2,7 @@ package org.imagingpipeline.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,13 +13,18 @@ import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.network.StorageSOPClassSCU;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -27,6 +33,15 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.imagingpipeline.dicomnet.AssociateRequest;
+import org.imagingpipeline.dicomnet.DicomTls;
+import org.imagingpipeline.dicomnet.Part10;
+import org.imagingpipeline.dicomnet.Pdu;
+import org.imagingpipeline.dicomnet.PduReader;
+import org.imagingpipeline.dicomnet.PduWriter;
+import org.imagingpipeline.dicomnet.StoreScu;
+import org.imagingpipeline.dicomnet.TransferSyntaxes;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.InstanceReceived;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -161,28 +176,9 @@ class DimseIngestTest {
     @Test
     @Order(6)
     void brokerOutageIsAnsweredWithFailureAndAResendArrivesExactlyOnce() throws Exception {
-        Path ct = SharedData.dicomVendors().resolve("ge-ct");
-        List<Path> three;
-        try (Stream<Path> s = Files.walk(ct)) {
-            three = s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("LICENSE")).sorted().limit(3).toList();
-        }
         // Mark them unseen: a fresh copy with new UIDs keeps this test independent of the earlier ones.
-        Path dir = Files.createTempDirectory("outage");
-        List<Path> copies = new ArrayList<>();
-        List<String> sops = new ArrayList<>();
-        for (int i = 0; i < three.size(); i++) {
-            AttributeList l = new AttributeList();
-            l.read(three.get(i).toString());
-            String sop = "2.25." + (System.nanoTime() & 0xffffffffffL) + i;
-            l.replaceWithValueIfPresent(TagFromName.SOPInstanceUID, sop);
-            l.removeGroupLengthAttributes();
-            l.removeMetaInformationHeaderAttributes();
-            com.pixelmed.dicom.FileMetaInformation.addFileMetaInformation(l, com.pixelmed.dicom.TransferSyntax.ExplicitVRLittleEndian, "TEST");
-            Path out = dir.resolve(i + ".dcm");
-            l.write(out.toFile(), com.pixelmed.dicom.TransferSyntax.ExplicitVRLittleEndian, true, true);
-            copies.add(out);
-            sops.add(sop);
-        }
+        List<Path> copies = freshCopies("outage", 3);
+        List<String> sops = sops(copies);
         double unavailableBefore = metric("ingest_instances_rejected_total{reason=\"kafka_unavailable\"}");
         KafkaStack.broker.stop();
         try {
@@ -228,7 +224,175 @@ class DimseIngestTest {
                         "127.0.0.1:" + KafkaStack.dicomPort, "--calling-ae", "INTRUDER"}));
     }
 
+    // ------------------------------------------------------------------ DICOM TLS and access control (issue 19 item 4)
+
+    @Test
+    @Order(9)
+    void dcmtkOverTlsStoresExactlyAsOverPlainDimse() throws Exception {
+        List<String> tls = scannerTls();
+        DicomTools.Result echo = DicomTools.echo(KafkaStack.tlsPort, "ECHOSCU", tls);
+        assertEquals(0, echo.exitCode(), echo.output());
+
+        List<Path> copies = freshCopies("tls", 3);
+        List<String> sops = sops(copies);
+        List<String> options = new ArrayList<>(tls);
+        options.addAll(List.of("-xe", "-nh"));
+        DicomTools.Result r = DicomTools.store(KafkaStack.tlsPort, "STORESCU", options, copies);
+        assertEquals(0, r.exitCode(), r.output());
+        assertFalse(r.output().contains("Store Failed"), r.output());
+        Map<String, List<InstanceReceived>> bySop = KafkaStack.allEvents().stream().filter(e -> sops.contains(e.sopInstanceUid()))
+                .collect(Collectors.groupingBy(InstanceReceived::sopInstanceUid));
+        assertEquals(new java.util.HashSet<>(sops), bySop.keySet(), "an event for each instance sent over TLS");
+        for (Path f : copies) {
+            Map<String, String> d = DicomTools.dcmdump(f);
+            List<InstanceReceived> es = bySop.get(d.get("0008,0018"));
+            assertEquals(1, es.size(), "exactly one event");
+            InstanceReceived e = es.get(0);
+            assertHeaderMatches(f, d, e);
+            assertEquals("STORESCU", e.source().callingAeTitle());
+            assertEquals(InstanceReceived.Source.DIMSE, e.source().protocol());
+            byte[] stored = Files.readAllBytes(Path.of(URI.create(e.blob().uri())));
+            assertEquals(InstanceIngestor.sha256(stored), e.blob().sha256());
+        }
+        // The acknowledged path: a re-send over TLS is answered as a duplicate, no second event.
+        double dupBefore = metric("ingest_instances_duplicate_total");
+        DicomTools.Result again = DicomTools.store(KafkaStack.tlsPort, "STORESCU", options, copies);
+        assertFalse(again.output().contains("Store Failed"), again.output());
+        assertEquals(dupBefore + 3, metric("ingest_instances_duplicate_total"), 0.0);
+        assertEquals(3, KafkaStack.allEvents().stream().filter(e -> sops.contains(e.sopInstanceUid())).count());
+    }
+
+    @Test
+    @Order(10)
+    void failedTlsHandshakesAreRefusedCountedAndAuditedWhileAnAssociationInFlightGoesOn() throws Exception {
+        Path ca = KafkaStack.secrets.resolve("ca.pem");
+        Path foreign = KafkaStack.foreign;
+        List<Path> copies = freshCopies("in-flight", 2);
+        List<String> sops = sops(copies);
+        double before = metric("ingest_instances_rejected_total{reason=\"tls_handshake\"}");
+        DicomTls client = DicomTls.of(DicomTls.pemKeys(KafkaStack.secrets.resolve("scanner.pem"), KafkaStack.secrets.resolve("scanner-key.pem")),
+                DicomTls.trust(ca, null), null, null);
+        byte[] first = Files.readAllBytes(copies.get(0));
+        byte[] second = Files.readAllBytes(copies.get(1));
+        Part10.Meta m1 = Part10.readMeta(first);
+        Part10.Meta m2 = Part10.readMeta(second);
+        StoreScu.Context ctx = new StoreScu.Context(m1.mediaStorageSopClassUid(), m1.transferSyntaxUid());
+        try (StoreScu scu = StoreScu.open("127.0.0.1", KafkaStack.tlsPort, "INGEST", "STORESCU", List.of(ctx), Duration.ofSeconds(60), client)) {
+            assertTrue(scu.store(ctx, m1.mediaStorageSopInstanceUid(), first, m1.datasetOffset()).success());
+
+            // Anonymous TLS (no client certificate): client-auth "need" refuses it.
+            DicomTools.Result anonymous = DicomTools.echo(KafkaStack.tlsPort, "ECHOSCU", List.of("+tla", "+cf", ca.toString()));
+            assertNotEquals(0, anonymous.exitCode(), anonymous.output());
+            // A client certificate of another CA.
+            DicomTools.Result untrusted = DicomTools.echo(KafkaStack.tlsPort, "ECHOSCU",
+                    DicomTools.tls(foreign.resolve("scanner-key.pem"), foreign.resolve("scanner.pem"), ca));
+            assertNotEquals(0, untrusted.exitCode(), untrusted.output());
+            // Plain DIMSE to the TLS port.
+            DicomTools.Result plain = DicomTools.echo(KafkaStack.tlsPort, "ECHOSCU");
+            assertNotEquals(0, plain.exitCode(), plain.output());
+
+            assertTrue(scu.store(ctx, m2.mediaStorageSopInstanceUid(), second, m2.datasetOffset()).success(), "the association in flight goes on");
+        }
+        assertEquals(before + 3, metric("ingest_instances_rejected_total{reason=\"tls_handshake\"}"), 0.0);
+        assertEquals(2, KafkaStack.allEvents().stream().filter(e -> sops.contains(e.sopInstanceUid())).count());
+        List<AuditEvent> refusals = awaitAudit(a -> a.detail() != null && a.detail().startsWith("tls_handshake"), 3);
+        for (AuditEvent a : refusals) {
+            assertEquals("ingest", a.service());
+            assertEquals("dicom-associate", a.action());
+            assertEquals("denied", a.outcome());
+            assertEquals("anonymous", a.principal());
+            assertTrue(a.target().startsWith("DICOM /127.0.0.1:"), a.target());
+        }
+    }
+
+    @Test
+    @Order(11)
+    void anUnknownCallingAeOverTlsIsRejected() throws Exception {
+        double before = metric("ingest_instances_rejected_total{reason=\"calling_ae_not_allowed\"}");
+        DicomTools.Result r = DicomTools.echo(KafkaStack.tlsPort, "INTRUDER", scannerTls());
+        assertNotEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().toLowerCase().contains("rejected"), r.output());
+        assertEquals(before + 1, metric("ingest_instances_rejected_total{reason=\"calling_ae_not_allowed\"}"), 0.0);
+        AuditEvent a = awaitAudit(e -> "dicom-ae:INTRUDER".equals(e.principal()), 1).get(0);
+        assertTrue(a.detail().startsWith("calling_ae_not_allowed"), a.detail());
+        assertEquals(0, DicomTools.echo(KafkaStack.tlsPort, "ECHOSCU", scannerTls()).exitCode(), "still serving");
+    }
+
+    @Test
+    @Order(12)
+    void aSourceAddressOutsideTheAllowListIsRefusedOnBothListeners() throws Exception {
+        double before = metric("ingest_instances_rejected_total{reason=\"source_not_allowed\"}");
+        // 127.0.0.2 is loopback too, but not in ingest.dicom.allowed-sources (127.0.0.1, ::1).
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress("127.0.0.2", 0));
+            s.connect(new InetSocketAddress("127.0.0.1", KafkaStack.dicomPort), 5000);
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(PduWriter.associateRq("INGEST", "ECHOSCU", List.of(new AssociateRequest.PresentationContext(1, "1.2.840.10008.1.1",
+                    List.of(TransferSyntaxes.IMPLICIT_VR_LE))), 16384, Part10.IMPLEMENTATION_CLASS_UID, Part10.IMPLEMENTATION_VERSION));
+            out.flush();
+            PduReader.Raw answer = PduReader.read(new DataInputStream(s.getInputStream()), 1 << 16);
+            assertNotNull(answer, "an answer, not a reset");
+            assertEquals(Pdu.ASSOCIATE_RJ, answer.type(), "A-ASSOCIATE-RJ");
+            assertEquals(Pdu.RJ_PERMANENT, answer.body()[1] & 0xff);
+        }
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress("127.0.0.2", 0));
+            s.connect(new InetSocketAddress("127.0.0.1", KafkaStack.tlsPort), 5000);
+            s.setSoTimeout(10_000);
+            assertEquals(-1, s.getInputStream().read(), "closed before any TLS handshake");
+        }
+        assertEquals(before + 2, metric("ingest_instances_rejected_total{reason=\"source_not_allowed\"}"), 0.0);
+        assertEquals(0, DicomTools.echo(KafkaStack.dicomPort, "ECHOSCU").exitCode(), "127.0.0.1 still served");
+    }
+
+    private static List<String> scannerTls() {
+        return DicomTools.tls(KafkaStack.secrets.resolve("scanner-key.pem"), KafkaStack.secrets.resolve("scanner.pem"),
+                KafkaStack.secrets.resolve("ca.pem"));
+    }
+
+    /** Waits (at most 30 s) until audit.events holds at least {@code n} events that match, and returns them. */
+    private static List<AuditEvent> awaitAudit(java.util.function.Predicate<AuditEvent> match, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<AuditEvent> found;
+        do {
+            found = KafkaStack.auditEvents().stream().filter(match).toList();
+            if (found.size() >= n) return found;
+            Thread.sleep(250);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("expected " + n + " audit events, found " + found);
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** The first {@code n} GE CT files with new SOP Instance UIDs (Explicit VR LE), so that they are new to the SCP. */
+    private static List<Path> freshCopies(String name, int n) throws Exception {
+        Path ct = SharedData.dicomVendors().resolve("ge-ct");
+        List<Path> originals;
+        try (Stream<Path> s = Files.walk(ct)) {
+            originals = s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("LICENSE")).sorted().limit(n).toList();
+        }
+        Path dir = Files.createTempDirectory(name);
+        List<Path> copies = new ArrayList<>();
+        for (int i = 0; i < originals.size(); i++) {
+            AttributeList l = new AttributeList();
+            l.read(originals.get(i).toString());
+            l.replaceWithValueIfPresent(TagFromName.SOPInstanceUID, "2.25." + (System.nanoTime() & 0xffffffffffL) + i);
+            l.removeGroupLengthAttributes();
+            l.removeMetaInformationHeaderAttributes();
+            com.pixelmed.dicom.FileMetaInformation.addFileMetaInformation(l, com.pixelmed.dicom.TransferSyntax.ExplicitVRLittleEndian, "TEST");
+            Path out = dir.resolve(i + ".dcm");
+            l.write(out.toFile(), com.pixelmed.dicom.TransferSyntax.ExplicitVRLittleEndian, true, true);
+            copies.add(out);
+        }
+        return copies;
+    }
+
+    private static List<String> sops(List<Path> files) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (Path f : files) out.add(Attribute.getSingleStringValueOrNull(readHeader(f), TagFromName.SOPInstanceUID));
+        return out;
+    }
 
     private void sendWithPixelMed(Path file, String sopClass, String sop) {
         try {

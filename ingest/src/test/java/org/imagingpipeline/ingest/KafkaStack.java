@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.kafka.TopicReader;
+import org.imagingpipeline.localca.LocalCa;
 import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.testsupport.BrokerTestResource;
 
@@ -20,18 +22,44 @@ public class KafkaStack extends BrokerTestResource {
     static BrokerProcess broker;
     static Path home;
     static int dicomPort;
+    static int tlsPort;
+    /** The local CA's files as ./pipeline up makes them: ca.pem, ingest.pem (the SCP), scanner.pem (a sender's client certificate). */
+    static Path secrets;
+    /** Another CA with its own "scanner" certificate: what ingest must not trust. */
+    static Path foreign;
 
     @Override
     protected Map<String, String> settings(BrokerProcess b, Path h) throws Exception {
         broker = b;
         home = h;
         dicomPort = BrokerProcess.freePort();
+        int t = BrokerProcess.freePort();
+        while (t == dicomPort) t = BrokerProcess.freePort();
+        tlsPort = t;
+        secrets = home.resolve("secrets");
+        LocalCa ca = LocalCa.ensure(secrets);
+        ca.issue("ingest", List.of());
+        ca.issue("scanner", List.of());
+        foreign = home.resolve("foreign-ca");
+        LocalCa.ensure(foreign).issue("scanner", List.of());
+        // DICOM TLS as the stack runs it: the certificate, key and trust store default to pipeline.home/secrets/.
         return Map.of(
                 "ingest.home", home.resolve("ingest").toString(),
                 "ingest.dicom.port", Integer.toString(dicomPort),
+                "ingest.dicom.tls.port", Integer.toString(tlsPort),
                 "ingest.dicom.allowed-calling-aets", "STORESCU,ECHOSCU,PIXELMED",
+                "ingest.dicom.allowed-sources", "127.0.0.1,::1",
                 "ingest.ack-timeout", "10s",
                 "ingest.max-object-bytes", Long.toString(8L << 20));
+    }
+
+    /** Every event on audit.events so far. */
+    static List<AuditEvent> auditEvents() {
+        List<AuditEvent> out = new ArrayList<>();
+        for (ConsumerRecord<String, AuditEvent> r : TopicReader.readToEnd(broker.bootstrap(), JsonSerde.of(AuditEvent.class), Topics.AUDIT_EVENTS)) {
+            out.add(r.value());
+        }
+        return out;
     }
 
     /**

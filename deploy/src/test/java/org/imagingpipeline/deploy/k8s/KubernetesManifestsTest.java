@@ -135,6 +135,9 @@ class KubernetesManifestsTest {
             base/streams/configmap.yaml    | quarkus.http.host=0.0.0.0                   | quarkus.http.host=127.0.0.1                  | quarkus.http.host is 127.0.0.1
             base/streams/configmap.yaml    | kafka-streams.security.protocol=SSL         | kafka-streams.security.protocol=PLAINTEXT    | listener is TLS but security.protocol is not SSL
             base/ingest/configmap.yaml     | ingest.dicom.port=11112                     | ingest.dicom.port=11113                      | ingest.dicom.port=11113 but container port 'dicom' is 11112
+            base/ingest/configmap.yaml     | ingest.dicom.tls.port=2762                  | ingest.dicom.tls.port=2763                   | ingest.dicom.tls.port=2763 but container port 'dicom-tls' is 2762
+            base/ingest/configmap.yaml     | tls.private-key=/etc/dicom-tls/tls.key      | tls.private-key=/etc/dicom-tls/key.pem       | Secret ingest-dicom-tls has no key key.pem
+            base/ingest/configmap.yaml     | ingest.dicom.tls.enabled=true               | ingest.dicom.tls.enabled=false               | DICOM on 0.0.0.0 without TLS needs
             base/streams/deployment.yaml   | '- name: KAFKA_USER_PASSWORD'               | '- name: KAFKA_PASSWORD'                     | ${KAFKA_USER_PASSWORD} is neither a property nor an environment variable
             base/fhir-bridge/deployment.yaml | 'secretName: fhir-bridge}'                | 'secretName: fhir-bridge-user}'              | needs Secret fhir-bridge-user, which nothing creates
             base/fhir-bridge/configmap.yaml  | truststore.location"=/etc/kafka/cluster-ca/ca.crt | truststore.location"=/etc/kafka/ca/ca.crt | ssl.truststore.location /etc/kafka/ca/ca.crt is not in a mounted Secret

@@ -171,8 +171,43 @@ final class WorkloadChecks {
             if (cfg.get("ingest.dicom.port") != null) {
                 expectPort(cn, c, "dicom", cfg.get("ingest.dicom.port"), "ingest.dicom.port", problems);
                 if (!"0.0.0.0".equals(cfg.get("ingest.dicom.bind-address"))) problems.add(cn + ": ingest.dicom.bind-address is not 0.0.0.0");
+                checkDicomTls(d, c, cfg, cn, problems);
             }
         });
+    }
+
+    /**
+     * Native DICOM TLS on: its port is the container's 'dicom-tls', it listens on all interfaces, and its certificate, key
+     * and trust store are keys of a mounted site Secret. Off: the plain port needs an allow-list (ingest refuses to start).
+     */
+    private static void checkDicomTls(Deployment d, Container c, ServiceConfig cfg, String cn, List<String> problems) {
+        if ("false".equals(cfg.get("ingest.dicom.tls.enabled"))) {
+            if (blank(cfg.get("ingest.dicom.allowed-calling-aets")) && blank(cfg.get("ingest.dicom.allowed-sources"))) {
+                problems.add(cn + ": DICOM on 0.0.0.0 without TLS needs ingest.dicom.allowed-calling-aets or allowed-sources (ingest refuses to start)");
+            }
+            return;
+        }
+        expectPort(cn, c, "dicom-tls", cfg.get("ingest.dicom.tls.port"), "ingest.dicom.tls.port", problems);
+        if (!"0.0.0.0".equals(cfg.get("ingest.dicom.tls.bind-address"))) problems.add(cn + ": ingest.dicom.tls.bind-address is not 0.0.0.0");
+        for (String key : List.of("ingest.dicom.tls.certificate", "ingest.dicom.tls.private-key", "ingest.dicom.tls.trust-store")) {
+            String f = cfg.get(key);
+            Optional<VolumeMount> vm = f == null ? Optional.empty()
+                    : c.getVolumeMounts().stream().filter(x -> f.startsWith(x.getMountPath() + "/")).findFirst();
+            Optional<Volume> v = vm.flatMap(x -> d.getSpec().getTemplate().getSpec().getVolumes().stream()
+                    .filter(y -> y.getName().equals(x.getName())).findFirst());
+            if (v.isEmpty() || v.get().getSecret() == null || !Manifests.SITE_SECRETS.containsKey(v.get().getSecret().getSecretName())) {
+                problems.add(cn + ": " + key + " " + f + " is not in a mounted site Secret " + Manifests.SITE_SECRETS.keySet());
+                continue;
+            }
+            String secretKey = f.substring(vm.get().getMountPath().length() + 1);
+            if (!Manifests.SITE_SECRETS.get(v.get().getSecret().getSecretName()).contains(secretKey)) {
+                problems.add(cn + ": " + key + " " + f + ": Secret " + v.get().getSecret().getSecretName() + " has no key " + secretKey);
+            }
+        }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     private static void expectPort(String cn, Container c, String portName, String configured, String key, List<String> problems) {

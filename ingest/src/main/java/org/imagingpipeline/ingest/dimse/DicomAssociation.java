@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import com.pixelmed.dicom.SOPClass;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.ingest.IncomingInstance;
@@ -43,7 +42,7 @@ final class DicomAssociation implements Runnable {
     private final Socket socket;
     private final int number;
     private final IngestConfig config;
-    private final Set<String> allowedCallingAets;
+    private final ScpAccess access;
     private final InstanceIngestor ingestor;
     private final IngestMetrics metrics;
 
@@ -63,12 +62,12 @@ final class DicomAssociation implements Runnable {
     private long dataBytesSeen;
     private boolean oversized;
 
-    DicomAssociation(Socket socket, int number, IngestConfig config, Set<String> allowedCallingAets, InstanceIngestor ingestor,
+    DicomAssociation(Socket socket, int number, IngestConfig config, ScpAccess access, InstanceIngestor ingestor,
                      IngestMetrics metrics) {
         this.socket = socket;
         this.number = number;
         this.config = config;
-        this.allowedCallingAets = allowedCallingAets;
+        this.access = access;
         this.ingestor = ingestor;
         this.metrics = metrics;
     }
@@ -149,15 +148,13 @@ final class DicomAssociation implements Runnable {
             return false;
         }
         if (!config.dicom().aeTitle().equals(calledAe)) {
-            metrics.rejected(RejectReason.CALLED_AE_UNKNOWN);
-            LOG.warnf("association from %s (AE %s) rejected: called AE '%s' is not ours (%s)", peer, callingAe, calledAe,
-                    config.dicom().aeTitle());
+            access.refused(RejectReason.CALLED_AE_UNKNOWN, callingAe, peer, "called AE '" + calledAe + "' is not ours ("
+                    + config.dicom().aeTitle() + ")");
             send(out, PduWriter.associateRj(Pdu.RJ_PERMANENT, Pdu.RJ_SOURCE_USER, Pdu.RJ_REASON_CALLED_AE_NOT_RECOGNIZED));
             return false;
         }
-        if (!allowedCallingAets.isEmpty() && !allowedCallingAets.contains(callingAe)) {
-            metrics.rejected(RejectReason.CALLING_AE_NOT_ALLOWED);
-            LOG.warnf("association from %s rejected: calling AE '%s' is not in ingest.dicom.allowed-calling-aets", peer, callingAe);
+        if (!access.callingAeAllowed(callingAe)) {
+            access.refused(RejectReason.CALLING_AE_NOT_ALLOWED, callingAe, peer, "calling AE not in ingest.dicom.allowed-calling-aets");
             send(out, PduWriter.associateRj(Pdu.RJ_PERMANENT, Pdu.RJ_SOURCE_USER, Pdu.RJ_REASON_CALLING_AE_NOT_RECOGNIZED));
             return false;
         }

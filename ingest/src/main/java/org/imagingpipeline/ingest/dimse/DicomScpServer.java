@@ -11,25 +11,35 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import org.imagingpipeline.dicomnet.DicomTls;
+import org.imagingpipeline.dicomnet.Pdu;
+import org.imagingpipeline.dicomnet.PduWriter;
+import org.imagingpipeline.ingest.IngestAudit;
 import org.imagingpipeline.ingest.IngestConfig;
 import org.imagingpipeline.ingest.IngestMetrics;
 import org.imagingpipeline.ingest.InstanceIngestor;
 import org.imagingpipeline.ingest.RejectReason;
-import org.imagingpipeline.dicomnet.Pdu;
-import org.imagingpipeline.dicomnet.PduWriter;
 import org.jboss.logging.Logger;
 
 /**
- * The DICOM listener: accepts TCP connections on {@code ingest.dicom.port}, one thread per association, at most
- * {@code ingest.dicom.max-associations} at once (more are rejected with A-ASSOCIATE-RJ "local limit exceeded").
- * TCP_NODELAY is set on every socket: DIMSE is request/response, and Nagle plus delayed ACK would add ~40 ms
- * to each C-STORE.
+ * The DICOM listeners: plain DIMSE on {@code ingest.dicom.port} and DICOM TLS on {@code ingest.dicom.tls.port}
+ * (PS3.15 BCP 195 non-downgrading profile, {@link DicomTls}), one thread per association, at most
+ * {@code ingest.dicom.max-associations} at once over both (more are rejected with A-ASSOCIATE-RJ "local limit
+ * exceeded"). Who may associate is {@link ScpAccess}'s business: a connection from an address outside the allow-list,
+ * a failed TLS handshake or a refused AE ends that connection only; the other associations go on. The plain listener
+ * does not start beyond loopback unless TLS or an allow-list is configured. TCP_NODELAY is set on every socket: DIMSE
+ * is request/response, and Nagle plus delayed ACK would add ~40 ms to each C-STORE.
  */
 @ApplicationScoped
 public class DicomScpServer {
@@ -38,15 +48,19 @@ public class DicomScpServer {
     private final IngestConfig config;
     private final InstanceIngestor ingestor;
     private final IngestMetrics metrics;
+    private final IngestAudit audit;
     private final AtomicInteger associationNumbers = new AtomicInteger();
-    private volatile ServerSocket server;
+    private final List<ServerSocket> servers = new ArrayList<>();
+    private volatile ServerSocket plain;
+    private volatile ServerSocket tls;
+    private ScpAccess access;
     private ExecutorService workers;
-    private Thread acceptor;
 
-    public DicomScpServer(IngestConfig config, InstanceIngestor ingestor, IngestMetrics metrics) {
+    public DicomScpServer(IngestConfig config, InstanceIngestor ingestor, IngestMetrics metrics, IngestAudit audit) {
         this.config = config;
         this.ingestor = ingestor;
         this.metrics = metrics;
+        this.audit = audit;
     }
 
     void onStart(@Observes StartupEvent e) throws IOException {
@@ -62,41 +76,104 @@ public class DicomScpServer {
     }
 
     public synchronized void start() throws IOException {
-        if (server != null) return;
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true);
-        s.bind(new InetSocketAddress(InetAddress.getByName(config.dicom().bindAddress()), config.dicom().port()), 128);
-        server = s;
+        if (!servers.isEmpty()) return;
+        IngestConfig.Dicom d = config.dicom();
+        access = new ScpAccess(d.allowedCallingAets().orElse(List.of()), d.allowedSources().orElse(List.of()), metrics, audit::refused);
+        InetAddress plainAddress = InetAddress.getByName(d.bindAddress());
+        refuseExposure(plainAddress, d.tls().enabled(), access);
+        DicomTls tlsProfile = d.tls().enabled() ? tlsFrom(d.tls()) : null;
+        try {
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(plainAddress, d.port()), 128);
+            servers.add(s);
+            plain = s;
+            if (tlsProfile != null) {
+                ServerSocket t = tlsProfile.serverSocket(new InetSocketAddress(InetAddress.getByName(d.tls().bindAddress()), d.tls().port()), 128,
+                        DicomTls.ClientAuth.parse(d.tls().clientAuth()));
+                servers.add(t);
+                tls = t;
+            }
+        } catch (IOException | RuntimeException e) {
+            closeAll();
+            throw e;
+        }
         workers = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "dicom-association");
             t.setDaemon(true);
             return t;
         });
-        acceptor = new Thread(this::acceptLoop, "dicom-acceptor");
-        acceptor.setDaemon(true);
-        acceptor.start();
-        LOG.infof("DICOM SCP listening on %s:%d as AE %s (calling AEs allowed: %s; max %d associations, max PDU %d)",
-                config.dicom().bindAddress(), s.getLocalPort(), config.dicom().aeTitle(), allowed().isEmpty() ? "any" : allowed(),
-                config.dicom().maxAssociations(), config.dicom().maxPduLength());
+        startAcceptor(plain, false, "dicom-acceptor");
+        if (tls != null) startAcceptor(tls, true, "dicom-tls-acceptor");
+        LOG.infof("DICOM SCP listening on %s:%d%s as AE %s (calling AEs allowed: %s; sources allowed: %s; max %d associations, max PDU %d)",
+                d.bindAddress(), plain.getLocalPort(),
+                tls == null ? ", DICOM TLS disabled" : String.format(", DICOM TLS on %s:%d (%s, client certificates: %s)", d.tls().bindAddress(),
+                        tls.getLocalPort(), String.join("/", tlsProfile.protocols()), d.tls().clientAuth()),
+                d.aeTitle(), access.callingAets().isEmpty() ? "any" : access.callingAets(), access.sources().isEmpty() ? "any" : access.sources(),
+                d.maxAssociations(), d.maxPduLength());
+    }
+
+    /**
+     * The plain listener beyond loopback (e.g. 0.0.0.0) needs DICOM TLS or an allow-list: otherwise anyone who reaches
+     * the port could send instances into the pipeline unauthenticated and in clear.
+     */
+    static void refuseExposure(InetAddress plainAddress, boolean tlsEnabled, ScpAccess access) {
+        if (plainAddress.isLoopbackAddress() || tlsEnabled || access.restricted()) return;
+        throw new IllegalStateException("ingest.dicom.bind-address=" + plainAddress.getHostAddress() + " is beyond loopback, but DICOM TLS is"
+                + " disabled and neither ingest.dicom.allowed-calling-aets nor ingest.dicom.allowed-sources is set: refusing to start the plain"
+                + " DICOM listener. Enable ingest.dicom.tls, set an allow-list (INGEST_ALLOWED_AETS, INGEST_DICOM_ALLOWED_SOURCES), or bind"
+                + " to 127.0.0.1 (docs/security.md, \"DICOM\").");
+    }
+
+    /** The TLS profile from {@code ingest.dicom.tls.*} (application.properties: the local CA's files under {@code pipeline.home/secrets/}). */
+    static DicomTls tlsFrom(IngestConfig.Tls t) throws IOException {
+        String what = "";
+        try {
+            KeyManager[] keys;
+            if (t.keyStore().isPresent()) {
+                what = "key store " + t.keyStore().get();
+                keys = DicomTls.keyStore(Path.of(t.keyStore().get()), t.keyStorePassword().orElse("").toCharArray());
+            } else {
+                Path cert = Path.of(t.certificate().orElseThrow(() -> new IOException("ingest.dicom.tls.certificate is not set")));
+                Path key = Path.of(t.privateKey().orElseThrow(() -> new IOException("ingest.dicom.tls.private-key is not set")));
+                what = "certificate " + cert + " and key " + key;
+                keys = DicomTls.pemKeys(cert, key);
+            }
+            DicomTls.ClientAuth auth = DicomTls.ClientAuth.parse(t.clientAuth());
+            TrustManager[] trust = null;
+            if (auth != DicomTls.ClientAuth.NONE) {
+                Path store = Path.of(t.trustStore().orElseThrow(() -> new IOException("ingest.dicom.tls.trust-store is not set (client-auth "
+                        + t.clientAuth() + ")")));
+                what = "trust store " + store;
+                trust = DicomTls.trust(store, t.trustStorePassword().map(String::toCharArray).orElse(null));
+            }
+            return DicomTls.of(keys, trust, t.protocols().orElse(List.of()), t.cipherSuites().orElse(List.of()));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IOException("DICOM TLS (ingest.dicom.tls.*) cannot start" + (what.isEmpty() ? "" : " with " + what) + ": " + e.getMessage()
+                    + " (./pipeline up creates the local CA's files under PIPELINE_HOME/secrets/; or set ingest.dicom.tls.enabled=false)", e);
+        }
     }
 
     public boolean listening() {
-        ServerSocket s = server;
-        return s != null && s.isBound() && !s.isClosed();
+        ServerSocket s = plain;
+        ServerSocket t = tls;
+        return s != null && s.isBound() && !s.isClosed() && (!config.dicom().tls().enabled() || (t != null && t.isBound() && !t.isClosed()));
     }
 
     public int port() {
-        return server == null ? -1 : server.getLocalPort();
+        ServerSocket s = plain;
+        return s == null ? -1 : s.getLocalPort();
+    }
+
+    /** The DICOM TLS port, -1 when TLS is off or not listening. */
+    public int tlsPort() {
+        ServerSocket t = tls;
+        return t == null ? -1 : t.getLocalPort();
     }
 
     public synchronized void stop() {
-        if (server == null) return;
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        server = null;
+        if (servers.isEmpty()) return;
+        closeAll();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(10, TimeUnit.SECONDS)) workers.shutdownNow();
@@ -105,14 +182,27 @@ public class DicomScpServer {
         }
     }
 
-    Set<String> allowed() {
-        return config.dicom().allowedCallingAets().orElse(List.of()).stream().map(String::trim)
-                .filter(x -> !x.isEmpty()).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    private void closeAll() {
+        for (ServerSocket s : servers) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+        servers.clear();
+        plain = null;
+        tls = null;
     }
 
-    private void acceptLoop() {
-        ServerSocket s = server;
-        while (s != null && !s.isClosed()) {
+    private void startAcceptor(ServerSocket s, boolean overTls, String name) {
+        Thread t = new Thread(() -> acceptLoop(s, overTls), name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void acceptLoop(ServerSocket s, boolean overTls) {
+        while (!s.isClosed()) {
             Socket socket;
             try {
                 socket = s.accept();
@@ -122,6 +212,7 @@ public class DicomScpServer {
                 LOG.warnf("accept failed: %s", e.getMessage());
                 continue;
             }
+            String peer = String.valueOf(socket.getRemoteSocketAddress());
             try {
                 socket.setTcpNoDelay(true);
                 socket.setSoTimeout((int) config.dicom().idleTimeout().toMillis());
@@ -130,16 +221,29 @@ public class DicomScpServer {
             } catch (SocketException e) {
                 LOG.debugf("socket options: %s", e.getMessage());
             }
+            if (!access.sourceAllowed(socket.getInetAddress())) {
+                access.refused(RejectReason.SOURCE_NOT_ALLOWED, null, peer, "address not in ingest.dicom.allowed-sources");
+                // Over TLS no DICOM answer is possible before a handshake, which an unknown address does not get.
+                workers.execute(() -> {
+                    if (overTls) closeQuietly(socket);
+                    else reject(socket, Pdu.RJ_PERMANENT, Pdu.RJ_SOURCE_USER, Pdu.RJ_REASON_NO_REASON);
+                });
+                continue;
+            }
             if (metrics.activeAssociations().incrementAndGet() > config.dicom().maxAssociations()) {
                 metrics.activeAssociations().decrementAndGet();
                 metrics.rejected(RejectReason.ASSOCIATION_LIMIT);
-                workers.execute(() -> refuseOverLimit(socket));
+                LOG.warnf("association from %s refused: %d associations active (ingest.dicom.max-associations)", peer,
+                        config.dicom().maxAssociations());
+                // Over TLS the read below runs the handshake first; a peer that fails it just sees the connection close.
+                workers.execute(() -> reject(socket, Pdu.RJ_TRANSIENT, Pdu.RJ_SOURCE_PROVIDER_PRESENTATION, Pdu.RJ_REASON_LOCAL_LIMIT_EXCEEDED));
                 continue;
             }
             int number = associationNumbers.incrementAndGet();
             workers.execute(() -> {
                 try {
-                    new DicomAssociation(socket, number, config, allowed(), ingestor, metrics).run();
+                    if (overTls && !handshake((SSLSocket) socket, peer)) return;
+                    new DicomAssociation(socket, number, config, access, ingestor, metrics).run();
                 } finally {
                     metrics.activeAssociations().decrementAndGet();
                 }
@@ -147,18 +251,39 @@ public class DicomScpServer {
         }
     }
 
-    /** Reads the request (so the peer sees a proper answer, not a reset) and rejects it: too many associations. */
-    private void refuseOverLimit(Socket socket) {
+    /** Runs the TLS handshake within ingest.dicom.tls.handshake-timeout; a failure refuses this connection only. */
+    private boolean handshake(SSLSocket socket, String peer) {
+        try {
+            socket.setSoTimeout((int) config.dicom().tls().handshakeTimeout().toMillis());
+            socket.startHandshake();
+            socket.setSoTimeout((int) config.dicom().idleTimeout().toMillis());
+            LOG.debugf("DICOM TLS from %s: %s %s", peer, socket.getSession().getProtocol(), socket.getSession().getCipherSuite());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            access.refused(RejectReason.TLS_HANDSHAKE, null, peer, "TLS handshake failed: " + e.getMessage());
+            closeQuietly(socket);
+            return false;
+        }
+    }
+
+    /** Reads the request (so the peer sees a proper answer, not a reset) and rejects it. */
+    private static void reject(Socket socket, int result, int source, int reason) {
         try (socket) {
             socket.setSoTimeout(5000);
             DicomAssociation.readPdu(new java.io.DataInputStream(socket.getInputStream()), 1 << 20);
             OutputStream out = socket.getOutputStream();
-            out.write(PduWriter.associateRj(Pdu.RJ_TRANSIENT, Pdu.RJ_SOURCE_PROVIDER_PRESENTATION, Pdu.RJ_REASON_LOCAL_LIMIT_EXCEEDED));
+            out.write(PduWriter.associateRj(result, source, reason));
             out.flush();
-            LOG.warnf("association from %s refused: %d associations active (ingest.dicom.max-associations)",
-                    socket.getRemoteSocketAddress(), config.dicom().maxAssociations());
         } catch (IOException e) {
-            LOG.debugf("over-limit refusal: %s", e.getMessage());
+            LOG.debugf("refusal of %s: %s", socket.getRemoteSocketAddress(), e.getMessage());
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // gone anyway
         }
     }
 }
