@@ -7,6 +7,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.signing.ModelSigning;
@@ -44,15 +45,23 @@ public final class RegistryReader extends PollingThread {
 
     @Override
     protected void consume() throws InterruptedException {
+        // A broker that is slow or not up yet is waited for: a metadata timeout here used to end the thread for good
+        // (the view never caught up, retrain never became ready; seen on a loaded machine in the demo scenario).
         List<TopicPartition> partitions = List.of();
-        while (running() && partitions.isEmpty()) {
-            partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            if (partitions.isEmpty()) Thread.sleep(1000);
+        Map<TopicPartition, Long> end = null;
+        while (running() && end == null) {
+            try {
+                partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                if (!partitions.isEmpty()) end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+            } catch (TimeoutException e) {
+                LOG.warnf("%s: no answer from the broker yet (%s); trying again", topic, e.getMessage());
+            }
+            if (end == null) Thread.sleep(1000);
         }
+        if (end == null) return;
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
         while (running()) {
             for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                 try {
