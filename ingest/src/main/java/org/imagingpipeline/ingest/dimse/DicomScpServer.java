@@ -222,9 +222,10 @@ public class DicomScpServer {
                 LOG.debugf("socket options: %s", e.getMessage());
             }
             if (!access.sourceAllowed(socket.getInetAddress())) {
-                access.refused(RejectReason.SOURCE_NOT_ALLOWED, null, peer, "address not in ingest.dicom.allowed-sources");
-                // Over TLS no DICOM answer is possible before a handshake, which an unknown address does not get.
+                // Off the acceptor thread: recording the refusal may wait for the broker (audit.events).
                 workers.execute(() -> {
+                    access.refused(RejectReason.SOURCE_NOT_ALLOWED, null, peer, "address not in ingest.dicom.allowed-sources");
+                    // Over TLS no DICOM answer is possible before a handshake, which an unknown address does not get.
                     if (overTls) closeQuietly(socket);
                     else reject(socket, Pdu.RJ_PERMANENT, Pdu.RJ_SOURCE_USER, Pdu.RJ_REASON_NO_REASON);
                 });
