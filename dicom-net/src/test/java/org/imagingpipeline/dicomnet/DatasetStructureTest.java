@@ -1,5 +1,6 @@
 package org.imagingpipeline.dicomnet;
 
+import org.imagingpipeline.testsupport.SharedTestData;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,13 +16,7 @@ import org.junit.jupiter.api.Test;
 class DatasetStructureTest {
 
     private static Path tsDir() {
-        Path p = Path.of(System.getProperty("pipeline.repo.root", "..")).resolve("../shared/data/dicom-vendors/transfer-syntaxes/In").toAbsolutePath().normalize();
-        if (!Files.isDirectory(p)) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + p);
-            System.out.println("SKIPPED: shared test data missing: " + p);
-            Assumptions.abort("shared data missing: " + p);
-        }
-        return p;
+        return SharedTestData.require("dicom-vendors/transfer-syntaxes/In");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.imagingpipeline.e2e;
 
+import org.imagingpipeline.testsupport.SharedTestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -80,13 +81,7 @@ final class PipelineRun {
     }
 
     static Path sharedData(String name) {
-        Path p = BrokerProcess.repoRoot().resolve("../shared/data").resolve(name).normalize();
-        if (!Files.isDirectory(p)) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + p);
-            System.out.println("SKIPPED: shared test data missing: " + p);
-            Assumptions.abort("shared data missing: " + p);
-        }
-        return p;
+        return SharedTestData.require(name);
     }
 
     /**

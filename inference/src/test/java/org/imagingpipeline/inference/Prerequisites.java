@@ -3,9 +3,7 @@ package org.imagingpipeline.inference;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.imagingpipeline.testsupport.BrokerProcess;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import org.imagingpipeline.testsupport.SharedTestData;
 
 /** Shared data and external programs a test needs: missing ones fail under CI=true and skip (with the reason) elsewhere. */
 final class Prerequisites {
@@ -13,9 +11,7 @@ final class Prerequisites {
     }
 
     static Path dicomVendors() {
-        Path p = BrokerProcess.repoRoot().resolve("../shared/data/dicom-vendors").normalize();
-        if (!Files.isDirectory(p)) missing("shared test data missing: " + p);
-        return p;
+        return SharedTestData.require("dicom-vendors");
     }
 
     /** The program's path on PATH (or /usr/sbin, where Debian puts Orthanc). */
@@ -30,8 +26,6 @@ final class Prerequisites {
     }
 
     private static void missing(String reason) {
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(reason + " (CI must have it)");
-        System.out.println("SKIPPED: " + reason);
-        Assumptions.abort(reason);
+        SharedTestData.missing(reason);
     }
 }

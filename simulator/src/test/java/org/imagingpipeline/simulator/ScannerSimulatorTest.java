@@ -1,5 +1,6 @@
 package org.imagingpipeline.simulator;
 
+import org.imagingpipeline.testsupport.SharedTestData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,13 +29,7 @@ class ScannerSimulatorTest {
     Path tmp;
 
     static Path lgg() {
-        Path p = Path.of(System.getProperty("pipeline.repo.root", "..")).resolve("../shared/data/lgg-flair").toAbsolutePath().normalize();
-        if (!Files.isDirectory(p)) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + p);
-            System.out.println("SKIPPED: shared test data missing: " + p);
-            Assumptions.abort("shared data missing: " + p);
-        }
-        return p;
+        return SharedTestData.require("lgg-flair");
     }
 
     @Test

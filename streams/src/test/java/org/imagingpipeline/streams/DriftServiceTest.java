@@ -38,6 +38,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.imagingpipeline.testsupport.SharedTestData;
 import org.imagingpipeline.testsupport.BrokerProcess;
 import org.imagingpipeline.testsupport.auth.TestTokens;
 import org.imagingpipeline.simulator.ScannerSimulator;
@@ -62,7 +63,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(value = DriftServiceTest.Broker.class, restrictToAnnotatedClass = true)
 class DriftServiceTest {
-    static final Path DATA = Path.of(System.getProperty("pipeline.repo.root", ".")).resolve("../shared/data").normalize();
+    static final Path DATA = SharedTestData.root();
 
     public static class Broker extends BrokerResource {
         static BrokerProcess broker;
@@ -171,9 +172,8 @@ class DriftServiceTest {
     }
 
     private static void requireData() {
-        if (Files.isDirectory(DATA.resolve("lgg-flair/DU")) && Files.isDirectory(DATA.resolve("dicom-vendors/ge-ct"))) return;
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + DATA);
-        Assumptions.abort("shared data missing: " + DATA);
+        SharedTestData.require("lgg-flair", "DU");
+        SharedTestData.require("dicom-vendors", "ge-ct");
     }
 
     private static KafkaProducer<String, InstanceReceived> producer() {

@@ -1,5 +1,6 @@
 package org.imagingpipeline.streams;
 
+import org.imagingpipeline.testsupport.SharedTestData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,15 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /** Decoding and image statistics on the shared real vendor DICOM files. */
 class ImageStatisticsTest {
-    static final Path VENDORS = Path.of(System.getProperty("pipeline.repo.root", ".")).resolve("../shared/data/dicom-vendors").normalize();
-
     static Path vendor(String folder) {
-        Path p = VENDORS.resolve(folder);
-        if (!Files.isDirectory(p)) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail("shared data missing in CI: " + p);
-            Assumptions.abort("shared data missing: " + p);
-        }
-        return p;
+        return SharedTestData.require("dicom-vendors/" + folder);
     }
 
     @Test
