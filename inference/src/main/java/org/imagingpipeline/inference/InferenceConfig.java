@@ -56,6 +56,26 @@ public interface InferenceConfig {
     @WithDefault("5s")
     Duration registryRefreshTimeout();
 
+    /** How often a failing series and a failing PACS store are tried ({@code inference.retry.*}). */
+    Retry retry();
+
+    interface Retry {
+        /** Attempts at a series whose failure is transient (MISSING_BLOB, BLOB_UNREADABLE, MODEL_ERROR, OUTPUT_ERROR). */
+        @WithName("transient-attempts")
+        @WithDefault("5")
+        int transientAttempts();
+
+        /** C-STORE attempts for one SEG before its PACS_STORE_FAILED DLQ record. */
+        @WithName("pacs-attempts")
+        @WithDefault("3")
+        int pacsAttempts();
+
+        /** Delay before the second PACS attempt, doubled for each further one. */
+        @WithName("pacs-delay")
+        @WithDefault("1s")
+        Duration pacsDelay();
+    }
+
     /** HOST:PORT:AET of the PACS that receives the SEGs; empty = none. */
     Optional<String> pacs();
 

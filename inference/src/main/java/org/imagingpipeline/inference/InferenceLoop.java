@@ -131,7 +131,7 @@ public final class InferenceLoop extends LoopHandler<InferenceLoop> {
     }
 
     @Override
-    public ConsumeLoop.Outcome handle(ConsumerRecord<String, byte[]> rec, ConsumeLoop.Attempt attempt) {
+    public ConsumeLoop.Outcome handle(ConsumerRecord<String, byte[]> rec, ConsumeLoop.Attempt attempt) throws InterruptedException {
         if (rec.value() == null) return ConsumeLoop.Outcome.done();
         SeriesReady series = decode(rec);
         if (series == null) {
@@ -150,7 +150,12 @@ public final class InferenceLoop extends LoopHandler<InferenceLoop> {
         } catch (KafkaException | IllegalStateException e) {
             LOG.warnf("model registry not refreshed (%s); using the routes read before", e.getMessage());
         }
-        SeriesProcessor.Outcome out = processor.process(series);
+        SeriesProcessor.Outcome out = processor.process(series, attempt.number());
+        if (out.isRetry()) {
+            // a transient failure (blob not visible yet, execution provider busy, blob store full): nothing is published;
+            // the loop pauses this partition and tries the series again after its backoff
+            return ConsumeLoop.Outcome.retry(out.retry().kind().name().toLowerCase(java.util.Locale.ROOT), out.retry().describe());
+        }
         byte[] value = resultSerde.serialize(settings.resultsTopic(), out.result());
         ProducerRecord<String, byte[]> result = new ProducerRecord<>(settings.resultsTopic(), series.seriesInstanceUid(), value);
         String reason = out.dlqReason();

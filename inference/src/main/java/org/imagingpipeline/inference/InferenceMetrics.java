@@ -54,6 +54,12 @@ public final class InferenceMetrics implements ModelRouter.Listener {
         Counter.builder("inference.series.failed").tag("kind", kind).register(registry).increment();
     }
 
+    /** A transient failure of this kind; the series will be tried again. */
+    public void retried(String kind) {
+        Counter.builder("inference.series.retried").tag("kind", kind)
+                .description("series attempts that failed transiently and are tried again").register(registry).increment();
+    }
+
     public void deadLettered(String reason) {
         Counter.builder("inference.dlq").tag("reason", reason).register(registry).increment();
     }

@@ -54,7 +54,9 @@ public class InferenceService {
                 .map(a -> new PacsSender(PacsSender.Address.parse(a), config.pacsCallingAe(), config.pacsTimeout(), PacsSender.tls(config.pacsTls())))
                 .orElse(null);
         SeriesProcessor processor = new SeriesProcessor(new SeriesLoader(blobs, config.pixels().limits()), router,
-                new SeriesSegmenter(config.batchSize(), new ComponentCleanup(config.minComponentPixels())), blobs, pacs, metrics);
+                new SeriesSegmenter(config.batchSize(), new ComponentCleanup(config.minComponentPixels())), blobs, pacs, metrics,
+                new SeriesProcessor.FailurePolicy(config.retry().transientAttempts(), config.retry().pacsAttempts(),
+                        config.retry().pacsDelay()));
         Path source = config.sourceModel().filter(s -> !s.isBlank()).map(Path::of).orElse(null);
         InferenceLoop.Settings s = new InferenceLoop.Settings(clients, k.groupId(), k.seriesTopic(),
                 k.resultsTopic(), k.dlqTopic(), k.modelsTopic(), source, config.sourceModelName(),

@@ -13,8 +13,33 @@ import org.imagingpipeline.dicomnet.Part10;
 import org.imagingpipeline.dicomnet.StoreScu;
 import org.imagingpipeline.dicomnet.TransferSyntaxes;
 
-/** Sends a Part-10 object to a PACS by C-STORE (one association per object), e.g. the SEG of a series. */
+/**
+ * Sends a Part-10 object to a PACS by C-STORE (one association per object), e.g. the SEG of a series.
+ *
+ * <p>A failure is an {@link IOException}; a {@link Refused} one is permanent (the PACS took the request and said no in a
+ * way a retry does not change: the SOP class or transfer syntax not accepted, a C-STORE failure status other than "out
+ * of resources" or "processing failure", a file that is not Part 10). Anything else (no connection, a timeout, an
+ * aborted association, "out of resources" 0xA7xx, "processing failure" 0x0110) may pass on a later attempt.
+ */
 public final class PacsSender {
+    /** The PACS answered, and a retry would get the same answer. */
+    public static final class Refused extends IOException {
+        public Refused(String message) {
+            super(message);
+        }
+
+        public Refused(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** True for the C-STORE failure statuses a later attempt may not get (PS3.4 Annex B.2.3 and PS3.7 Annex C). */
+    static boolean permanentStatus(int status) {
+        boolean outOfResources = (status & 0xFF00) == 0xA700;
+        boolean processingFailure = status == 0x0110;
+        return !outOfResources && !processingFailure;
+    }
+
     /**
      * Where the PACS is.
      *
@@ -88,18 +113,19 @@ public final class PacsSender {
         try {
             meta = Part10.readMeta(part10);
         } catch (MalformedDicomException e) {
-            throw new IOException("not a Part-10 file: " + e.getMessage(), e);
+            throw new Refused("not a Part-10 file: " + e.getMessage(), e);
         }
         String ts = meta.transferSyntaxUid() == null ? TransferSyntaxes.EXPLICIT_VR_LE : meta.transferSyntaxUid();
         StoreScu.Context ctx = new StoreScu.Context(meta.mediaStorageSopClassUid(), ts);
         try (StoreScu scu = StoreScu.open(address.host(), address.port(), address.aeTitle(), callingAe, List.of(ctx), timeout, tls)) {
             if (!scu.accepts(ctx)) {
-                throw new IOException(address + " does not accept SOP class " + meta.mediaStorageSopClassUid() + " in " + ts);
+                throw new Refused(address + " does not accept SOP class " + meta.mediaStorageSopClassUid() + " in " + ts);
             }
             StoreScu.Response r = scu.store(ctx, meta.mediaStorageSopInstanceUid(), part10, meta.datasetOffset());
             if (!r.success() && !r.warning()) {
-                throw new IOException(address + " answered C-STORE status 0x" + Integer.toHexString(r.status())
-                        + (r.errorComment() == null ? "" : " (" + r.errorComment() + ")"));
+                String why = address + " answered C-STORE status 0x" + Integer.toHexString(r.status())
+                        + (r.errorComment() == null ? "" : " (" + r.errorComment() + ")");
+                throw permanentStatus(r.status()) ? new Refused(why) : new IOException(why);
             }
         }
     }

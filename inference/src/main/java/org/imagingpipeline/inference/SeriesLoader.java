@@ -116,12 +116,20 @@ public final class SeriesLoader {
     /** The instance's dataset, whole or up to {@code stopAt} (exclusive). */
     private AttributeList readList(SeriesReady.Instance inst, AttributeTag stopAt) throws InferenceFailure {
         AttributeList list = new AttributeList();
-        try (InputStream in = new BufferedInputStream(blobs.open(inst.blob()), 1 << 16)) {
-            if (stopAt == null) list.read(new DicomInputStream(in));
-            else list.read(new DicomInputStream(in), stopAt);
+        InputStream blob;
+        try {
+            blob = blobs.open(inst.blob());
         } catch (BlobNotFoundException e) {
             throw new InferenceFailure(InferenceFailure.Kind.MISSING_BLOB, "instance " + inst.sopInstanceUid()
                     + ": blob " + inst.blob().sha256() + " is not in the blob store", e);
+        } catch (IOException e) {
+            throw new InferenceFailure(InferenceFailure.Kind.BLOB_UNREADABLE, "instance " + inst.sopInstanceUid()
+                    + ": blob " + inst.blob().sha256() + " cannot be opened: " + e, e);
+        }
+        // Opened: from here an I/O error is the file's content (truncated, malformed), which a retry does not change.
+        try (InputStream in = new BufferedInputStream(blob, 1 << 16)) {
+            if (stopAt == null) list.read(new DicomInputStream(in));
+            else list.read(new DicomInputStream(in), stopAt);
         } catch (IOException | DicomException | RuntimeException e) {
             throw new InferenceFailure(InferenceFailure.Kind.UNDECODABLE, "instance " + inst.sopInstanceUid()
                     + " (transfer syntax " + inst.transferSyntaxUid() + ") cannot be read: " + e, e);
@@ -148,7 +156,7 @@ public final class SeriesLoader {
         } catch (PixelDataLimits.Refused e) {
             throw new InferenceFailure(InferenceFailure.Kind.PIXEL_LIMITS, "instance " + inst.sopInstanceUid() + ": " + e.getMessage());
         } catch (IOException e) {
-            throw new InferenceFailure(InferenceFailure.Kind.MISSING_BLOB, "instance " + inst.sopInstanceUid() + ": blob "
+            throw new InferenceFailure(InferenceFailure.Kind.BLOB_UNREADABLE, "instance " + inst.sopInstanceUid() + ": blob "
                     + inst.blob().sha256() + " cannot be looked up: " + e.getMessage(), e);
         }
     }

@@ -13,7 +13,14 @@ import org.jboss.logging.Logger;
 
 /**
  * One series in, one result out: route by domain, load the slices, segment, measure, write the SEG to the blob
- * store and (when configured) C-STORE it to the PACS. Every failure becomes an ERROR result; nothing is thrown.
+ * store and (when configured) C-STORE it to the PACS. Nothing is thrown but an interrupt.
+ *
+ * <p>Failure policy ({@link FailurePolicy}, docs/operations.md "Failure policy"): a permanent failure
+ * ({@link InferenceFailure.Kind#transientFailure()} false) becomes an ERROR result and a DLQ record at once; a transient
+ * one is handed back as {@link Outcome#retryLater} (the loop tries the series again after its backoff, publishing nothing)
+ * until the series' last allowed attempt, which publishes the ERROR result naming the attempts. A PACS store that fails
+ * transiently is tried again here, with a doubling delay, up to {@link FailurePolicy#pacsAttempts()}; a refusal
+ * ({@link PacsSender.Refused}) or the last failure leaves the result OK and asks for a PACS_STORE_FAILED DLQ record.
  */
 public final class SeriesProcessor {
     private static final Logger LOG = Logger.getLogger(SeriesProcessor.class);
@@ -26,7 +33,36 @@ public final class SeriesProcessor {
      * @param dlqReason non-null when a DLQ record must be written as well (ERROR results, PACS refusals)
      * @param segBytes  the SEG written, null when none
      */
-    public record Outcome(SegmentationResult result, String dlqReason, byte[] segBytes) {
+    public record Outcome(SegmentationResult result, String dlqReason, byte[] segBytes, InferenceFailure retry) {
+        public Outcome(SegmentationResult result, String dlqReason, byte[] segBytes) {
+            this(result, dlqReason, segBytes, null);
+        }
+
+        /** Nothing to publish yet: the transient {@code failure} may pass on a later attempt. */
+        static Outcome retryLater(InferenceFailure failure) {
+            return new Outcome(null, null, null, failure);
+        }
+
+        public boolean isRetry() {
+            return retry != null;
+        }
+    }
+
+    /**
+     * How often a series is tried.
+     *
+     * @param transientAttempts attempts at a series whose failure is transient before its ERROR result (1 = no retry)
+     * @param pacsAttempts      C-STORE attempts for one SEG before the PACS_STORE_FAILED DLQ record (1 = no retry)
+     * @param pacsRetryDelay    delay before the second PACS attempt, doubled for each further one
+     */
+    public record FailurePolicy(int transientAttempts, int pacsAttempts, java.time.Duration pacsRetryDelay) {
+        /** One attempt at everything (what a caller that does not retry asks for). */
+        public static final FailurePolicy SINGLE_ATTEMPT = new FailurePolicy(1, 1, java.time.Duration.ZERO);
+
+        public FailurePolicy {
+            if (transientAttempts < 1 || pacsAttempts < 1) throw new IllegalArgumentException("attempts must be >= 1");
+            if (pacsRetryDelay.isNegative()) throw new IllegalArgumentException("pacs retry delay must not be negative");
+        }
     }
 
     private final SeriesLoader loader;
@@ -36,9 +72,17 @@ public final class SeriesProcessor {
     private final BlobStore blobs;
     private final PacsSender pacs;
     private final InferenceMetrics metrics;
+    private final FailurePolicy policy;
 
+    /** One attempt at everything ({@link FailurePolicy#SINGLE_ATTEMPT}). */
     public SeriesProcessor(SeriesLoader loader, ModelRoutes router, SeriesSegmenter segmenter, BlobStore blobs,
                            PacsSender pacs, InferenceMetrics metrics) {
+        this(loader, router, segmenter, blobs, pacs, metrics, FailurePolicy.SINGLE_ATTEMPT);
+    }
+
+    public SeriesProcessor(SeriesLoader loader, ModelRoutes router, SeriesSegmenter segmenter, BlobStore blobs,
+                           PacsSender pacs, InferenceMetrics metrics, FailurePolicy policy) {
+        this.policy = policy;
         this.loader = loader;
         this.router = router;
         this.segmenter = segmenter;
@@ -47,7 +91,16 @@ public final class SeriesProcessor {
         this.metrics = metrics;
     }
 
-    public Outcome process(SeriesReady series) {
+    /** The series' only (hence last) attempt. */
+    public Outcome process(SeriesReady series) throws InterruptedException {
+        return process(series, policy.transientAttempts());
+    }
+
+    /**
+     * @param attempt the attempt at this series (1 = first); a transient failure before the policy's last attempt is
+     *                handed back as {@link Outcome#retryLater}
+     */
+    public Outcome process(SeriesReady series, int attempt) throws InterruptedException {
         long start = System.nanoTime();
         Optional<ModelRoute> route = router.route(series.domainId());
         SegmentationResult.Model model = route.map(r -> new SegmentationResult.Model(r.name(), r.version(), r.sha256()))
@@ -89,6 +142,17 @@ public final class SeriesProcessor {
                     new SegmentationResult.Timings(series.completedAt(), ms(loadNs), ms(inferNs), ms(postNs)), now);
             return new Outcome(result, dlq, segBytes);
         } catch (InferenceFailure f) {
+            if (f.kind().transientFailure() && attempt < policy.transientAttempts()) {
+                metrics.retried(f.kind().name());
+                LOG.warnf("series %s (domain %s, model %s): attempt %d of %d failed, will be tried again: %s",
+                        series.seriesInstanceUid(), series.domainId(), model.version(), attempt, policy.transientAttempts(),
+                        f.describe());
+                return Outcome.retryLater(f);
+            }
+            if (attempt > 1) {
+                f = new InferenceFailure(f.kind(), f.getMessage() + " (attempt " + attempt + "; "
+                        + (f.kind().transientFailure() ? "the last one allowed" : "permanent: not retried") + ")", f.getCause());
+            }
             return failed(series, model, f, loadNs, inferNs, start);
         } catch (RuntimeException e) {
             return failed(series, model, new InferenceFailure(InferenceFailure.Kind.INTERNAL_ERROR, e.toString(), e),
@@ -96,17 +160,30 @@ public final class SeriesProcessor {
         }
     }
 
-    private String sendToPacs(SeriesReady series, byte[] segBytes) {
+    private String sendToPacs(SeriesReady series, byte[] segBytes) throws InterruptedException {
         if (pacs == null) return null;
-        try {
-            pacs.store(segBytes);
-            metrics.pacs("stored");
-            return null;
-        } catch (IOException | RuntimeException e) {
-            metrics.pacs("failed");
-            LOG.errorf("series %s: SEG not stored to PACS %s: %s (result stays OK; DLQ record PACS_STORE_FAILED)",
-                    series.seriesInstanceUid(), pacs.address(), e.getMessage());
-            return "PACS_STORE_FAILED: " + e.getMessage();
+        long delay = policy.pacsRetryDelay().toMillis();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                pacs.store(segBytes);
+                metrics.pacs("stored");
+                return null;
+            } catch (IOException | RuntimeException e) {
+                boolean refused = e instanceof PacsSender.Refused;
+                if (!refused && attempt < policy.pacsAttempts()) {
+                    metrics.pacs("retried");
+                    LOG.warnf("series %s: PACS %s attempt %d of %d failed (%s); trying again in %d ms",
+                            series.seriesInstanceUid(), pacs.address(), attempt, policy.pacsAttempts(), e.getMessage(), delay);
+                    Thread.sleep(delay);
+                    delay = Math.min(delay * 2, 60_000);
+                    continue;
+                }
+                metrics.pacs("failed");
+                String why = e.getMessage() + (refused ? " (refused: not retried)" : " (" + attempt + " attempt(s))");
+                LOG.errorf("series %s: SEG not stored to PACS %s: %s (result stays OK; DLQ record PACS_STORE_FAILED)",
+                        series.seriesInstanceUid(), pacs.address(), why);
+                return "PACS_STORE_FAILED: " + why;
+            }
         }
     }
 

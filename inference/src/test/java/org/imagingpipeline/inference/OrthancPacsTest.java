@@ -183,7 +183,7 @@ class OrthancPacsTest {
 
     /** The series through the real processor with the tiny model, sending its SEG to {@code pacs}. */
     private static SeriesProcessor.Outcome process(LocalBlobStore blobs, Path m, LoadedModel model, PacsSender pacs, SimpleMeterRegistry meters,
-                                                   SeriesReady s) {
+                                                   SeriesReady s) throws InterruptedException {
         return new SeriesProcessor(new SeriesLoader(blobs), d -> Optional.of(new ModelRoute("default", "v1", "tiny", m.toString(), model)),
                 new SeriesSegmenter(4, new ComponentCleanup(0)), blobs, pacs, new InferenceMetrics(meters)).process(s);
     }
