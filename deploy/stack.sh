@@ -149,7 +149,9 @@ stack_up() {
       java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
-  # retrain runs adaptation jobs as `./pipeline adapt` subprocesses; the gate's source data is passed when present.
+  # retrain runs each adaptation job in a child JVM of its own installation (retrain.adapt.command=self: the jars of
+  # retrain/target/quarkus-app, nothing from the checkout); libtorch is extracted once into the build's DJL cache.
+  # The gate's source data is passed when present.
   # SOURCE_MODEL (default: the committed models/source.onnx) is registered as the default model when present.
   local retrain_opts=()
   local retrain_data="${RETRAIN_SOURCE_DATA:-$SHARED_DATA/lgg-flair}"
@@ -161,7 +163,8 @@ stack_up() {
   [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")
   part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" "${RETRAIN_SIGNING_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
-    -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.command="$ROOT/pipeline adapt" -Dretrain.adapt.directory="$ROOT" \
+    -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.jvm-options="-Xmx${RETRAIN_XMX:-4g}" \
+    -Dretrain.adapt.djl-cache="${DJL_CACHE_DIR:-$ROOT/retrain/target/djl-cache}" -Dretrain.adapt.directory="$PIPELINE_HOME" \
     "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
   part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \

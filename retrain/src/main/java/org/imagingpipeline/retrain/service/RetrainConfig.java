@@ -77,9 +77,22 @@ public interface RetrainConfig {
     }
 
     interface Adapt {
-        /** Whitespace-separated command and leading arguments. */
-        @WithDefault("./pipeline adapt")
+        /**
+         * {@code self} (the default): a child JVM of this service's own installation runs the adapt CLI (its jars are
+         * the service's: nothing outside the Quarkus app is needed); anything else: a whitespace-separated command and
+         * its leading arguments (e.g. {@code ./pipeline adapt}).
+         */
+        @WithDefault("self")
         String command();
+
+        /** JVM options of the {@code self} child JVM (whitespace-separated). */
+        @WithName("jvm-options")
+        @WithDefault("-Xmx4g")
+        String jvmOptions();
+
+        /** Where the {@code self} child JVM extracts libtorch (DJL's cache); default {@code <retrain.home>/djl-cache}. */
+        @WithName("djl-cache")
+        Optional<Path> djlCache();
 
         @WithDefault(".")
         Path directory();

@@ -19,6 +19,7 @@ import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.events.signing.ModelSigning;
 import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.kafka.KafkaClients;
+import org.imagingpipeline.retrain.service.adapt.AdaptProcess;
 import org.imagingpipeline.retrain.service.data.SeriesCatalog;
 import org.imagingpipeline.retrain.service.data.SeriesExporter;
 import org.imagingpipeline.retrain.service.jobs.DriftTrigger;
@@ -89,7 +90,9 @@ public class RetrainService {
         config.sourceModel().ifPresent(this::registerSourceModel);
         catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
         SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
-        List<String> command = Arrays.stream(config.adapt().command().trim().split("\\s+")).toList();
+        List<String> command = config.adapt().command().trim().equals(AdaptProcess.SELF)
+                ? AdaptProcess.selfCommand(config.adapt().jvmOptions(), config.adapt().djlCache().orElse(config.home().resolve("djl-cache")))
+                : Arrays.stream(config.adapt().command().trim().split("\\s+")).toList();
         JobSettings settings = new JobSettings(command, config.adapt().directory().toAbsolutePath(),
                 config.home().resolve("work").toAbsolutePath(), config.modelsDir().toAbsolutePath(),
                 config.sourceData().map(p -> p.toAbsolutePath()).orElse(null), config.sourceSites().orElse(null),

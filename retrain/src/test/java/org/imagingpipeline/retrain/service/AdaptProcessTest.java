@@ -87,6 +87,40 @@ class AdaptProcessTest {
         assertTrue((System.nanoTime() - t0) / 1e9 < 15, "the subprocess and its child were killed, not waited for");
     }
 
+    /**
+     * The service's default command: the real adapt CLI in a child JVM of the service's own class path, run from a
+     * folder that is not the checkout (no ./pipeline, no relative path into the repository), on two real CS patients
+     * with the committed source model.
+     */
+    @Test
+    void selfCommandRunsTheRealAdaptCliFromTheServicesOwnClasspath() throws Exception {
+        Path lgg = org.imagingpipeline.testsupport.SharedTestData.require("lgg-flair", "CS");
+        Path data = Files.createDirectories(tmp.resolve("data/CS"));
+        try (java.util.stream.Stream<Path> patients = Files.list(lgg.resolve("CS"))) {
+            for (Path p : patients.sorted().limit(2).toList()) Files.createSymbolicLink(data.resolve(p.getFileName()), p);
+        }
+        Path model = Files.copy(org.imagingpipeline.testsupport.BrokerProcess.repoRoot().resolve("models/source.onnx"), tmp.resolve("parent.onnx"));
+        Path djlCache = Path.of(System.getProperty("retrain.djl.cache", "target/djl-cache"));
+        List<String> command = AdaptProcess.selfCommand("-Xmx2g", djlCache);
+        assertEquals(AdaptProcess.MAIN_CLASS, command.get(command.size() - 1));
+        Path work = Files.createDirectories(tmp.resolve("elsewhere"));
+        List<Job.Progress> progress = new CopyOnWriteArrayList<>();
+        AdaptRequest request = new AdaptRequest(model, tmp.resolve("data"), "CS", "adabn", tmp.resolve("out/adabn.onnx"), null, null,
+                null, 5.0, 1L);
+        AdaptProcess.Outcome o = new AdaptProcess(command, work).run(request, Duration.ofMinutes(10), progress::add);
+        assertTrue(o.succeeded(), o.error() + "\n" + String.join("\n", o.stderrTail()));
+        assertEquals("adabn", o.result().json().get("method"));
+        assertTrue(Files.size(tmp.resolve("out/adabn.onnx")) > 1000, "the adapted model was written");
+    }
+
+    @Test
+    void ownClasspathOfAQuarkusFastJarIsItsAppAndLibraryJars() {
+        String sep = java.io.File.pathSeparator;
+        assertEquals("/opt/svc/quarkus-app/app/*" + sep + "/opt/svc/quarkus-app/lib/main/*",
+                AdaptProcess.ownClasspath("/opt/svc/quarkus-app/quarkus-run.jar"));
+        assertEquals("a.jar" + sep + "b/classes", AdaptProcess.ownClasspath("a.jar" + sep + "b/classes"));
+    }
+
     private Path script(String body) throws Exception {
         Path p = tmp.resolve("s" + System.nanoTime() + ".sh");
         Files.writeString(p, "#!/usr/bin/env bash\n" + body + "\n");

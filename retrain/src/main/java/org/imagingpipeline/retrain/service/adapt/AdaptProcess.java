@@ -22,10 +22,19 @@ import org.imagingpipeline.retrain.service.jobs.Job;
  * Runs the adapt command as a subprocess (its own JVM: DJL's native memory is returned to the system when it ends,
  * and a job can be killed) with {@code --progress json}: its progress lines on stderr are read as they come
  * ({@link ProgressParser}), its other stderr lines are kept as the job's log tail; the result is the last non-blank
- * stdout line. Past the time limit, or on {@link #kill()}, the process and all its descendants are killed (the command is
- * usually a shell script that starts java).
+ * stdout line. Past the time limit, or on {@link #kill()}, the process and all its descendants are killed.
+ *
+ * <p>The command is normally {@link #selfCommand}: a child JVM started from the service's own installation (the jars of
+ * its Quarkus app, libtorch included), so that a job needs nothing but the service's image: no checkout, no
+ * {@code ./pipeline} script. The child gets {@code OMP_WAIT_POLICY=PASSIVE} and {@code DNNL_MAX_CPU_ISA=AVX2} unless the
+ * service's environment sets them (the same defaults as {@code ./pipeline adapt}).
  */
 public final class AdaptProcess {
+    /** The value of {@code retrain.adapt.command} that means {@link #selfCommand}. */
+    public static final String SELF = "self";
+    /** The adapt CLI's main class. */
+    public static final String MAIN_CLASS = "org.imagingpipeline.retrain.AdaptCommand";
+
     /** Exit status 2 of the contract: the input was refused. */
     public static final int EXIT_BAD_INPUT = 2;
     private static final int TAIL_LINES = 40;
@@ -55,6 +64,35 @@ public final class AdaptProcess {
         this.workingDirectory = workingDirectory;
     }
 
+    /**
+     * The adapt CLI in a child JVM of this installation: this JVM's {@code java}, {@code jvmOptions}, DJL offline with its
+     * cache in {@code djlCache}, and {@link #ownClasspath} of {@code java.class.path}.
+     */
+    public static List<String> selfCommand(String jvmOptions, Path djlCache) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String o : jvmOptions.trim().split("\\s+")) if (!o.isBlank()) cmd.add(o);
+        cmd.add("-Dai.djl.offline=true");
+        cmd.add("-Dretrain.djl.cache=" + djlCache.toAbsolutePath());
+        cmd.addAll(List.of("-cp", ownClasspath(System.getProperty("java.class.path")), MAIN_CLASS));
+        return cmd;
+    }
+
+    /**
+     * The class path that holds this service's code and libraries: for a Quarkus fast-jar (started as
+     * {@code java -jar .../quarkus-app/quarkus-run.jar}, whose class path is that one jar) its {@code app/} and
+     * {@code lib/main/} jars; otherwise (tests, a flat class path) the class path as it is.
+     */
+    public static String ownClasspath(String javaClassPath) {
+        String[] entries = javaClassPath.split(java.io.File.pathSeparator);
+        if (entries.length == 1 && Path.of(entries[0]).getFileName().toString().equals("quarkus-run.jar")) {
+            Path app = Path.of(entries[0]).toAbsolutePath().getParent();
+            return app.resolve("app") + java.io.File.separator + "*" + java.io.File.pathSeparator
+                    + app.resolve("lib").resolve("main") + java.io.File.separator + "*";
+        }
+        return javaClassPath;
+    }
+
     public List<String> commandLine(AdaptRequest request) {
         List<String> cmd = new ArrayList<>(command);
         cmd.addAll(request.arguments());
@@ -65,6 +103,8 @@ public final class AdaptProcess {
     public Outcome run(AdaptRequest request, Duration timeLimit, Consumer<Job.Progress> onProgress)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(commandLine(request)).directory(workingDirectory.toFile());
+        pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().putIfAbsent("DNNL_MAX_CPU_ISA", "AVX2");
         Process p = pb.start();
         process = p;
         if (killed) destroyTree(p);
