@@ -85,3 +85,25 @@ print(json.dumps({
 }))
 PY
 }
+
+# ./pipeline bench ingest-memory: ingest alone with a small heap (INGEST_XMX, default 512m) while BENCH_ASSOCIATIONS
+# (default 8) associations each send one BENCH_BYTES_EACH (default 1 GiB) instance at once, generated as it is sent;
+# ingest's heap is sampled from /q/metrics. Issue 20's target: all stored, heap under 512 MiB. Needs about
+# associations x bytes of free disk under PIPELINE_HOME (the blobs; removed at the end).
+bench_ingest_memory() {
+  local n=${BENCH_ASSOCIATIONS:-8} each=${BENCH_BYTES_EACH:-1073741824}
+  export INGEST_XMX=${INGEST_XMX:-512m}
+  export PIPELINE_HOME="$ROOT/target/bench-ingest-memory"
+  export KAFKA_PORT=${BENCH_KAFKA_PORT:-19092} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-19093}
+  export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-11212} INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-18081}
+  export INGEST_DICOM_TLS_PORT=${BENCH_DICOM_TLS_PORT:-11214}
+  export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-18085} EHR_PORT=${BENCH_EHR_PORT:-18090} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-18082}
+  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
+  stack_down >/dev/null 2>&1 || true
+  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
+  trap 'stack_down >&2; rm -rf "$PIPELINE_HOME/blobs"' EXIT
+  STACK_PARTS=ingest stack_up >/dev/null
+  log "bench ingest-memory: $n associations x $each bytes at once, ingest -Xmx$INGEST_XMX"
+  java -Xmx256m -cp "$(module_cp simulator)" org.imagingpipeline.simulator.IngestMemoryBench 127.0.0.1 "$INGEST_DICOM_PORT" \
+    "http://127.0.0.1:$INGEST_HTTP_PORT/q/metrics" "$n" "$each" "$INGEST_XMX"
+}

@@ -106,7 +106,7 @@ stack_up() {
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
   wait_kafka
   log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"
-  part ingest && start_bg ingest java -Xmx1g "${AUTH_OPTS[@]}" \
+  part ingest && start_bg ingest java -Xmx"${INGEST_XMX:-1g}" "${AUTH_OPTS[@]}" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" -Dingest.dicom.tls.port="$INGEST_DICOM_TLS_PORT" \
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \

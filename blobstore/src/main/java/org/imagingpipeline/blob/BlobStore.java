@@ -2,6 +2,8 @@ package org.imagingpipeline.blob;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.imagingpipeline.events.BlobRef;
 
@@ -17,6 +19,23 @@ public interface BlobStore {
 
     /** Streams the input into the store, hashing on the way; the stream is read to its end, not closed. */
     BlobRef put(InputStream in, String mediaType) throws IOException;
+
+    /**
+     * Starts writing an object whose bytes arrive piece by piece (a network stream): they go to a temporary file, are
+     * hashed on the way, and become a blob only by {@link StagedBlob#commit}. This default stages in the JVM's temporary
+     * directory and uploads with {@link #put(InputStream, String)}; a local store stages beside its blobs and renames.
+     */
+    default StagedBlob stage() throws IOException {
+        Path temp = Files.createTempFile("blob-", ".part");
+        Files.delete(temp);
+        return new StagedBlob(temp, (file, sha, size, mediaType) -> {
+            try (InputStream in = Files.newInputStream(file)) {
+                return put(in, mediaType);
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        });
+    }
 
     /** Opens the stored bytes; {@link BlobNotFoundException} when the store does not have them. */
     InputStream open(String sha256) throws IOException;

@@ -2,8 +2,6 @@ package org.imagingpipeline.blob;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -11,10 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -29,7 +25,6 @@ import org.imagingpipeline.events.BlobRef;
  */
 public final class LocalBlobStore implements BlobStore {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final HexFormat HEX = HexFormat.of();
 
     /** Temporary files older than this are leftovers of crashed writes (no write takes this long). */
     public static final java.time.Duration STALE_TEMP_AGE = java.time.Duration.ofHours(1);
@@ -73,17 +68,25 @@ public final class LocalBlobStore implements BlobStore {
 
     @Override
     public BlobRef put(InputStream in, String mediaType) throws IOException {
-        Path temp = tmp.resolve(UUID.randomUUID() + ".part");
-        MessageDigest md = sha256();
-        long size;
+        try (StagedBlob staged = stage()) {
+            in.transferTo(staged.out());
+            return staged.commit(mediaType, fsync);
+        }
+    }
+
+    /** Stages in {@code ROOT/tmp} (the blobs' file system): {@link StagedBlob#commit} renames the file into place. */
+    @Override
+    public StagedBlob stage() throws IOException {
+        return new StagedBlob(tmp.resolve(UUID.randomUUID() + ".part"), this::adopt);
+    }
+
+    /** Whether blobs are fsynced before they become visible (staged writers pass it to {@link StagedBlob#commit}). */
+    public boolean fsync() {
+        return fsync;
+    }
+
+    private BlobRef adopt(Path temp, String sha, long size, String mediaType) throws IOException {
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 OutputStream out = new DigestOutputStream(Channels.newOutputStream(ch), md)) {
-                size = in.transferTo(out);
-                out.flush();
-                if (fsync) ch.force(true);
-            }
-            String sha = HEX.formatHex(md.digest());
             Path target = pathOf(sha);
             if (Files.exists(target)) {
                 Files.delete(temp); // same content already stored: content addressing makes this a no-op

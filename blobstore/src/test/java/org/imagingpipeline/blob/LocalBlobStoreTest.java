@@ -66,4 +66,30 @@ class LocalBlobStoreTest {
         assertTrue(store.find("0".repeat(64)).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> store.open("../../etc/passwd"));
     }
+
+    @Test
+    void aStagedBlobIsHashedWhileWrittenReadableBeforeCommitAndRenamedIntoPlace() throws Exception {
+        LocalBlobStore store = new LocalBlobStore(dir, false);
+        byte[] data = new byte[300_000];
+        new java.util.Random(7).nextBytes(data);
+        BlobRef ref;
+        try (StagedBlob staged = store.stage()) {
+            staged.out().write(data, 0, 1000);
+            staged.out().write(data, 1000, data.length - 1000);
+            assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)), staged.finish());
+            assertArrayEquals(data, Files.readAllBytes(staged.file()), "the file is complete before commit");
+            assertTrue(staged.file().startsWith(dir.resolve("tmp")), "staged beside the blobs: commit is a rename");
+            assertTrue(store.find(staged.finish()).isEmpty(), "not a blob before commit");
+            ref = staged.commit("application/dicom", false);
+        }
+        assertEquals(data.length, ref.size());
+        assertArrayEquals(data, store.read(ref));
+        try (StagedBlob discarded = store.stage()) {
+            discarded.out().write(data);
+            discarded.finish();
+        }
+        try (Stream<Path> s = Files.list(dir.resolve("tmp"))) {
+            assertEquals(0, s.count(), "a staged blob that is not committed leaves nothing behind");
+        }
+    }
 }

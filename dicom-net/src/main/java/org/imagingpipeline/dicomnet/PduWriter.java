@@ -95,6 +95,31 @@ public final class PduWriter {
     }
 
     /** Writes one P-DATA-TF PDU per fragment of {@code value}, each at most {@code maxPduLength} long. */
+    /**
+     * Writes a data set of {@code length} bytes read from {@code value} as P-DATA-TF PDUs (one PDV each, at most
+     * {@code maxPduLength}), through one buffer: a data set of any size is sent without being held in memory.
+     */
+    public static void writePData(OutputStream out, int pcId, java.io.InputStream value, long length, long maxPduLength) throws IOException {
+        int maxValue = (int) Math.min(1 << 20, maxPduLength <= 0 ? 1 << 20 : maxPduLength - 6);
+        byte[] buf = new byte[maxValue];
+        long sent = 0;
+        do {
+            int n = (int) Math.min(maxValue, length - sent);
+            if (value.readNBytes(buf, 0, n) < n) throw new java.io.EOFException("data set shorter than " + length + " bytes");
+            boolean last = sent + n >= length;
+            byte[] h = new byte[12];
+            h[0] = Pdu.P_DATA_TF;
+            putInt(h, 2, 4 + 2 + n);
+            putInt(h, 6, 2 + n);
+            h[10] = (byte) pcId;
+            h[11] = (byte) (last ? 2 : 0);
+            out.write(h);
+            out.write(buf, 0, n);
+            sent += n;
+        } while (sent < length);
+        out.flush();
+    }
+
     public static void writePData(OutputStream out, int pcId, boolean command, byte[] value, long maxPduLength) throws IOException {
         int maxValue = maxPduLength <= 0 ? Integer.MAX_VALUE - 64 : (int) Math.min(Integer.MAX_VALUE - 64, maxPduLength - 6);
         int off = 0;

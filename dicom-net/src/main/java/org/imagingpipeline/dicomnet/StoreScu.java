@@ -120,6 +120,16 @@ public final class StoreScu implements AutoCloseable {
         return readResponse();
     }
 
+    /** Sends one dataset of {@code length} bytes streamed from {@code dataset} (not held in memory) and returns the response. */
+    public Response store(Context c, String sopInstanceUid, java.io.InputStream dataset, long length) throws IOException {
+        Integer pcId = contextIds.get(c);
+        if (pcId == null) throw new IllegalArgumentException("no accepted presentation context for " + c);
+        int msg = ++messageId;
+        PduWriter.writePData(out, pcId, true, CommandSet.storeRequest(msg, c.sopClassUid(), sopInstanceUid), peerMaxPdu);
+        PduWriter.writePData(out, pcId, dataset, length, peerMaxPdu);
+        return readResponse();
+    }
+
     /** A C-STORE response: status and the peer's error comment, if any. */
     public record Response(int status, String errorComment) {
         public boolean success() {

@@ -13,9 +13,29 @@ public interface IngestConfig {
     /** Root of the service's state: blobs, quarantine, acknowledged-instance index. */
     String home();
 
-    /** Largest instance accepted, in bytes. */
-    @WithDefault("268435456")
+    /** Largest instance accepted, in bytes (streamed to a temporary file: the heap does not grow with it). */
+    @WithDefault("2147483648")
     long maxObjectBytes();
+
+    /** Largest inflated size of a deflated dataset (Deflated Explicit VR Little Endian), in bytes. */
+    @WithDefault("2147483648")
+    long maxInflatedBytes();
+
+    /** Largest inflated / compressed ratio of a deflated dataset or a gzip/deflate STOW body. */
+    @WithDefault("200")
+    int maxInflateRatio();
+
+    /** Largest part of a dataset before its pixel data, in bytes: the part read into memory to extract the header. */
+    @WithDefault("67108864")
+    long maxHeaderBytes();
+
+    Stow stow();
+
+    interface Stow {
+        /** Largest STOW-RS request body (after Content-Encoding is undone), in bytes. */
+        @WithDefault("4294967296")
+        long maxRequestBytes();
+    }
 
     /** How long to wait for Kafka to acknowledge an event before answering failure. */
     @WithDefault("10s")
@@ -52,6 +72,14 @@ public interface IngestConfig {
         /** Largest P-DATA PDU we accept (advertised in A-ASSOCIATE-AC). */
         @WithDefault("131072")
         int maxPduLength();
+
+        /** A connection that has not sent its A-ASSOCIATE-RQ within this time is closed. */
+        @WithDefault("10s")
+        Duration requestTimeout();
+
+        /** Connections waiting for their A-ASSOCIATE-RQ (not counted as associations); more are closed at once. */
+        @WithDefault("128")
+        int maxPendingConnections();
 
         /** An association idle this long is aborted. */
         @WithDefault("60s")

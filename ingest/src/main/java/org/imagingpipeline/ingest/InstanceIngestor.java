@@ -5,17 +5,22 @@ import com.pixelmed.dicom.DicomInputStream;
 import com.pixelmed.dicom.SOPClass;
 import com.pixelmed.dicom.TagFromName;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.ByteArrayInputStream;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.imagingpipeline.blob.BlobStore;
+import org.imagingpipeline.blob.StagedBlob;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.dicomnet.DatasetStructure;
+import org.imagingpipeline.dicomnet.InflateLimits;
 import org.imagingpipeline.dicomnet.MalformedDicomException;
 import org.imagingpipeline.dicomnet.Part10;
 import org.imagingpipeline.dicomnet.TransferSyntaxes;
@@ -29,6 +34,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class InstanceIngestor {
     private static final Logger LOG = Logger.getLogger(InstanceIngestor.class);
+    /** Bytes read to find the file meta of a STOW part; a meta group longer than this is refused as malformed. */
+    private static final int META_PREFIX_BYTES = 64 * 1024;
     private static final Pattern UID = Pattern.compile("[0-9]+(\\.[0-9]+)*");
 
     private final BlobStore blobs;
@@ -52,36 +59,65 @@ public class InstanceIngestor {
         return config.maxObjectBytes();
     }
 
+    /** A new staged blob for an instance about to arrive (a temporary file beside the blobs). */
+    public StagedBlob stage() throws IOException {
+        return blobs.stage();
+    }
+
+    /** The caps on a gzip/deflate request body of at most {@code maxBytes}. */
+    public InflateLimits inflateLimits(long maxBytes) {
+        return new InflateLimits(maxBytes, config.maxInflateRatio());
+    }
+
+    /**
+     * Checks, stores and publishes the staged instance. Its bytes are read back from the staged file (page cache) for
+     * the structure check and the header, never held whole; the blob is the staged file itself, renamed into place.
+     */
     public IngestOutcome ingest(IncomingInstance in) {
         long t0 = System.nanoTime();
-        byte[] bytes = in.part10();
-        if (bytes.length > config.maxObjectBytes()) {
-            return reject(in, RejectReason.OVERSIZED, bytes.length + " bytes exceed the limit of " + config.maxObjectBytes(),
-                    in.claimedSopClass(), in.claimedSopInstance(), bytes, bytes.length);
+        StagedBlob staged = in.staged();
+        String sha = staged.finish();
+        long size = staged.size();
+        Path file = staged.file();
+        if (size > config.maxObjectBytes()) {
+            return reject(in, RejectReason.OVERSIZED, size + " bytes exceed ingest.max-object-bytes=" + config.maxObjectBytes(),
+                    in.claimedSopClass(), in.claimedSopInstance(), file, size);
         }
         String ts = in.transferSyntaxUid();
-        int offset = in.datasetOffset();
+        long offset = in.datasetOffset();
         AttributeList header;
         try {
             if (ts == null || offset < 0) {
-                Part10.Meta meta = Part10.readMeta(bytes);
+                Part10.Meta meta = Part10.readMeta(prefix(file, size));
                 ts = meta.transferSyntaxUid();
                 offset = meta.datasetOffset();
             }
             if (!TransferSyntaxes.accepted(ts)) {
                 return reject(in, RejectReason.UNSUPPORTED_TRANSFER_SYNTAX, "transfer syntax " + ts + " is not accepted",
-                        in.claimedSopClass(), in.claimedSopInstance(), bytes, bytes.length);
+                        in.claimedSopClass(), in.claimedSopInstance(), file, size);
             }
-            DatasetStructure.verify(bytes, offset, ts);
+            DatasetStructure.Result structure;
+            try (InputStream dataset = Files.newInputStream(file)) {
+                dataset.skipNBytes(offset);
+                structure = DatasetStructure.verify(dataset, ts, new InflateLimits(config.maxInflatedBytes(), config.maxInflateRatio()));
+            } catch (InflateLimits.Exceeded e) {
+                return reject(in, RejectReason.OVERSIZED, "deflated dataset " + e.getMessage() + " (ingest.max-inflated-bytes="
+                        + config.maxInflatedBytes() + ", ingest.max-inflate-ratio=" + config.maxInflateRatio() + ")",
+                        in.claimedSopClass(), in.claimedSopInstance(), file, size);
+            }
+            if (structure.pixelDataOffset() > config.maxHeaderBytes()) {
+                return reject(in, RejectReason.OVERSIZED, structure.pixelDataOffset() + " bytes of attributes before the pixel data exceed"
+                        + " ingest.max-header-bytes=" + config.maxHeaderBytes(), in.claimedSopClass(), in.claimedSopInstance(), file, size);
+            }
             header = new AttributeList();
-            try (DicomInputStream dis = new DicomInputStream(new ByteArrayInputStream(bytes))) {
+            try (DicomInputStream dis = new DicomInputStream(new BufferedInputStream(Files.newInputStream(file), 64 * 1024))) {
                 header.read(dis, TagFromName.PixelData);
             }
         } catch (MalformedDicomException e) {
-            return reject(in, RejectReason.MALFORMED, e.getMessage(), in.claimedSopClass(), in.claimedSopInstance(), bytes, bytes.length);
+            return reject(in, RejectReason.MALFORMED, e.getMessage(), in.claimedSopClass(), in.claimedSopInstance(), file, size);
         } catch (Exception e) { // PixelMed's DicomException, IOException, runtime parse errors
             return reject(in, RejectReason.MALFORMED, "header unreadable: " + e.getMessage(), in.claimedSopClass(),
-                    in.claimedSopInstance(), bytes, bytes.length);
+                    in.claimedSopInstance(), file, size);
         }
 
         String study = HeaderExtractor.str(header, TagFromName.StudyInstanceUID);
@@ -93,31 +129,30 @@ public class InstanceIngestor {
         if (study == null || series == null || sop == null || sopClass == null) {
             String missing = (study == null ? " StudyInstanceUID" : "") + (series == null ? " SeriesInstanceUID" : "")
                     + (sop == null ? " SOPInstanceUID" : "") + (sopClass == null ? " SOPClassUID" : "");
-            return reject(in, RejectReason.MISSING_UID, "missing" + missing, knownClass, known, bytes, bytes.length);
+            return reject(in, RejectReason.MISSING_UID, "missing" + missing, knownClass, known, file, size);
         }
         for (String uid : new String[] {study, series, sop, sopClass}) {
             if (uid.length() > 64 || !UID.matcher(uid).matches()) {
-                return reject(in, RejectReason.INVALID_UID, "not a valid UID: " + uid, knownClass, known, bytes, bytes.length);
+                return reject(in, RejectReason.INVALID_UID, "not a valid UID: " + uid, knownClass, known, file, size);
             }
         }
         if ((in.claimedSopInstance() != null && !in.claimedSopInstance().equals(sop))
                 || (in.claimedSopClass() != null && !in.claimedSopClass().equals(sopClass))) {
             return reject(in, RejectReason.UID_MISMATCH, "dataset SOP " + sopClass + "/" + sop + " differs from the request's "
-                    + in.claimedSopClass() + "/" + in.claimedSopInstance(), sopClass, sop, bytes, bytes.length);
+                    + in.claimedSopClass() + "/" + in.claimedSopInstance(), sopClass, sop, file, size);
         }
         if (!SOPClass.isStorage(sopClass)) {
             return reject(in, RejectReason.UNSUPPORTED_SOP_CLASS, "SOP class " + sopClass + " is not a storage SOP class",
-                    sopClass, sop, bytes, bytes.length);
+                    sopClass, sop, file, size);
         }
         if (in.requiredStudyUid() != null && !in.requiredStudyUid().equals(study)) {
             return reject(in, RejectReason.STUDY_MISMATCH, "instance belongs to study " + study + ", not " + in.requiredStudyUid(),
-                    sopClass, sop, bytes, bytes.length);
+                    sopClass, sop, file, size);
         }
 
         ReentrantLock lock = index.lockFor(sop);
         lock.lock();
         try {
-            String sha = sha256(bytes);
             Optional<String> before;
             try {
                 before = index.blobShaFor(sop);
@@ -132,7 +167,7 @@ public class InstanceIngestor {
             BlobRef blob;
             long tBlob = System.nanoTime();
             try {
-                blob = blobs.put(bytes, "application/dicom");
+                blob = staged.commit("application/dicom", config.fsync());
                 metrics.blobWritten(System.nanoTime() - tBlob);
             } catch (IOException | RuntimeException e) {
                 return unavailable(in, RejectReason.STORAGE_UNAVAILABLE, "blob write failed: " + e.getMessage(), sopClass, sop);
@@ -155,7 +190,7 @@ public class InstanceIngestor {
                 LOG.warnf("acknowledged-index write failed for sop=%s: %s", sop, e.getMessage());
             }
             long nanos = System.nanoTime() - t0;
-            metrics.stored(bytes.length, nanos);
+            metrics.stored(size, nanos);
             LOG.debugf("stored sop=%s series=%s study=%s blob=%s via %s in %.1f ms", sop, series, study, blob.sha256(),
                     in.source().protocol(), nanos / 1e6);
             return new IngestOutcome.Stored(event);
@@ -166,9 +201,9 @@ public class InstanceIngestor {
 
     /** Counts and quarantines a refused instance. */
     public IngestOutcome.Rejected reject(IncomingInstance in, RejectReason reason, String detail, String sopClass, String sop,
-                                         byte[] bytes, int length) {
+                                         Path file, long length) {
         metrics.rejected(reason);
-        java.nio.file.Path kept = reason.quarantine ? quarantine.keep(bytes, length, reason, detail, sop, in == null ? null : in.source()) : null;
+        Path kept = reason.quarantine ? quarantine.keep(file, length, reason, detail, sop, in == null ? null : in.source()) : null;
         LOG.warnf("rejected sop=%s reason=%s from %s: %s%s", sop, reason.tag, in == null ? "?" : describe(in.source()), detail,
                 kept == null ? "" : " (kept in " + kept + ")");
         return new IngestOutcome.Rejected(reason, detail, sopClass, sop);
@@ -182,6 +217,13 @@ public class InstanceIngestor {
 
     private static String describe(InstanceReceived.Source s) {
         return s == null ? "?" : s.protocol() + (s.callingAeTitle() != null ? " AE " + s.callingAeTitle() : "") + " " + s.remoteAddress();
+    }
+
+    /** The first bytes of the file: enough for the preamble and file meta. */
+    private static byte[] prefix(Path file, long size) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes((int) Math.min(size, META_PREFIX_BYTES));
+        }
     }
 
     static String sha256(byte[] bytes) {

@@ -2,6 +2,8 @@ package org.imagingpipeline.ingest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -33,17 +35,29 @@ public final class Quarantine {
         return dir;
     }
 
-    /** Stores the bytes; never throws (a failing quarantine must not turn a clear reject into a crash). */
-    public Path keep(byte[] bytes, int length, RejectReason reason, String detail, String sopInstanceUid,
+    /**
+     * Keeps the first {@link #MAX_KEPT_BYTES} of {@code file} (null: no bytes) and a description; never throws (a failing
+     * quarantine must not turn a clear reject into a crash).
+     *
+     * @param length bytes the sender sent (may exceed what the file holds when an oversized transfer was cut off)
+     */
+    public Path keep(Path file, long length, RejectReason reason, String detail, String sopInstanceUid,
                      InstanceReceived.Source source) {
         Instant now = Instant.now();
         String base = TIME.format(now) + "-" + reason.tag + "-" + UUID.randomUUID().toString().substring(0, 8);
         try {
             Path day = Files.createDirectories(dir.resolve(DAY.format(now)));
             Path data = day.resolve(base + ".dcm");
-            if (bytes != null) {
-                int n = Math.min(length, MAX_KEPT_BYTES);
-                Files.write(data, n == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, n));
+            long kept = 0;
+            if (file != null) {
+                try (InputStream in = Files.newInputStream(file); OutputStream out = Files.newOutputStream(data)) {
+                    byte[] buf = new byte[64 * 1024];
+                    int n;
+                    while (kept < MAX_KEPT_BYTES && (n = in.read(buf, 0, (int) Math.min(buf.length, MAX_KEPT_BYTES - kept))) > 0) {
+                        out.write(buf, 0, n);
+                        kept += n;
+                    }
+                }
             }
             ObjectNode j = EventJson.mapper().createObjectNode();
             j.put("reason", reason.tag);
@@ -51,7 +65,7 @@ public final class Quarantine {
             j.put("receivedAt", now.toString());
             j.put("sopInstanceUid", sopInstanceUid);
             j.put("bytesReceived", length);
-            j.put("bytesKept", bytes == null ? 0 : Math.min(length, MAX_KEPT_BYTES));
+            j.put("bytesKept", kept);
             if (source != null) j.set("source", EventJson.mapper().valueToTree(source));
             Files.writeString(day.resolve(base + ".json"), EventJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(j));
             return data;

@@ -346,6 +346,183 @@ class DimseIngestTest {
         assertEquals(0, DicomTools.echo(KafkaStack.dicomPort, "ECHOSCU").exitCode(), "127.0.0.1 still served");
     }
 
+    // ------------------------------------------------------------------ bounded memory and pre-association timeout (issue 20 item 1)
+
+    @Test
+    @Order(13)
+    void anOverCapInstanceGetsAFailureStatusAndTheAssociationAndOthersGoOn() throws Exception {
+        warmUp();
+        double oversizedBefore = metricOrZero("ingest_instances_rejected_total{reason=\"oversized\"}");
+        Synthetic big = synthetic(9 << 20); // ingest.max-object-bytes is 8 MiB in this test
+        Synthetic small = synthetic(1 << 20);
+        Synthetic other = synthetic(1 << 20);
+        StoreScu.Context ctx = new StoreScu.Context(big.sopClass(), TransferSyntaxes.EXPLICIT_VR_LE);
+        try (StoreScu a = StoreScu.open("127.0.0.1", KafkaStack.dicomPort, "INGEST", "STORESCU", List.of(ctx), Duration.ofSeconds(60));
+             StoreScu b = StoreScu.open("127.0.0.1", KafkaStack.dicomPort, "INGEST", "STORESCU", List.of(ctx), Duration.ofSeconds(60))) {
+            Map<Long, Long> before = associationThreadAllocations();
+            StoreScu.Response refused = a.store(ctx, big.sop(), big.dataset(), 0);
+            long allocated = allocatedSince(before);
+            // The old path buffered up to ingest.max-object-bytes in memory before it knew the instance was too large.
+            assertTrue(allocated < big.dataset().length / 4, "receiving the refused instance allocated " + allocated + " bytes");
+            assertEquals(0xA700, refused.status(), "out of resources: " + refused.errorComment());
+            assertTrue(refused.errorComment().contains("oversized"), refused.errorComment());
+            assertEquals(0x0000, a.store(ctx, small.sop(), small.dataset(), 0).status(), "the same association goes on");
+            assertEquals(0x0000, b.store(ctx, other.sop(), other.dataset(), 0).status(), "another association goes on");
+        }
+        assertEquals(oversizedBefore + 1, metricOrZero("ingest_instances_rejected_total{reason=\"oversized\"}"), 0.0);
+        Map<String, Long> perSop = KafkaStack.allEvents().stream().collect(Collectors.groupingBy(InstanceReceived::sopInstanceUid, Collectors.counting()));
+        assertEquals(null, perSop.get(big.sop()), "no event for the refused instance");
+        assertEquals(1L, perSop.get(small.sop()));
+        assertEquals(1L, perSop.get(other.sop()));
+        try (Stream<Path> q = Files.walk(KafkaStack.home.resolve("ingest/quarantine"))) {
+            List<Path> kept = q.filter(p -> p.getFileName().toString().contains("-oversized-") && p.toString().endsWith(".dcm")).toList();
+            assertFalse(kept.isEmpty(), "the start of the refused instance is quarantined");
+            for (Path k : kept) assertTrue(Files.size(k) <= Quarantine.MAX_KEPT_BYTES, k + " keeps at most 1 MiB");
+        }
+        try (Stream<Path> tmp = Files.list(KafkaStack.home.resolve("ingest/blobs/tmp"))) {
+            assertEquals(List.of(), tmp.toList(), "no temporary file is left behind");
+        }
+    }
+
+    @Test
+    @Order(14)
+    void concurrentLargeInstancesAreStreamedToDiskNotHeldInTheHeap() throws Exception {
+        // Four associations at once, each sending a 7 MiB instance. The old receive path buffered each instance whole
+        // (a growing array, then a copy with the Part-10 header, PDU bodies on the way): several times its size
+        // allocated on the association's thread. Streamed to disk, an association allocates a fixed amount plus the header.
+        int n = 4;
+        List<Synthetic> instances = new ArrayList<>();
+        for (int i = 0; i < n; i++) instances.add(synthetic(7 << 20));
+        long sent = instances.stream().mapToLong(s -> s.dataset().length).sum();
+        warmUp();
+        Map<Long, Long> before = associationThreadAllocations();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            List<java.util.concurrent.Future<Integer>> statuses = new ArrayList<>();
+            for (Synthetic s : instances) {
+                statuses.add(pool.submit(() -> {
+                    StoreScu.Context ctx = new StoreScu.Context(s.sopClass(), TransferSyntaxes.EXPLICIT_VR_LE);
+                    try (StoreScu scu = StoreScu.open("127.0.0.1", KafkaStack.dicomPort, "INGEST", "STORESCU", List.of(ctx), Duration.ofSeconds(60))) {
+                        return scu.store(ctx, s.sop(), s.dataset(), 0).status();
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : statuses) assertEquals(0x0000, f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            pool.shutdownNow();
+        }
+        long allocated = allocatedSince(before);
+        assertTrue(allocated < sent / 4, "association threads allocated " + allocated + " bytes to receive " + sent
+                + " bytes: instances must be streamed, not buffered");
+        Map<String, InstanceReceived> bySop = KafkaStack.allEvents().stream()
+                .collect(Collectors.toMap(InstanceReceived::sopInstanceUid, e -> e, (x, y) -> x));
+        for (Synthetic s : instances) {
+            InstanceReceived e = bySop.get(s.sop());
+            assertNotNull(e, "event for " + s.sop());
+            Path blob = Path.of(URI.create(e.blob().uri()));
+            assertEquals(e.blob().size(), Files.size(blob));
+            assertEquals(InstanceIngestor.sha256(Files.readAllBytes(blob)), e.blob().sha256(), "hashed while streaming = hash of the blob");
+        }
+    }
+
+    @Test
+    @Order(15)
+    void socketsThatNeverAssociateAreClosedAfterTheRequestTimeoutAndDoNotLockOutAnEcho() throws Exception {
+        // More idle connections than ingest.dicom.max-associations (32): they must not hold association slots.
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress("127.0.0.1", KafkaStack.dicomPort), 5000);
+                s.setSoTimeout(15_000);
+                idle.add(s);
+            }
+            Thread.sleep(300); // all accepted
+            DicomTools.Result echo = DicomTools.echo(KafkaStack.dicomPort, "ECHOSCU");
+            assertEquals(0, echo.exitCode(), "C-ECHO beside 40 idle sockets: " + echo.output());
+            long t0 = System.nanoTime();
+            for (Socket s : idle) {
+                // ingest.dicom.request-timeout is 2 s here: each is closed by the SCP (read sees the end), long before the
+                // 60 s idle timeout of an association.
+                assertEquals(-1, s.getInputStream().read(), "closed without an association request");
+            }
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(12).toNanos(), "closed after the request timeout");
+        } finally {
+            for (Socket s : idle) s.close();
+        }
+        assertEquals(0, DicomTools.echo(KafkaStack.dicomPort, "ECHOSCU").exitCode(), "still serving");
+    }
+
+    /**
+     * One small instance stored first, so that one-time work (class loading, PixelMed's dictionary, the producer's first
+     * metadata) is not counted as an association's allocation whatever the tests' order.
+     */
+    private static void warmUp() throws Exception {
+        Synthetic s = synthetic(1 << 19);
+        StoreScu.Context ctx = new StoreScu.Context(s.sopClass(), TransferSyntaxes.EXPLICIT_VR_LE);
+        try (StoreScu scu = StoreScu.open("127.0.0.1", KafkaStack.dicomPort, "INGEST", "STORESCU", List.of(ctx), Duration.ofSeconds(60))) {
+            assertEquals(0x0000, scu.store(ctx, s.sop(), s.dataset(), 0).status());
+        }
+    }
+
+    /** A counter's value; 0 when it is not exported yet (the metrics bean is created on first use). */
+    private double metricOrZero(String nameWithLabels) throws Exception {
+        try {
+            return metric(nameWithLabels);
+        } catch (AssertionError notYet) {
+            return 0;
+        }
+    }
+
+    /** Bytes allocated so far by each live SCP association thread, by thread id. */
+    private static Map<Long, Long> associationThreadAllocations() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<Long, Long> m = new LinkedHashMap<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("dicom-association")) m.put(t.getId(), mx.getThreadAllocatedBytes(t.getId()));
+        }
+        return m;
+    }
+
+    /** Bytes the SCP's association threads allocated since {@code before} (threads started since count from zero). */
+    private static long allocatedSince(Map<Long, Long> before) {
+        return associationThreadAllocations().entrySet().stream().mapToLong(e -> e.getValue() - before.getOrDefault(e.getKey(), 0L)).sum();
+    }
+
+    /** A CT dataset (Explicit VR LE, no file meta) with new UIDs and about {@code bytes} of pixel data. */
+    private record Synthetic(String sopClass, String sop, byte[] dataset) {
+    }
+
+    private static Synthetic synthetic(int bytes) throws Exception {
+        Path ct;
+        try (Stream<Path> s = Files.walk(SharedData.dicomVendors().resolve("ge-ct"))) {
+            ct = s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("LICENSE")).sorted().findFirst().orElseThrow();
+        }
+        AttributeList l = new AttributeList();
+        l.read(ct.toString());
+        String sop = "2.25." + new java.math.BigInteger(1, java.nio.ByteBuffer.allocate(16).putLong(java.util.UUID.randomUUID().getMostSignificantBits())
+                .putLong(System.nanoTime()).array());
+        l.replaceWithValueIfPresent(TagFromName.SOPInstanceUID, sop);
+        l.removeGroupLengthAttributes();
+        l.removeMetaInformationHeaderAttributes();
+        int side = 512;
+        int frames = Math.max(1, bytes / (side * side * 2));
+        com.pixelmed.dicom.Attribute nf = new com.pixelmed.dicom.IntegerStringAttribute(TagFromName.NumberOfFrames);
+        nf.addValue(frames);
+        l.put(nf);
+        com.pixelmed.dicom.OtherWordAttribute px = new com.pixelmed.dicom.OtherWordAttribute(TagFromName.PixelData);
+        short[] values = new short[side * side * frames];
+        for (int i = 0; i < values.length; i++) values[i] = (short) (i * 31);
+        px.setValues(values);
+        l.put(px);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(bytes + (1 << 16));
+        com.pixelmed.dicom.DicomOutputStream dos = new com.pixelmed.dicom.DicomOutputStream(out, null,
+                com.pixelmed.dicom.TransferSyntax.ExplicitVRLittleEndian);
+        l.write(dos);
+        dos.close();
+        return new Synthetic(Attribute.getSingleStringValueOrNull(l, TagFromName.SOPClassUID), sop, out.toByteArray());
+    }
+
     private static List<String> scannerTls() {
         return DicomTools.tls(KafkaStack.secrets.resolve("scanner-key.pem"), KafkaStack.secrets.resolve("scanner.pem"),
                 KafkaStack.secrets.resolve("ca.pem"));

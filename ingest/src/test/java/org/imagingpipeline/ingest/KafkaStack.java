@@ -50,7 +50,9 @@ public class KafkaStack extends BrokerTestResource {
                 "ingest.dicom.allowed-calling-aets", "STORESCU,ECHOSCU,PIXELMED",
                 "ingest.dicom.allowed-sources", "127.0.0.1,::1",
                 "ingest.ack-timeout", "10s",
-                "ingest.max-object-bytes", Long.toString(8L << 20));
+                "ingest.max-object-bytes", Long.toString(8L << 20),
+                "ingest.max-inflated-bytes", Long.toString(64L << 20),
+                "ingest.dicom.request-timeout", "2s");
     }
 
     /** Every event on audit.events so far. */

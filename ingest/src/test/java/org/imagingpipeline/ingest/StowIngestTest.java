@@ -87,6 +87,7 @@ class StowIngestTest {
         byte[] text = "not DICOM at all".getBytes(StandardCharsets.US_ASCII);
         byte[] unsupported = freshInstance("1.2.3.4.5.6", 0);
         byte[] oversized = freshInstance("1.2.840.10008.5.1.4.1.1.4", 9 << 20);
+        double oversizedBefore = metric("ingest_instances_rejected_total{reason=\"oversized\"}");
         HttpResponse<String> r = post(List.of(good, truncated, text, unsupported, oversized), "application/dicom");
         assertEquals(202, r.statusCode(), r.body());
         JsonNode body = EventJson.mapper().readTree(r.body());
@@ -105,7 +106,7 @@ class StowIngestTest {
 
         String metrics = HTTP.send(HttpRequest.newBuilder(uri("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.contains("ingest_instances_rejected_total{reason=\"unsupported_sop_class\"} 1.0"), "counted by reason");
-        assertTrue(metrics.contains("ingest_instances_rejected_total{reason=\"oversized\"} 1.0"));
+        assertEquals(oversizedBefore + 1, metric("ingest_instances_rejected_total{reason=\"oversized\"}"), 0.0);
     }
 
     @Test
@@ -166,6 +167,128 @@ class StowIngestTest {
         }
         assertEquals(401, HTTP.send(HttpRequest.newBuilder(uri("/dicomweb/studies")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         assertEquals(401, HTTP.send(HttpRequest.newBuilder(uri("/anything")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    // ------------------------------------------------------------------ bounded memory (issue 20 item 1)
+
+    @Test
+    @Order(6)
+    void aDeflateBombPartIsRefusedAs413AndNothingIsStored() throws Exception {
+        // A deflated-transfer-syntax instance: a real header, then 512 MiB of zero pixel data, deflated to about 0.5 MiB.
+        // The old path inflated it whole into the heap; now inflation stops at ingest.max-inflated-bytes (64 MiB here)
+        // or the ratio cap, whichever comes first.
+        byte[] bomb = deflatedInstance(512L << 20);
+        assertTrue(bomb.length < 4 << 20, "a small request: " + bomb.length);
+        int eventsBefore = KafkaStack.allEvents().size();
+        long blobsBefore = blobCount();
+        double oversizedBefore = metric("ingest_instances_rejected_total{reason=\"oversized\"}");
+        HttpResponse<String> r = post(List.of(bomb), "application/dicom");
+        assertEquals(413, r.statusCode(), r.body());
+        assertTrue(r.body().contains(Integer.toString(0xA700)), r.body());
+        assertEquals(oversizedBefore + 1, metric("ingest_instances_rejected_total{reason=\"oversized\"}"), 0.0);
+        assertEquals(eventsBefore, KafkaStack.allEvents().size(), "no event");
+        assertEquals(blobsBefore, blobCount(), "no blob");
+        // The same transfer syntax with a reasonable payload is stored.
+        HttpResponse<String> fine = post(List.of(deflatedInstance(256 << 10)), "application/dicom");
+        assertEquals(200, fine.statusCode(), fine.body());
+    }
+
+    @Test
+    @Order(7)
+    void gzipBodiesAreInflatedWithinTheCapsAndAGzipBombIs413() throws Exception {
+        byte[] good = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        int eventsBefore = KafkaStack.allEvents().size();
+        HttpResponse<String> ok = postEncoded(gzip(multipart("gz-1", List.of(good)), 0, new byte[0]), "gz-1");
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals(eventsBefore + 1, KafkaStack.allEvents().size());
+
+        // A part of 256 MiB of zeros, gzipped to about 0.25 MiB: refused by the ratio cap after a few MiB.
+        byte[] bomb = gzip("--gz-2\r\nContent-Type: application/dicom\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 256L << 20,
+                "\r\n--gz-2--\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertTrue(bomb.length < 1 << 20, "small on the wire: " + bomb.length);
+        HttpResponse<String> r = postEncoded(bomb, "gz-2");
+        assertEquals(413, r.statusCode(), r.body());
+        HttpResponse<String> unknown = HTTP.send(HttpRequest.newBuilder(uri("/dicomweb/studies"))
+                .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=x").header("Content-Encoding", "br")
+                .header("Authorization", TestTokens.bearer("scanner")).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(415, unknown.statusCode());
+    }
+
+    private long blobCount() throws Exception {
+        try (java.util.stream.Stream<Path> s = Files.walk(KafkaStack.home.resolve("ingest/blobs/sha256"))) {
+            return s.filter(Files::isRegularFile).count();
+        }
+    }
+
+    private HttpResponse<String> postEncoded(byte[] gzipped, String boundary) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri("/dicomweb/studies"))
+                .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary)
+                .header("Content-Encoding", "gzip").header("Authorization", TestTokens.bearer("scanner")).timeout(Duration.ofSeconds(120))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(gzipped)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static byte[] multipart(String boundary, List<byte[]> parts) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            body.writeBytes(("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            body.writeBytes(p);
+            body.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));
+        return body.toByteArray();
+    }
+
+    /** gzip of {@code head}, {@code zeros} zero bytes (a bomb's payload: they compress about 1000 times), {@code tail}. */
+    private static byte[] gzip(byte[] head, long zeros, byte[] tail) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(out, 1 << 16)) {
+            gz.write(head);
+            byte[] z = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= z.length) gz.write(z, 0, (int) Math.min(z.length, left));
+            gz.write(tail);
+        }
+        return out.toByteArray();
+    }
+
+    /** A Part-10 instance in Deflated Explicit VR Little Endian whose pixel data are {@code pixelBytes} zeros. */
+    private static byte[] deflatedInstance(long pixelBytes) throws Exception {
+        byte[] withMeta = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        // the dataset without its pixel data, Explicit VR LE
+        AttributeList l = new AttributeList();
+        l.read(new com.pixelmed.dicom.DicomInputStream(new java.io.ByteArrayInputStream(withMeta)));
+        l.remove(TagFromName.PixelData);
+        l.removeMetaInformationHeaderAttributes();
+        l.removeGroupLengthAttributes();
+        ByteArrayOutputStream ds = new ByteArrayOutputStream();
+        com.pixelmed.dicom.DicomOutputStream dos = new com.pixelmed.dicom.DicomOutputStream(ds, null, TransferSyntax.ExplicitVRLittleEndian);
+        l.write(dos);
+        dos.close();
+        // (7FE0,0010) OW, 4-byte length, then the zeros
+        java.nio.ByteBuffer px = java.nio.ByteBuffer.allocate(12).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        px.putShort((short) 0x7fe0).putShort((short) 0x0010).put((byte) 'O').put((byte) 'W').putShort((short) 0).putInt((int) pixelBytes);
+        ByteArrayOutputStream deflated = new ByteArrayOutputStream();
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(deflated,
+                new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION, true), 1 << 16)) {
+            z.write(ds.toByteArray());
+            z.write(px.array());
+            byte[] zeros = new byte[1 << 20];
+            for (long left = pixelBytes; left > 0; left -= zeros.length) z.write(zeros, 0, (int) Math.min(zeros.length, left));
+        }
+        String sop = com.pixelmed.dicom.Attribute.getSingleStringValueOrNull(l, TagFromName.SOPInstanceUID);
+        byte[] meta = org.imagingpipeline.dicomnet.Part10.header("1.2.840.10008.5.1.4.1.1.4", sop, "1.2.840.10008.1.2.1.99", null);
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        file.writeBytes(meta);
+        file.writeBytes(deflated.toByteArray());
+        return file.toByteArray();
+    }
+
+    private double metric(String nameWithLabels) throws Exception {
+        String body = HTTP.send(HttpRequest.newBuilder(uri("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : body.split("\n")) {
+            if (line.startsWith(nameWithLabels + " ")) return Double.parseDouble(line.substring(nameWithLabels.length() + 1).trim());
+        }
+        return 0;
     }
 
     // ------------------------------------------------------------------ helpers

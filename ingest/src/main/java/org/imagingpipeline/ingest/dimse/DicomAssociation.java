@@ -1,6 +1,5 @@
 package org.imagingpipeline.ingest.dimse;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -9,10 +8,12 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import com.pixelmed.dicom.SOPClass;
+import org.imagingpipeline.blob.StagedBlob;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.ingest.IncomingInstance;
 import org.imagingpipeline.ingest.IngestConfig;
@@ -52,19 +53,31 @@ final class DicomAssociation implements Runnable {
     private String callingAe;
     private String calledAe;
 
+    private final DataInputStream in;
+    private final PduReader.Raw first;
+    /** Data PDV values pass through this buffer into the staged blob: the heap an association needs does not grow with the instance. */
+    private final byte[] copyBuffer = new byte[64 * 1024];
+
     // the message being received
     private byte[] command;
     private int commandLength;
     private CommandSet pendingCommand;
     private int pendingPcId;
-    private byte[] data;
-    private int dataLength;
+    private StagedBlob staged;
+    private long headerLength;
     private long dataBytesSeen;
     private boolean oversized;
+    private IOException storageFailure;
 
-    DicomAssociation(Socket socket, int number, IngestConfig config, ScpAccess access, InstanceIngestor ingestor,
-                     IngestMetrics metrics) {
+    /**
+     * @param in    the connection's input, positioned after {@code first}
+     * @param first the A-ASSOCIATE-RQ the server read before counting this association
+     */
+    DicomAssociation(Socket socket, DataInputStream in, PduReader.Raw first, int number, IngestConfig config, ScpAccess access,
+                     InstanceIngestor ingestor, IngestMetrics metrics) {
         this.socket = socket;
+        this.in = in;
+        this.first = first;
         this.number = number;
         this.config = config;
         this.access = access;
@@ -80,16 +93,13 @@ final class DicomAssociation implements Runnable {
     public void run() {
         String peer = String.valueOf(socket.getRemoteSocketAddress());
         try (socket) {
-            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
-            PduReader.Raw first = readPdu(in, 1 << 20);
-            if (first == null) return;
             if (first.type() != Pdu.ASSOCIATE_RQ) {
                 send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_UNEXPECTED_PDU));
                 return;
             }
             try {
-                serve(in, out, first, peer);
+                serve(out, peer);
             } catch (IOException | RuntimeException e) {
                 if (!socket.isClosed()) send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_INVALID_PARAMETER));
                 throw e;
@@ -99,42 +109,47 @@ final class DicomAssociation implements Runnable {
         } catch (IOException | RuntimeException e) {
             // The socket is closed by now (try-with-resources); the peer saw an A-ABORT where one could be sent.
             LOG.warnf("association %d from %s (AE %s) ended: %s", number, peer, callingAe, e.toString());
+        } finally {
+            discardStaged();
         }
     }
 
-    private void serve(DataInputStream in, OutputStream out, PduReader.Raw first, String peer) throws IOException {
-        {
-            if (!negotiate(AssociateRequest.parse(first.body()), out, peer)) return;
-            long maxIncoming = config.dicom().maxPduLength() + 64L;
-            while (true) {
-                PduReader.Raw pdu;
-                try {
-                    pdu = readPdu(in, maxIncoming);
-                } catch (SocketTimeoutException e) {
-                    LOG.warnf("association %d from %s (AE %s) idle for %s: aborting", number, peer, callingAe, config.dicom().idleTimeout());
-                    send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_NOT_SPECIFIED));
+    private void serve(OutputStream out, String peer) throws IOException {
+        if (!negotiate(AssociateRequest.parse(first.body()), out, peer)) return;
+        long maxIncoming = config.dicom().maxPduLength() + 64L;
+        while (true) {
+            int type;
+            long length;
+            try {
+                type = in.read();
+            } catch (SocketTimeoutException e) {
+                LOG.warnf("association %d from %s (AE %s) idle for %s: aborting", number, peer, callingAe, config.dicom().idleTimeout());
+                send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_NOT_SPECIFIED));
+                return;
+            }
+            if (type < 0) {
+                LOG.debugf("association %d: peer closed the connection", number);
+                return;
+            }
+            in.readUnsignedByte();
+            length = in.readInt() & 0xffffffffL;
+            if (length > maxIncoming) throw new IOException("PDU type " + type + " of " + length + " bytes exceeds the limit " + maxIncoming);
+            switch (type) {
+                case Pdu.P_DATA_TF -> pData(length, out, peer);
+                case Pdu.RELEASE_RQ -> {
+                    in.skipNBytes(length);
+                    send(out, PduWriter.releaseRp());
+                    LOG.debugf("association %d from AE %s released", number, callingAe);
                     return;
                 }
-                if (pdu == null) {
-                    LOG.debugf("association %d: peer closed the connection", number);
+                case Pdu.A_ABORT -> {
+                    LOG.infof("association %d from AE %s aborted by the peer", number, callingAe);
                     return;
                 }
-                switch (pdu.type()) {
-                    case Pdu.P_DATA_TF -> pData(pdu.body(), out, peer);
-                    case Pdu.RELEASE_RQ -> {
-                        send(out, PduWriter.releaseRp());
-                        LOG.debugf("association %d from AE %s released", number, callingAe);
-                        return;
-                    }
-                    case Pdu.A_ABORT -> {
-                        LOG.infof("association %d from AE %s aborted by the peer", number, callingAe);
-                        return;
-                    }
-                    default -> {
-                        send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_UNEXPECTED_PDU));
-                        LOG.warnf("association %d: unexpected PDU type %d, aborted", number, pdu.type());
-                        return;
-                    }
+                default -> {
+                    send(out, PduWriter.abort(Pdu.ABORT_SOURCE_PROVIDER, Pdu.ABORT_REASON_UNEXPECTED_PDU));
+                    LOG.warnf("association %d: unexpected PDU type %d, aborted", number, type);
+                    return;
                 }
             }
         }
@@ -194,41 +209,61 @@ final class DicomAssociation implements Runnable {
         return pc.transferSyntaxes().isEmpty() ? TransferSyntaxes.IMPLICIT_VR_LE : pc.transferSyntaxes().get(0);
     }
 
-    private void pData(byte[] body, OutputStream out, String peer) throws IOException {
-        int pos = 0;
-        while (pos + 6 <= body.length) {
-            int len = (body[pos] & 0xff) << 24 | (body[pos + 1] & 0xff) << 16 | (body[pos + 2] & 0xff) << 8 | (body[pos + 3] & 0xff);
-            if (len < 2 || pos + 4 + len > body.length) throw new IOException("malformed PDV item");
-            int pcId = body[pos + 4] & 0xff;
-            int header = body[pos + 5] & 0xff;
-            int valueOff = pos + 6;
-            int valueLen = len - 2;
+    /** One P-DATA-TF PDU, read item by item from the stream: command values are collected, data values streamed to disk. */
+    private void pData(long pduLength, OutputStream out, String peer) throws IOException {
+        long remaining = pduLength;
+        while (remaining > 0) {
+            if (remaining < 6) throw new IOException("malformed PDV item");
+            long len = in.readInt() & 0xffffffffL;
+            if (len < 2 || 4 + len > remaining) throw new IOException("malformed PDV item");
+            int pcId = in.readUnsignedByte();
+            int header = in.readUnsignedByte();
+            int valueLen = (int) (len - 2);
+            remaining -= 4 + len;
             boolean isCommand = (header & 1) != 0;
             boolean last = (header & 2) != 0;
             if (!acceptedTransferSyntax.containsKey(pcId)) throw new IOException("PDV on presentation context " + pcId + " not accepted");
             if (isCommand) {
-                command = append(command, commandLength, body, valueOff, valueLen, 1 << 16);
+                if ((long) commandLength + valueLen > 1 << 16) throw new IOException("command larger than " + (1 << 16) + " bytes");
+                if (command == null) command = new byte[Math.max(valueLen, 256)];
+                if (commandLength + valueLen > command.length) command = Arrays.copyOf(command, Math.max(command.length * 2, commandLength + valueLen));
+                in.readFully(command, commandLength, valueLen);
                 commandLength += valueLen;
                 if (last) {
-                    CommandSet c = CommandSet.parse(java.util.Arrays.copyOf(command, commandLength));
+                    CommandSet c = CommandSet.parse(Arrays.copyOf(command, commandLength));
                     command = null;
                     commandLength = 0;
                     onCommand(c, pcId, out, peer);
                 }
             } else {
                 if (pendingCommand == null) throw new IOException("data PDV without a preceding C-STORE request");
-                dataBytesSeen += valueLen;
-                if (!oversized && dataBytesSeen > ingestor.maxObjectBytes()) {
-                    oversized = true; // keep reading until the last fragment, keep only the start for quarantine
-                }
-                if (!oversized || dataLength < org.imagingpipeline.ingest.Quarantine.MAX_KEPT_BYTES) {
-                    int keep = oversized ? Math.min(valueLen, org.imagingpipeline.ingest.Quarantine.MAX_KEPT_BYTES - dataLength) : valueLen;
-                    data = append(data, dataLength, body, valueOff, keep, Integer.MAX_VALUE - 16);
-                    dataLength += keep;
-                }
+                data(valueLen);
                 if (last) onStore(out, peer);
             }
-            pos += 4 + len;
+        }
+    }
+
+    /**
+     * Streams one data fragment into the staged blob. Past ingest.max-object-bytes (or after a failed write) the rest of
+     * the instance is read and dropped, so the association stays in step and answers a failure status at the end.
+     */
+    private void data(int length) throws IOException {
+        dataBytesSeen += length;
+        int left = length;
+        while (left > 0) {
+            int n = Math.min(left, copyBuffer.length);
+            in.readFully(copyBuffer, 0, n);
+            left -= n;
+            if (staged == null || oversized || storageFailure != null) continue;
+            if (staged.size() + n > ingestor.maxObjectBytes()) {
+                oversized = true; // the file keeps what came so far: its start is quarantined
+                continue;
+            }
+            try {
+                staged.out().write(copyBuffer, 0, n);
+            } catch (IOException e) {
+                storageFailure = e;
+            }
         }
     }
 
@@ -237,23 +272,30 @@ final class DicomAssociation implements Runnable {
             case CommandSet.C_ECHO_RQ -> sendCommand(out, pcId,
                     CommandSet.response(CommandSet.C_ECHO_RSP, c.messageId(), c.affectedSopClassUid(), null, 0x0000, null));
             case CommandSet.C_STORE_RQ -> {
+                if (!c.hasDataSet()) throw new IOException("C-STORE-RQ without a data set");
                 pendingCommand = c;
                 pendingPcId = pcId;
-                data = new byte[initialCapacity()];
-                dataLength = 0;
                 dataBytesSeen = 0;
                 oversized = false;
-                if (!c.hasDataSet()) throw new IOException("C-STORE-RQ without a data set");
+                storageFailure = null;
+                headerLength = -1;
+                discardStaged();
+                try {
+                    staged = ingestor.stage();
+                    if (c.affectedSopClassUid() != null && c.affectedSopInstanceUid() != null) {
+                        byte[] part10 = Part10.header(c.affectedSopClassUid(), c.affectedSopInstanceUid(), acceptedTransferSyntax.get(pcId), callingAe);
+                        staged.out().write(part10);
+                        headerLength = part10.length;
+                    }
+                } catch (IOException e) {
+                    storageFailure = e;
+                }
             }
             default -> {
                 LOG.warnf("association %d (AE %s): unsupported command 0x%04X, aborting", number, callingAe, c.commandField());
                 throw new IOException("unsupported DIMSE command 0x" + Integer.toHexString(c.commandField()));
             }
         }
-    }
-
-    private int initialCapacity() {
-        return 64 * 1024;
     }
 
     private void onStore(OutputStream out, String peer) throws IOException {
@@ -265,20 +307,22 @@ final class DicomAssociation implements Runnable {
         IngestOutcome outcome;
         String sopClass = rq.affectedSopClassUid();
         String sop = rq.affectedSopInstanceUid();
-        if (oversized) {
-            outcome = ingestor.reject(new IncomingInstance(null, -1, ts, sopClass, sop, null, source), RejectReason.OVERSIZED,
-                    dataBytesSeen + " bytes exceed ingest.max-object-bytes=" + ingestor.maxObjectBytes(), sopClass, sop, data, dataLength);
-        } else if (sop == null || sopClass == null) {
-            outcome = ingestor.reject(new IncomingInstance(null, -1, ts, sopClass, sop, null, source), RejectReason.MISSING_UID,
-                    "C-STORE-RQ without Affected SOP Class/Instance UID", sopClass, sop, data, dataLength);
-        } else {
-            byte[] header = Part10.header(sopClass, sop, ts, callingAe);
-            byte[] file = new byte[header.length + dataLength];
-            System.arraycopy(header, 0, file, 0, header.length);
-            System.arraycopy(data, 0, file, header.length, dataLength);
-            outcome = ingestor.ingest(new IncomingInstance(file, header.length, ts, sopClass, sop, null, source));
+        IncomingInstance claimed = IncomingInstance.claimed(ts, sopClass, sop, null, source);
+        try (StagedBlob s = staged) {
+            staged = null;
+            if (storageFailure != null || s == null) {
+                outcome = ingestor.reject(claimed, RejectReason.STORAGE_UNAVAILABLE, "temporary file write failed: "
+                        + (storageFailure == null ? "?" : storageFailure.getMessage()), sopClass, sop, null, dataBytesSeen);
+            } else if (oversized) {
+                outcome = ingestor.reject(claimed, RejectReason.OVERSIZED, dataBytesSeen + " bytes exceed ingest.max-object-bytes="
+                        + ingestor.maxObjectBytes(), sopClass, sop, s.file(), dataBytesSeen);
+            } else if (sop == null || sopClass == null) {
+                outcome = ingestor.reject(claimed, RejectReason.MISSING_UID, "C-STORE-RQ without Affected SOP Class/Instance UID",
+                        sopClass, sop, s.file(), dataBytesSeen);
+            } else {
+                outcome = ingestor.ingest(new IncomingInstance(s, headerLength, ts, sopClass, sop, null, source));
+            }
         }
-        data = null;
         int status = 0x0000;
         String comment = null;
         if (outcome instanceof IngestOutcome.Rejected r) {
@@ -288,6 +332,17 @@ final class DicomAssociation implements Runnable {
         sendCommand(out, pcId, CommandSet.response(CommandSet.C_STORE_RSP, rq.messageId(), sopClass, sop, status, comment));
     }
 
+    /** Deletes the temporary file of an instance that will not complete (abort, closed connection, a new C-STORE). */
+    private void discardStaged() {
+        if (staged == null) return;
+        try {
+            staged.close();
+        } catch (IOException e) {
+            LOG.warnf("association %d: temporary file not deleted: %s", number, e.getMessage());
+        }
+        staged = null;
+    }
+
     private void sendCommand(OutputStream out, int pcId, byte[] commandBytes) throws IOException {
         PduWriter.writePData(out, pcId, true, commandBytes, peerMaxPdu);
     }
@@ -295,17 +350,5 @@ final class DicomAssociation implements Runnable {
     private static void send(OutputStream out, byte[] pdu) throws IOException {
         out.write(pdu);
         out.flush();
-    }
-
-    private static byte[] append(byte[] buf, int used, byte[] src, int off, int len, int limit) throws IOException {
-        if (len <= 0) return buf == null ? new byte[0] : buf;
-        if ((long) used + len > limit) throw new IOException("message larger than " + limit + " bytes");
-        if (buf == null) buf = new byte[Math.max(len, 256)];
-        if (used + len > buf.length) {
-            long grown = Math.max((long) buf.length * 2, (long) used + len);
-            buf = java.util.Arrays.copyOf(buf, (int) Math.min(grown, Integer.MAX_VALUE - 16));
-        }
-        System.arraycopy(src, off, buf, used, len);
-        return buf;
     }
 }

@@ -4,6 +4,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -11,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
@@ -24,6 +27,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import org.imagingpipeline.dicomnet.DicomTls;
 import org.imagingpipeline.dicomnet.Pdu;
+import org.imagingpipeline.dicomnet.PduReader;
 import org.imagingpipeline.dicomnet.PduWriter;
 import org.imagingpipeline.ingest.IngestAudit;
 import org.imagingpipeline.ingest.IngestConfig;
@@ -50,6 +54,8 @@ public class DicomScpServer {
     private final IngestMetrics metrics;
     private final IngestAudit audit;
     private final AtomicInteger associationNumbers = new AtomicInteger();
+    /** Connections accepted whose A-ASSOCIATE-RQ has not arrived yet. */
+    private final AtomicInteger pending = new AtomicInteger();
     private final List<ServerSocket> servers = new ArrayList<>();
     private volatile ServerSocket plain;
     private volatile ServerSocket tls;
@@ -231,24 +237,57 @@ public class DicomScpServer {
                 });
                 continue;
             }
-            if (metrics.activeAssociations().incrementAndGet() > config.dicom().maxAssociations()) {
-                metrics.activeAssociations().decrementAndGet();
-                metrics.rejected(RejectReason.ASSOCIATION_LIMIT);
-                LOG.warnf("association from %s refused: %d associations active (ingest.dicom.max-associations)", peer,
-                        config.dicom().maxAssociations());
-                // Over TLS the read below runs the handshake first; a peer that fails it just sees the connection close.
-                workers.execute(() -> reject(socket, Pdu.RJ_TRANSIENT, Pdu.RJ_SOURCE_PROVIDER_PRESENTATION, Pdu.RJ_REASON_LOCAL_LIMIT_EXCEEDED));
+            // Until its A-ASSOCIATE-RQ arrives a connection is pending: it holds no association slot, and it is closed after
+            // ingest.dicom.request-timeout, so sockets that connect and never associate cannot lock scanners out.
+            if (pending.incrementAndGet() > config.dicom().maxPendingConnections()) {
+                pending.decrementAndGet();
+                LOG.warnf("connection from %s closed: %d connections are waiting for their association request"
+                        + " (ingest.dicom.max-pending-connections)", peer, config.dicom().maxPendingConnections());
+                closeQuietly(socket);
                 continue;
             }
-            int number = associationNumbers.incrementAndGet();
-            workers.execute(() -> {
-                try {
-                    if (overTls && !handshake((SSLSocket) socket, peer)) return;
-                    new DicomAssociation(socket, number, config, access, ingestor, metrics).run();
-                } finally {
-                    metrics.activeAssociations().decrementAndGet();
-                }
-            });
+            workers.execute(() -> accept(socket, overTls, peer));
+        }
+    }
+
+    /** On a worker: TLS handshake, then the A-ASSOCIATE-RQ within the request timeout, then the association or a refusal. */
+    private void accept(Socket socket, boolean overTls, String peer) {
+        DataInputStream in;
+        PduReader.Raw first;
+        try {
+            if (overTls && !handshake((SSLSocket) socket, peer)) return;
+            socket.setSoTimeout((int) config.dicom().requestTimeout().toMillis());
+            in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 256 * 1024));
+            first = DicomAssociation.readPdu(in, 1 << 20);
+            if (first == null) {
+                closeQuietly(socket);
+                return;
+            }
+            socket.setSoTimeout((int) config.dicom().idleTimeout().toMillis());
+        } catch (SocketTimeoutException e) {
+            LOG.infof("connection from %s closed: no association request within %s (ingest.dicom.request-timeout)", peer,
+                    config.dicom().requestTimeout());
+            closeQuietly(socket);
+            return;
+        } catch (IOException | RuntimeException e) {
+            LOG.debugf("connection from %s before association: %s", peer, e.getMessage());
+            closeQuietly(socket);
+            return;
+        } finally {
+            pending.decrementAndGet();
+        }
+        if (metrics.activeAssociations().incrementAndGet() > config.dicom().maxAssociations()) {
+            metrics.activeAssociations().decrementAndGet();
+            metrics.rejected(RejectReason.ASSOCIATION_LIMIT);
+            LOG.warnf("association from %s refused: %d associations active (ingest.dicom.max-associations)", peer,
+                    config.dicom().maxAssociations());
+            answer(socket, Pdu.RJ_TRANSIENT, Pdu.RJ_SOURCE_PROVIDER_PRESENTATION, Pdu.RJ_REASON_LOCAL_LIMIT_EXCEEDED);
+            return;
+        }
+        try {
+            new DicomAssociation(socket, in, first, associationNumbers.incrementAndGet(), config, access, ingestor, metrics).run();
+        } finally {
+            metrics.activeAssociations().decrementAndGet();
         }
     }
 
@@ -269,9 +308,18 @@ public class DicomScpServer {
 
     /** Reads the request (so the peer sees a proper answer, not a reset) and rejects it. */
     private static void reject(Socket socket, int result, int source, int reason) {
-        try (socket) {
+        try {
             socket.setSoTimeout(5000);
-            DicomAssociation.readPdu(new java.io.DataInputStream(socket.getInputStream()), 1 << 20);
+            DicomAssociation.readPdu(new DataInputStream(socket.getInputStream()), 1 << 20);
+        } catch (IOException e) {
+            LOG.debugf("refusal of %s: %s", socket.getRemoteSocketAddress(), e.getMessage());
+        }
+        answer(socket, result, source, reason);
+    }
+
+    /** Sends an A-ASSOCIATE-RJ (the request was read) and closes the connection. */
+    private static void answer(Socket socket, int result, int source, int reason) {
+        try (socket) {
             OutputStream out = socket.getOutputStream();
             out.write(PduWriter.associateRj(result, source, reason));
             out.flush();

@@ -14,19 +14,25 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.List;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.InstanceReceived;
+import org.imagingpipeline.blob.StagedBlob;
+import org.imagingpipeline.dicomnet.InflateLimits;
 import org.imagingpipeline.ingest.IncomingInstance;
+import org.imagingpipeline.ingest.IngestConfig;
 import org.imagingpipeline.ingest.IngestOutcome;
 import org.imagingpipeline.ingest.InstanceIngestor;
+import org.imagingpipeline.ingest.Quarantine;
 import org.imagingpipeline.ingest.RejectReason;
 
 /**
  * STOW-RS (PS3.18 10.5): {@code POST /dicomweb/studies[/{study}]} with {@code multipart/related; type="application/dicom"}.
  * Answers a DICOM JSON store response: 200 all stored, 202 some failed, 409 none stored because of the
- * instances, 503 none stored because Kafka or the disk is unavailable (retry later). Callers need a bearer token
+ * instances, 413 none stored because every instance (or the request) was over its cap, 503 none stored because Kafka or
+ * the disk is unavailable (retry later). The body is read as it arrives (gzip/deflate Content-Encoding undone within
+ * {@link InflateLimits}), each part streamed to a staged blob: the heap does not grow with the request. Callers need a bearer token
  * with role scanner (or admin): 401 without, 403 with another role (docs/security.md).
  */
 @Path("/dicomweb/studies")
@@ -34,9 +40,11 @@ import org.imagingpipeline.ingest.RejectReason;
 public class StowResource {
     private static final String DICOM_JSON = "application/dicom+json";
     private final InstanceIngestor ingestor;
+    private final IngestConfig config;
 
-    public StowResource(InstanceIngestor ingestor) {
+    public StowResource(InstanceIngestor ingestor, IngestConfig config) {
         this.ingestor = ingestor;
+        this.config = config;
     }
 
     @POST
@@ -64,42 +72,94 @@ public class StowResource {
         }
         String boundary = params.get("boundary");
         if (boundary == null || boundary.isEmpty()) return error(400, "multipart/related without a boundary parameter");
-        byte[] bytes = body.readAllBytes();
-        List<MultipartRelated.Part> parts;
-        try {
-            parts = MultipartRelated.split(bytes, boundary);
-        } catch (IllegalArgumentException e) {
-            return error(400, "malformed multipart body: " + e.getMessage());
+        long maxRequest = config.stow().maxRequestBytes();
+        String declared = request == null ? null : request.getHeader("Content-Length");
+        if (declared != null && declared.matches("[0-9]{1,18}") && Long.parseLong(declared) > maxRequest) {
+            return error(413, "request body of " + declared + " bytes exceeds ingest.stow.max-request-bytes=" + maxRequest);
         }
-        if (parts.isEmpty()) return error(400, "the request holds no instance");
+        String encoding = request == null ? null : request.getHeader("Content-Encoding");
+        InputStream decoded;
+        String enc = encoding == null ? "identity" : encoding.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (enc) {
+            case "identity", "" -> decoded = body;
+            case "gzip", "x-gzip" -> decoded = ingestor.inflateLimits(maxRequest).inflate(body, InflateLimits.Format.GZIP);
+            case "deflate" -> decoded = ingestor.inflateLimits(maxRequest).inflate(body, InflateLimits.Format.ZLIB);
+            default -> {
+                return error(415, "Content-Encoding " + encoding + " is not supported (gzip, deflate or none)");
+            }
+        }
+        MultipartRelated multipart = new MultipartRelated(InflateLimits.capped(decoded, maxRequest), boundary);
+
         String remote = request == null || request.remoteAddress() == null ? null : request.remoteAddress().toString();
         InstanceReceived.Source source = new InstanceReceived.Source(InstanceReceived.Source.STOW_RS, null, null, remote);
-        ObjectNode answer = EventJson.mapper().createObjectNode();
         ArrayNode referenced = EventJson.mapper().createArrayNode();
         ArrayNode failed = EventJson.mapper().createArrayNode();
         int storedCount = 0;
         int unavailable = 0;
-        for (MultipartRelated.Part part : parts) {
-            String ct = MultipartRelated.parameters(part.contentType()).get("");
-            IngestOutcome outcome;
-            if (!"application/dicom".equals(ct)) {
-                outcome = ingestor.reject(new IncomingInstance(null, -1, null, null, null, study, source),
-                        RejectReason.MALFORMED, "part of type " + ct + " is not application/dicom", null, null, part.content(), part.length());
-            } else {
-                outcome = ingestor.ingest(new IncomingInstance(part.content(), -1, null, null, null, study, source));
+        int oversized = 0;
+        int parts = 0;
+        try {
+            Map<String, String> headers;
+            while ((headers = multipart.next()) != null) {
+                parts++;
+                IngestOutcome outcome = receive(multipart, headers, study, source);
+                if (outcome.success()) {
+                    storedCount++;
+                    referenced.add(sopItem(outcome.sopClassUid(), outcome.sopInstanceUid(), null));
+                } else {
+                    IngestOutcome.Rejected r = (IngestOutcome.Rejected) outcome;
+                    if (r.reason().transientFailure()) unavailable++;
+                    if (r.reason() == RejectReason.OVERSIZED) oversized++;
+                    failed.add(sopItem(r.sopClassUid(), r.sopInstanceUid(), r.reason().dimseStatus));
+                }
             }
-            if (outcome.success()) {
-                storedCount++;
-                referenced.add(sopItem(outcome.sopClassUid(), outcome.sopInstanceUid(), null));
-            } else {
-                IngestOutcome.Rejected r = (IngestOutcome.Rejected) outcome;
-                if (r.reason().transientFailure()) unavailable++;
-                failed.add(sopItem(r.sopClassUid(), r.sopInstanceUid(), r.reason().dimseStatus));
+        } catch (InflateLimits.Exceeded e) {
+            // The rest of the body is not read: what was stored before stays stored and is listed.
+            ingestor.reject(IncomingInstance.claimed(null, null, null, study, source), RejectReason.OVERSIZED,
+                    "request body " + e.getMessage() + " (ingest.stow.max-request-bytes=" + maxRequest + ", ingest.max-inflate-ratio)",
+                    null, null, null, -1);
+            return answer(413, referenced, failed);
+        } catch (MultipartRelated.MalformedException | java.util.zip.ZipException | java.io.EOFException e) {
+            if (referenced.isEmpty()) return error(400, "malformed multipart body: " + e.getMessage());
+            return answer(400, referenced, failed);
+        }
+        if (parts == 0) return error(400, "the request holds no instance");
+        int status = failed.isEmpty() ? 200 : storedCount > 0 ? 202 : unavailable > 0 ? 503 : oversized == failed.size() ? 413 : 409;
+        return answer(status, referenced, failed);
+    }
+
+    /** Streams one part into a staged blob and ingests it; the staged file is gone afterwards unless it became the blob. */
+    private IngestOutcome receive(MultipartRelated multipart, Map<String, String> headers, String study, InstanceReceived.Source source)
+            throws IOException {
+        String ct = MultipartRelated.parameters(MultipartRelated.contentType(headers)).get("");
+        IncomingInstance claimed = IncomingInstance.claimed(null, null, null, study, source);
+        if (!"application/dicom".equals(ct)) {
+            try (StagedBlob staged = ingestor.stage()) {
+                long length = multipart.copy(staged.out(), Quarantine.MAX_KEPT_BYTES);
+                return ingestor.reject(claimed, RejectReason.MALFORMED, "part of type " + ct + " is not application/dicom", null, null,
+                        staged.file(), length);
             }
         }
+        try (StagedBlob staged = ingestor.stage()) {
+            long length;
+            try {
+                length = multipart.copy(staged.out(), ingestor.maxObjectBytes());
+            } catch (UncheckedIOException e) {
+                return ingestor.reject(claimed, RejectReason.STORAGE_UNAVAILABLE, "temporary file write failed: " + e.getCause().getMessage(),
+                        null, null, null, 0);
+            }
+            if (length > ingestor.maxObjectBytes()) {
+                return ingestor.reject(claimed, RejectReason.OVERSIZED, length + " bytes exceed ingest.max-object-bytes=" + ingestor.maxObjectBytes(),
+                        null, null, staged.file(), length);
+            }
+            return ingestor.ingest(new IncomingInstance(staged, -1, null, null, null, study, source));
+        }
+    }
+
+    private static Response answer(int status, ArrayNode referenced, ArrayNode failed) {
+        ObjectNode answer = EventJson.mapper().createObjectNode();
         if (!referenced.isEmpty()) answer.set("00081199", sequence(referenced));
         if (!failed.isEmpty()) answer.set("00081198", sequence(failed));
-        int status = failed.isEmpty() ? 200 : storedCount > 0 ? 202 : unavailable > 0 ? 503 : 409;
         Response.ResponseBuilder rb = Response.status(status).type(DICOM_JSON).entity(answer.toString());
         if (status == 503) rb.header("Retry-After", "5");
         return rb.build();
