@@ -43,6 +43,13 @@ stack_secrets() {
   java -cp "$(module_cp test-support)" org.imagingpipeline.localca.LocalCaCommand init --secrets "$PIPELINE_HOME/secrets" \
     --issue "ingest${INGEST_TLS_NAMES:+=$INGEST_TLS_NAMES}" --issue scanner --issue inference >&2 \
     || die "cannot create the local CA and certificates under $PIPELINE_HOME/secrets"
+  # fhir-bridge's SMART Backend Services key pair (fhir-bridge SmartKeys): fhir-bridge-smart-key.pem (0600, the client
+  # assertions' RS384 key) and fhir-bridge-smart-jwks.json (the public JWK Set an EHR registers); created once.
+  if part fhir-bridge || part ehr; then
+    local q="$ROOT/fhir-bridge/target/quarkus-app"
+    java -cp "$q/app/*:$q/lib/main/*:$q/lib/boot/*" org.imagingpipeline.fhirbridge.smart.SmartKeys "$PIPELINE_HOME/secrets" >/dev/null \
+      || die "cannot create fhir-bridge's SMART key under $PIPELINE_HOME/secrets"
+  fi
   AUTH_OPTS=(-Dmp.jwt.verify.publickey.location="${MP_JWT_VERIFY_PUBLICKEY_LOCATION:-$PIPELINE_HOME/secrets/token-issuer-public.pem}")
   local trusted="$PIPELINE_HOME/secrets/model-signing-public.pem${MODEL_SIGNING_TRUSTED_KEYS:+,$MODEL_SIGNING_TRUSTED_KEYS}"
   INFERENCE_SIGNING_OPTS=(-Dinference.model-signing.public-keys="$trusted")
@@ -114,10 +121,18 @@ stack_up() {
     -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
   local fhir_base="${FHIR_BASE_URL:-http://127.0.0.1:$EHR_PORT/fhir}"
   if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
-    local q="$ROOT/fhir-bridge/target/quarkus-app"
+    local q="$ROOT/fhir-bridge/target/quarkus-app" ehr_auth=()
+    # EHR_AUTH=smart: the stand-in runs a SMART Backend Services token endpoint with fhir-bridge's JWK Set registered
+    # (client id fhir-bridge) and every FHIR request needs its access token; the bridge authenticates with
+    # private_key_jwt (BRIDGE_FHIR_AUTH_MODE, read by the bridge from the environment). Default: no EHR auth, because
+    # the demo and the scenario tests read the stand-in's reports without a token (docs/security.md).
+    if [ "${EHR_AUTH:-none}" = smart ]; then
+      ehr_auth=(--smart-client "fhir-bridge=$PIPELINE_HOME/secrets/fhir-bridge-smart-jwks.json")
+      export BRIDGE_FHIR_AUTH_MODE=smart
+    fi
     start_bg ehr java -Xmx512m -Djava.util.logging.manager=org.jboss.logmanager.LogManager \
       -cp "$q/app/*:$q/lib/main/*:$q/lib/boot/*" org.imagingpipeline.fhirbridge.ehr.EhrServerMain \
-      --host 127.0.0.1 --port "$EHR_PORT"
+      --host 127.0.0.1 --port "$EHR_PORT" "${ehr_auth[@]}"
   fi
   # The drift detector's KNOWN reference: the training patients of the source model (its card's sites minus its
   # validation patients, found in STREAMS_DRIFT_TRAINING_DATA), and/or a file of INSTITUTION,PATIENTID lines.

@@ -56,7 +56,7 @@ public interface BridgeConfig {
     }
 
     interface Auth {
-        /** none, bearer or client-credentials */
+        /** none, bearer, client-credentials or smart (SMART Backend Services, private_key_jwt) */
         @WithDefault("none")
         String mode();
 
@@ -73,6 +73,15 @@ public interface BridgeConfig {
         Optional<String> clientSecret();
 
         Optional<String> scope();
+
+        /** smart: the client's private key (PKCS#8 PEM, RSA; its JWK Set is what the EHR registers). */
+        @WithName("private-key")
+        Optional<java.nio.file.Path> privateKey();
+
+        /** smart: lifetime of each client assertion (at most 5 minutes). */
+        @WithName("assertion-lifetime")
+        @WithDefault("PT60S")
+        Duration assertionLifetime();
     }
 
     interface Retry {

@@ -11,6 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.hl7.fhir.r4.model.DiagnosticReport.DiagnosticReportStatus;
+import org.imagingpipeline.fhirbridge.smart.SmartBackendAuth;
+import org.imagingpipeline.fhirbridge.smart.SmartKeys;
 import org.imagingpipeline.kafka.Backoff;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
@@ -42,7 +44,7 @@ public class BridgeService {
                 config.mapping().patientDefaultSystem(), config.mapping().issuerSystemPrefix(),
                 config.mapping().issuerSystems());
         EhrClient ehr = new EhrClient(ctx, config.fhir().baseUrl(), config.fhir().connectTimeout(),
-                config.fhir().requestTimeout(), auth(config.fhir().auth()));
+                config.fhir().requestTimeout(), auth(config.fhir().auth(), config.fhir().baseUrl()));
         ResultProcessor processor = new ResultProcessor(new ResultMapper(options), validator, ehr,
                 new BridgeMetrics(registry));
         BridgeConfig.Retry r = config.retry();
@@ -60,7 +62,7 @@ public class BridgeService {
         if (l != null) l.close();
     }
 
-    static AuthProvider auth(BridgeConfig.Auth a) {
+    static AuthProvider auth(BridgeConfig.Auth a, String fhirBase) {
         return switch (a.mode().toLowerCase(Locale.ROOT)) {
             case "none" -> AuthProvider.none();
             case "bearer" -> AuthProvider.bearer(a.bearerToken().orElseThrow(
@@ -71,9 +73,28 @@ public class BridgeService {
                     a.clientSecret().orElseThrow(
                             () -> new IllegalArgumentException("bridge.fhir.auth.client-secret is required")),
                     a.scope().orElse(null));
-            default -> throw new IllegalArgumentException("bridge.fhir.auth.mode must be none, bearer or "
-                    + "client-credentials, got " + a.mode());
+            case "smart" -> smart(a, fhirBase);
+            default -> throw new IllegalArgumentException("bridge.fhir.auth.mode must be none, bearer, "
+                    + "client-credentials or smart, got " + a.mode());
         };
+    }
+
+    /** SMART Backend Services: the key file must exist (./pipeline up creates it; docs/security.md). */
+    private static AuthProvider smart(BridgeConfig.Auth a, String fhirBase) {
+        java.nio.file.Path key = a.privateKey().orElseThrow(
+                () -> new IllegalArgumentException("bridge.fhir.auth.private-key is required for mode smart"));
+        SmartKeys keys;
+        try {
+            keys = SmartKeys.load(key);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("bridge.fhir.auth.private-key: " + e.getMessage(), e);
+        }
+        String clientId = a.clientId().orElseThrow(
+                () -> new IllegalArgumentException("bridge.fhir.auth.client-id is required for mode smart"));
+        LOG.infof("SMART Backend Services: client %s, key %s (kid %s), token endpoint %s", clientId, key, keys.keyId(),
+                a.tokenUrl().orElse("from " + fhirBase + "/.well-known/smart-configuration"));
+        return new SmartBackendAuth(fhirBase, a.tokenUrl().orElse(null), clientId, keys, a.scope().orElse(null),
+                a.assertionLifetime(), java.time.Clock.systemUTC());
     }
 
     public boolean enabled() {

@@ -162,6 +162,13 @@ public final class ResultProcessor {
         if (s == 429 || s == 408 || s >= 500) {
             return retry(r, s == 429 ? "http_429" : s == 408 ? "http_408" : "http_5xx", "HTTP " + s);
         }
+        if (s == 401) {
+            // The EHR refused our credentials, not the report (an expired or revoked token that a new one did not fix
+            // yet, a token endpoint mix-up): keep the record and retry with backoff, never dead-letter it for that.
+            LOG.warnf("EHR answered HTTP 401 for series %s model %s: credentials refused, will retry",
+                    r.seriesInstanceUid(), r.model().version());
+            return retry(r, "http_401", "HTTP 401");
+        }
         LOG.warnf("EHR rejected series %s model %s with HTTP %d", r.seriesInstanceUid(), r.model().version(), s);
         return dlq(DeliveryFailure.Reason.EHR_REJECTED, "EHR answered HTTP " + s, s, outcomeOf(resp), bundle, r, null,
                 source, attempt);

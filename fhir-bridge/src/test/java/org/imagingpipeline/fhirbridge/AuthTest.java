@@ -2,7 +2,6 @@ package org.imagingpipeline.fhirbridge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -67,10 +66,10 @@ class AuthTest {
         try {
             assertInstanceOf(ResultProcessor.Delivered.class,
                     processor(AuthProvider.bearer("s3cret")).attempt(result(400), SRC, 1, Instant.now()));
-            DeliveryFailure f = assertInstanceOf(ResultProcessor.DeadLetter.class,
-                    processor(AuthProvider.bearer("wrong")).attempt(result(401), SRC, 1, Instant.now())).failure();
-            assertEquals(401, f.httpStatus());
-            assertTrue(f.operationOutcome().contains("bearer token"), f.operationOutcome());
+            // A refused credential is not the report's fault: it is kept and retried, never dead-lettered.
+            ResultProcessor.Retry r = assertInstanceOf(ResultProcessor.Retry.class,
+                    processor(AuthProvider.bearer("wrong")).attempt(result(401), SRC, 1, Instant.now()));
+            assertEquals("http_401", r.reason());
         } finally {
             ehr.requireBearer(null);
         }

@@ -13,16 +13,20 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.testsupport.auth.DenyByDefault;
 import org.imagingpipeline.testsupport.auth.TestTokens;
 import org.junit.jupiter.api.Test;
@@ -89,5 +93,20 @@ class BridgeAppTest {
     @Test
     void onlyHealthAndMetricsAreOpen() throws Exception {
         DenyByDefault.assertOnlyHealthAndMetricsOpen(DenyByDefault.rootOf(ready), http);
+    }
+
+    /** A request with a bad token is on audit.events (security-audit's observer, real broker), without the token. */
+    @Test
+    void refusedRequestsAreAudited() throws Exception {
+        String path = "/audit-check-fhir-bridge";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(DenyByDefault.rootOf(ready) + path))
+                .header("Authorization", "Bearer " + TestTokens.signedByAnotherKey("admin")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, r.statusCode());
+        AuditEvent e = TopicReader.awaitRecords(bootstrap, JsonSerde.of(AuditEvent.class), "the refusal",
+                        l -> l.stream().anyMatch(x -> x.value().target().equals("GET " + path)), Duration.ofSeconds(60), Topics.AUDIT_EVENTS)
+                .stream().map(ConsumerRecord::value).filter(x -> x.target().equals("GET " + path)).findFirst().orElseThrow();
+        assertEquals(List.of("fhir-bridge", "anonymous", "authenticate", "denied", "no valid bearer token"),
+                List.of(e.service(), e.principal(), e.action(), e.outcome(), e.detail()));
+        assertTrue(e.at() != null && !e.toString().contains("eyJ"));
     }
 }

@@ -24,6 +24,10 @@ import org.jboss.logging.Logger;
 public class InferenceService {
     private static final Logger LOG = Logger.getLogger(InferenceService.class);
 
+    /** The 401/403 records (security-audit) go to the same log. */
+    @Inject
+    org.imagingpipeline.securityaudit.ServiceAudit serviceAudit;
+
     @Inject
     InferenceConfig config;
 
@@ -48,6 +52,7 @@ public class InferenceService {
         KafkaClients clients = KafkaClients.fromConfig(ConfigProvider.getConfig(), k.client())
                 .with(Map.of("bootstrap.servers", k.bootstrapServers()));
         audit = new AuditLog(clients, "inference");
+        serviceAudit.use(audit);
         router = new ModelRouter(clients, k.modelsTopic(), sessions, new AuditedRouting(metrics, audit), verifier());
         blobs = new LocalBlobStore(Path.of(config.blobRoot()));
         PacsSender pacs = config.pacs().filter(s -> !s.isBlank())

@@ -26,11 +26,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.ModelVersion;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
-import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.testsupport.BrokerTestResource;
 import org.imagingpipeline.testsupport.auth.DenyByDefault;
 import org.imagingpipeline.testsupport.auth.TestTokens;
@@ -127,6 +129,21 @@ class InferenceAppTest {
             }
         }
         throw new AssertionError("no result for " + id + " within 180 s");
+    }
+
+    /** A request with a bad token is on audit.events (security-audit's observer, real broker), without the token. */
+    @Test
+    void refusedRequestsAreAudited() throws Exception {
+        String path = "/audit-check-inference";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(DenyByDefault.rootOf(ready) + path))
+                .header("Authorization", "Bearer " + TestTokens.expired("viewer")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, r.statusCode());
+        AuditEvent e = TopicReader.awaitRecords(AppStackResource.broker.bootstrap(), JsonSerde.of(AuditEvent.class), "the refusal",
+                        l -> l.stream().anyMatch(x -> x.value().target().equals("GET " + path)), Duration.ofSeconds(60), Topics.AUDIT_EVENTS)
+                .stream().map(ConsumerRecord::value).filter(x -> x.target().equals("GET " + path)).findFirst().orElseThrow();
+        assertEquals(List.of("inference", "anonymous", "authenticate", "denied", "no valid bearer token"),
+                List.of(e.service(), e.principal(), e.action(), e.outcome(), e.detail()));
+        assertTrue(e.at() != null && !e.toString().contains("eyJ"));
     }
 
     /** No API here: health and metrics are open, every other path needs a valid token (and then finds nothing). */

@@ -330,6 +330,31 @@ class StowIngestTest {
         l.put(a);
     }
 
+    /**
+     * Refused STOW requests are on audit.events (security-audit's observer, real broker): a bad token as
+     * {@code authenticate} by {@code anonymous}, a viewer as {@code authorize}; the study UID in the path is not recorded.
+     */
+    @Test
+    @Order(50)
+    void refusedRequestsAreAudited() throws Exception {
+        String study = "1.2.826.0.1.3680043.2.1125.50." + System.nanoTime();
+        byte[] instance = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        int before = KafkaStack.auditEvents().size();
+        assertEquals(401, post("/dicomweb/studies/" + study, List.of(instance), "application/dicom",
+                "Bearer " + TestTokens.signedByAnotherKey("scanner")).statusCode());
+        assertEquals(403, post("/dicomweb/studies/" + study, List.of(instance), "application/dicom", TestTokens.bearer("viewer")).statusCode());
+        List<org.imagingpipeline.events.AuditEvent> denied = List.of();
+        for (long end = System.nanoTime() + 60_000_000_000L; System.nanoTime() < end && denied.size() < 2; Thread.sleep(200)) {
+            List<org.imagingpipeline.events.AuditEvent> all = KafkaStack.auditEvents();
+            denied = all.subList(before, all.size()).stream().filter(e -> e.target().startsWith("POST /dicomweb/studies/")).toList();
+        }
+        assertEquals(List.of("ingest anonymous authenticate POST /dicomweb/studies/{uid} denied no valid bearer token",
+                        "ingest test-viewer authorize POST /dicomweb/studies/{uid} denied token lacks the endpoint's role"),
+                denied.stream().map(e -> e.service() + " " + e.principal() + " " + e.action() + " " + e.target() + " " + e.outcome()
+                        + " " + e.detail()).sorted().toList());
+        assertTrue(denied.stream().noneMatch(e -> e.toString().contains(study) || e.toString().contains("eyJ")), "no UID, no token");
+    }
+
     private HttpResponse<String> post(List<byte[]> parts, String type) throws Exception {
         return post("/dicomweb/studies", parts, type);
     }

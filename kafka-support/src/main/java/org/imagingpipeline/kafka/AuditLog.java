@@ -24,7 +24,7 @@ import org.jboss.logging.Logger;
  * be called on an HTTP I/O thread; a record the broker does not take is logged (action, target, outcome: never patient
  * data). {@link #recent} reads the last records of the topic, for {@code GET /audit}.
  */
-public final class AuditLog implements AutoCloseable {
+public final class AuditLog implements AuditSink, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AuditLog.class);
     private static final JsonSerde<AuditEvent> SERDE = JsonSerde.of(AuditEvent.class);
 
@@ -44,6 +44,7 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /** Records one event, asynchronously, and returns it. */
+    @Override
     public AuditEvent record(String principal, String action, String target, String outcome, String detail) {
         AuditEvent e = AuditEvent.of(service, principal, action, target, outcome, detail);
         try {

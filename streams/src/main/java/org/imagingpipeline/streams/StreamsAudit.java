@@ -1,25 +1,17 @@
 package org.imagingpipeline.streams;
 
-import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import java.util.Map;
-import org.eclipse.microprofile.config.ConfigProvider;
+import jakarta.inject.Inject;
 import org.imagingpipeline.kafka.AuditLog;
-import org.imagingpipeline.kafka.KafkaClients;
+import org.imagingpipeline.securityaudit.ServiceAudit;
 
-/** The service's audit trail on {@code audit.events} (kafka-support {@link AuditLog}, the {@code kafka.*} settings); created at first use. */
+/** The service's audit trail on {@code audit.events}: security-audit's {@link ServiceAudit}, shared with its 401/403 records. */
 @ApplicationScoped
 public class StreamsAudit {
-    private volatile AuditLog log;
+    @Inject
+    ServiceAudit audit;
 
-    public synchronized AuditLog log() {
-        if (log == null) log = new AuditLog(KafkaClients.fromConfig(ConfigProvider.getConfig(), Map.of()), "streams");
-        return log;
-    }
-
-    void onStop(@Observes ShutdownEvent ev) {
-        AuditLog l = log;
-        if (l != null) l.close();
+    public AuditLog log() {
+        return audit.log();
     }
 }

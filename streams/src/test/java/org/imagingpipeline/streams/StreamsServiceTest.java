@@ -132,6 +132,25 @@ class StreamsServiceTest {
         assertEquals(401, send("GET", "/anything", null).statusCode(), "no path is open by omission");
     }
 
+    /**
+     * Refused requests are on audit.events (security-audit's observer, real broker): a bad token as {@code authenticate}
+     * by {@code anonymous}, a token without the role as {@code authorize} by its subject; method and path, never the token.
+     */
+    @Test
+    void refusedRequestsAreAudited() throws Exception {
+        String approve = "/domains/dom-0000000a0d17/approve";
+        assertEquals(401, send("GET", "/domains/dom-0000000a0d17", "Bearer " + TestTokens.signedByAnotherKey("viewer")).statusCode());
+        assertEquals(403, send("POST", approve, TestTokens.bearer("viewer")).statusCode());
+        List<AuditEvent> denied = TopicReader.awaitRecords(Broker.broker.bootstrap(), JsonSerde.of(AuditEvent.class), "two refusals",
+                        l -> l.stream().filter(r -> r.value().target().contains("dom-0000000a0d17")).count() >= 2, Duration.ofSeconds(60),
+                        Topics.AUDIT_EVENTS).stream().map(ConsumerRecord::value).filter(e -> e.target().contains("dom-0000000a0d17")).toList();
+        assertEquals(List.of("streams anonymous authenticate GET /domains/dom-0000000a0d17 denied no valid bearer token",
+                        "streams test-viewer authorize POST " + approve + " denied token lacks the endpoint's role"),
+                denied.stream().map(e -> e.service() + " " + e.principal() + " " + e.action() + " " + e.target() + " " + e.outcome() + " "
+                        + e.detail()).toList());
+        assertTrue(denied.stream().allMatch(e -> e.at() != null && !e.toString().contains("eyJ")), "time set, no token");
+    }
+
     private HttpResponse<String> send(String method, String path, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
                 .method(method, HttpRequest.BodyPublishers.noBody());

@@ -46,6 +46,8 @@ public final class EhrServer implements AutoCloseable {
     private final EhrStore store;
     private final TransactionProvider transactions;
     private volatile Predicate<String> acceptToken;
+    private volatile SmartAuthorization smart;
+    private final java.util.concurrent.atomic.AtomicInteger unauthorized = new java.util.concurrent.atomic.AtomicInteger();
     private Server server;
 
     public EhrServer(String host, int port) {
@@ -68,6 +70,8 @@ public final class EhrServer implements AutoCloseable {
         handler.addServlet(new ServletHolder(fhir), "/fhir/*");
         handler.addFilter(new FilterHolder(bearerFilter()), "/fhir/*", EnumSet.of(DispatcherType.REQUEST));
         handler.addServlet(new ServletHolder(new Health()), "/health");
+        handler.addServlet(new ServletHolder(new SmartServlet(true)), SmartAuthorization.TOKEN_PATH);
+        handler.addServlet(new ServletHolder(new SmartServlet(false)), SmartAuthorization.CONFIGURATION_PATH);
         Server s = new Server(new InetSocketAddress(host, port));
         s.setHandler(handler);
         s.setStopTimeout(2000);
@@ -109,8 +113,37 @@ public final class EhrServer implements AutoCloseable {
         this.acceptToken = accept;
     }
 
+    /**
+     * Turns on SMART Backend Services (null: off): the token endpoint at {@code http://HOST:PORT/auth/token} and
+     * {@code /fhir/.well-known/smart-configuration} answer, and every FHIR request needs an access token that
+     * {@code smart} issued (401 otherwise). Replaces {@link #requireBearer}.
+     */
+    public void requireSmart(SmartAuthorization smart) {
+        this.smart = smart;
+        this.acceptToken = smart == null ? null : smart::accepts;
+    }
+
+    /** A SMART authorization server for this stand-in: token URL {@link #tokenUrl()}, tokens valid {@code lifetime}. */
+    public SmartAuthorization newSmartAuthorization(java.time.Duration lifetime) {
+        return new SmartAuthorization(tokenUrl(), lifetime, java.time.Clock.systemUTC());
+    }
+
+    /** FHIR requests answered 401 so far (no or an unaccepted token). */
+    public int unauthorizedRequests() {
+        return unauthorized.get();
+    }
+
+    /** Where the SMART token endpoint answers (when {@link #requireSmart} is on). */
+    public String tokenUrl() {
+        return "http://" + host + ":" + port + SmartAuthorization.TOKEN_PATH;
+    }
+
     private Filter bearerFilter() {
         return (req, resp, chain) -> {
+            if (SmartAuthorization.CONFIGURATION_PATH.equals(((HttpServletRequest) req).getRequestURI())) {
+                chain.doFilter(req, resp);
+                return;
+            }
             Predicate<String> accept = acceptToken;
             String h = ((HttpServletRequest) req).getHeader("Authorization");
             String token = h != null && h.startsWith("Bearer ") ? h.substring(7) : null;
@@ -118,6 +151,7 @@ public final class EhrServer implements AutoCloseable {
                 chain.doFilter(req, resp);
                 return;
             }
+            unauthorized.incrementAndGet();
             HttpServletResponse r = (HttpServletResponse) resp;
             r.setStatus(401);
             r.setHeader("WWW-Authenticate", "Bearer");
@@ -125,6 +159,37 @@ public final class EhrServer implements AutoCloseable {
             r.getWriter().write("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":\"error\","
                     + "\"code\":\"login\",\"diagnostics\":\"missing or invalid bearer token\"}]}");
         };
+    }
+
+    /** The token endpoint or the SMART configuration, 404 while SMART is off. */
+    private final class SmartServlet extends HttpServlet {
+        private final boolean tokenEndpoint;
+
+        SmartServlet(boolean tokenEndpoint) {
+            this.tokenEndpoint = tokenEndpoint;
+        }
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            SmartAuthorization s = smart;
+            if (s == null) {
+                resp.sendError(404);
+                return;
+            }
+            if (tokenEndpoint) {
+                if (!"POST".equals(req.getMethod())) {
+                    resp.sendError(405);
+                    return;
+                }
+                s.handleToken(req, resp);
+            } else {
+                if (!"GET".equals(req.getMethod())) {
+                    resp.sendError(405);
+                    return;
+                }
+                s.handleConfiguration(resp);
+            }
+        }
     }
 
     private static final class Health extends HttpServlet {

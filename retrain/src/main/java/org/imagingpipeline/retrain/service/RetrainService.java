@@ -43,6 +43,10 @@ public class RetrainService {
     /** The principal of what the service does on its own (a promotion by the gate). */
     public static final String SYSTEM = "system:retrain";
 
+    /** The 401/403 records (security-audit) go to the same log. */
+    @Inject
+    org.imagingpipeline.securityaudit.ServiceAudit serviceAudit;
+
     @Inject
     RetrainConfig config;
 
@@ -71,6 +75,7 @@ public class RetrainService {
         publisher = new RegistryPublisher(clients, Topics.MODEL_VERSIONS, view, signer);
         this.clients = clients;
         audit = new AuditLog(clients, "retrain");
+        serviceAudit.use(audit);
         AuditLog a = audit;
         // The gate's promotions (and the source model's registration): the service did them, no caller.
         publisher.onPublished((key, v) -> {

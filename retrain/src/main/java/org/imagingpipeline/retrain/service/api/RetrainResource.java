@@ -19,7 +19,7 @@ import io.quarkus.security.identity.SecurityIdentity;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.kafka.AuditLog;
 import org.imagingpipeline.retrain.service.RetrainService;
-import org.imagingpipeline.retrain.service.audit.Principals;
+import org.imagingpipeline.securityaudit.Principals;
 import org.imagingpipeline.retrain.service.SafeNames;
 import org.imagingpipeline.retrain.service.jobs.Job;
 import org.imagingpipeline.retrain.service.jobs.JobSettings;

@@ -1,4 +1,4 @@
-package org.imagingpipeline.retrain.service.audit;
+package org.imagingpipeline.securityaudit;
 
 import io.quarkus.security.identity.SecurityIdentity;
 
