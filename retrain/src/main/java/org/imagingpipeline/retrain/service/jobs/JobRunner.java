@@ -2,7 +2,9 @@ package org.imagingpipeline.retrain.service.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -395,14 +397,33 @@ public final class JobRunner implements AutoCloseable {
     private boolean stoppedUnder(Job job) {
         if (open || cancelled.contains(job.id)) return false;
         job.recovery = "the service stopped at " + clock.instant() + " while " + job.phase + "; the next start decides (restart rule)";
-        boolean interrupted = Thread.interrupted(); // an interrupted thread cannot write files (ClosedByInterruptException)
+        saveWhileStopping(job);
+        LOG.warnf("job %s (domain %s): the service stopped while it was %s; left RUNNING for the restart rule", job.id, job.domainId, job.phase);
+        return true;
+    }
+
+    /**
+     * Saves a job while {@link #close()} may interrupt this thread: an interrupted thread cannot write files
+     * (ClosedByInterruptException), and close() kills the adapt process before it interrupts the workers, so the
+     * interrupt can land in the middle of this save. The flag is cleared for each try and set again afterwards.
+     */
+    private void saveWhileStopping(Job job) {
+        boolean interrupted = false;
         try {
-            store.save(job);
+            for (int attempt = 1; ; attempt++) {
+                interrupted |= Thread.interrupted();
+                try {
+                    store.save(job);
+                    return;
+                } catch (UncheckedIOException e) {
+                    boolean byInterrupt = e.getCause() instanceof ClosedByInterruptException;
+                    if (!byInterrupt || attempt == 3) throw e;
+                    interrupted = true;
+                }
+            }
         } finally {
             if (interrupted) Thread.currentThread().interrupt();
         }
-        LOG.warnf("job %s (domain %s): the service stopped while it was %s; left RUNNING for the restart rule", job.id, job.domainId, job.phase);
-        return true;
     }
 
     private void fail(Job job, String error) {
