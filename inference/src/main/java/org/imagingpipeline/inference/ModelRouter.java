@@ -1,6 +1,7 @@
 package org.imagingpipeline.inference;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -37,9 +38,18 @@ import org.jboss.logging.Logger;
  * that model only after its file matched the registered SHA-256 and ONNX Runtime loaded it; otherwise it is refused
  * (log line + {@code inference.model.refused}) and the domain keeps its current model. A signed record with a null
  * {@code serving} sends the domain back to the default model.
+ *
+ * <p>Signed time only moves forward per domain: a validly signed record whose {@code at} is older than that of the
+ * record this router last applied for the domain is refused as {@code replayed} (also one without {@code at}). A
+ * signature proves who wrote a record, not that it is still current: without this check anyone who can write the topic
+ * could re-publish a genuine older promotion of a since rolled-back model and have it served again. The same record read
+ * again (equal time) is no change. Retrain is the topic's one writer and stamps {@code at} from its clock; a retrain
+ * host whose clock was set back is refused the same way until its clock passes the last applied time (fail closed).
  */
 public final class ModelRouter implements ModelRoutes, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ModelRouter.class);
+    /** The refusal reason of a validly signed record older than the one applied for its domain. */
+    public static final String REPLAYED = "replayed";
 
     /** Told about every routing change and refusal (metrics). */
     public interface Listener {
@@ -56,6 +66,8 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
     private final String topic;
     private final JsonSerde<ModelVersion> serde = JsonSerde.of(ModelVersion.class);
     private final Map<String, ModelRoute> routes = new ConcurrentHashMap<>();
+    /** domain -> the signed time ({@code at}) of the last record applied for it. */
+    private final Map<String, Instant> appliedAt = new ConcurrentHashMap<>();
     private final ModelSigning.Verifier verifier;
     private volatile String localSourceSha256;
     private List<TopicPartition> partitions;
@@ -143,7 +155,17 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
             listener.refused(printable(domain), version, refusal);
             return false;
         }
+        Instant last = appliedAt.get(domain);
+        if (last != null && (mv.at() == null || mv.at().isBefore(last))) {
+            String version = printable(mv.version());
+            LOG.errorf("domain %s: registry record %d (version %s, signed at %s) REFUSED: replayed, older than the record applied "
+                    + "for the domain (signed at %s); the domain keeps %s", printable(domain), rec.offset(), version, mv.at(), last,
+                    routes.containsKey(domain) ? "version " + routes.get(domain).version() : "the default model");
+            listener.refused(printable(domain), version, REPLAYED);
+            return false;
+        }
         if (mv == null || mv.serving() == null) {
+            applied(domain, mv);
             if (routes.remove(domain) != null) {
                 LOG.infof("domain %s: no own model any more (%s), served by the default model", domain,
                         mv == null ? "tombstone" : mv.status() + " of " + mv.version());
@@ -157,10 +179,14 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
         }
         ModelVersion.Serving s = mv.serving();
         ModelRoute current = routes.get(domain);
-        if (current != null && current.version().equals(s.version()) && current.sha256().equals(s.sha256())) return true;
+        if (current != null && current.version().equals(s.version()) && current.sha256().equals(s.sha256())) {
+            applied(domain, mv);
+            return true;
+        }
         try {
             LoadedModel m = sessions.load(s.uri(), s.sha256());
             routes.put(domain, new ModelRoute(domain, s.version(), mv.name() == null ? "segmentation" : mv.name(), s.uri(), m));
+            applied(domain, mv);
             LOG.infof("domain %s: now served by model version %s (sha256 %s, %s after %s of %s)", domain, s.version(),
                     s.sha256(), m.provider(), mv.status(), mv.version());
             listener.served(domain, s.version());
@@ -175,6 +201,10 @@ public final class ModelRouter implements ModelRoutes, AutoCloseable {
             listener.refused(domain, s.version(), reason);
             return false;
         }
+    }
+
+    private void applied(String domain, ModelVersion mv) {
+        if (mv.at() != null) appliedAt.merge(domain, mv.at(), (a, b) -> a.isAfter(b) ? a : b);
     }
 
     private static String printable(String s) {

@@ -169,7 +169,8 @@ class InferenceBrokerTest {
      * A forged promotion, as anyone who can write the topic could produce it (the test's producer has no key of
      * retrain's), is refused with the real broker: unsigned, signed by another key, a signed record with another
      * model's URI and sha256 under its signature, a signed history record replayed under the routing key (it would
-     * send the domain back to the default), a tombstone. The domain keeps the version retrain signed.
+     * send the domain back to the default), a tombstone. The domain keeps the version retrain signed. Then a genuine,
+     * validly signed promotion replayed after a newer one is refused too (signed time never goes back per domain).
      */
     @Test
     void forgedPromotionsAreRefusedAndThePreviousModelKeepsServing() throws Exception {
@@ -212,6 +213,16 @@ class InferenceBrokerTest {
 
         promote("dom-f", "dom-f-v2", sourceModel, sourceSha);
         assertEquals("dom-f-v2", segment("503", "dom-f").model().version(), "a signed promotion after them still applies");
+
+        // Retrain's own, validly signed promotion of v1, published again after v2: signed time never goes back.
+        double replayed = refused(ModelRouter.REPLAYED);
+        publishUnsigned("dom-f", genuine);
+        SegmentationResult f4 = segment("504", "dom-f");
+        assertEquals("dom-f-v2", f4.model().version(), "a replayed older promotion is refused: v2 keeps serving");
+        assertEquals(sourceSha, f4.model().sha256());
+        assertEquals(replayed + 1, refused(ModelRouter.REPLAYED));
+        promote("dom-f", "dom-f-v3", secondModel, secondSha);
+        assertEquals("dom-f-v3", segment("505", "dom-f").model().version(), "a newer signed promotion of the same file applies");
         assertTrue(loop.isAlive());
     }
 
