@@ -152,6 +152,11 @@ class KubernetesManifestsTest {
             base/network-policies.yaml     | 'strimzi.io/broker-role: "true"'            | 'strimzi.io/broker-role: "yes"'              | no NetworkPolicy lets it reach Kafka listener tls
             base/network-policies.yaml     | '- {protocol: TCP, port: dicom-tls}'        | '- {protocol: TCP, port: dicomtls}'          | exposed port dicom-tls is admitted by no NetworkPolicy
             base/ingest/pdb.yaml           | 'app.kubernetes.io/name: ingest'            | 'app.kubernetes.io/name: ingst'              | PodDisruptionBudget ingest: selects no Deployment
+            base/inference/configmap.yaml  | public-keys=/etc/pipeline/model-signing/public-key.pem | public-keys=/var/lib/pipeline/secrets/model-signing-public.pem | inference.model-signing.public-keys /var/lib/pipeline/secrets/model-signing-public.pem is not in a mounted Secret or ConfigMap
+            base/inference/deployment.yaml | 'items: [{key: public-key.pem, path: public-key.pem}]' | 'items: [{key: public-key.pem, path: public.pem}]' | the volume's items do not project public-key.pem
+            base/retrain/deployment.yaml   | 'secret: {secretName: model-signing, defaultMode: 0440}' | 'emptyDir: {}' | retrain.model-signing.private-key /etc/pipeline/model-signing/private-key.pem is not in a mounted Secret
+            base/streams/configmap.yaml    | publickey.location=/etc/pipeline/token-verifier/public-key.pem | publickey.location=/etc/pipeline/token-verifier/issuer.pem | Secret token-verifier has no key issuer.pem
+            base/fhir-bridge/configmap.yaml | private-key=/etc/pipeline/ehr/smart-private-key.pem | private-key=/var/lib/pipeline/secrets/fhir-bridge-smart-key.pem | bridge.fhir.auth.private-key /var/lib/pipeline/secrets/fhir-bridge-smart-key.pem is not in a mounted Secret
             """)
     void aBrokenReferenceIsReported(String file, String find, String replace, String expected, @TempDir Path tmp) throws IOException {
         Path copy = copyOfManifests(tmp);

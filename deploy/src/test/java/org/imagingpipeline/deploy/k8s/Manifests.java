@@ -26,7 +26,12 @@ import java.util.Set;
  */
 final class Manifests {
     /** Secrets created by the operator of the site before deploying (docs/operations.md), with their keys. */
-    static final Map<String, Set<String>> SITE_SECRETS = Map.of("ingest-dicom-tls", Set.of("tls.crt", "tls.key", "ca.crt"));
+    /** Secrets the operator creates before deploying (docs/operations.md, "Kubernetes"), with their keys. */
+    static final Map<String, Set<String>> SITE_SECRETS = Map.of(
+            "ingest-dicom-tls", Set.of("tls.crt", "tls.key", "ca.crt"),
+            "token-verifier", Set.of("public-key.pem"),
+            "model-signing", Set.of("private-key.pem", "public-key.pem"),
+            "ehr-credentials", Set.of("bearer-token", "client-secret", "smart-private-key.pem"));
     static final Set<String> KAFKA_USER_SECRET_KEYS = Set.of("ca.crt", "user.crt", "user.key", "user.p12", "user.password");
     static final Set<String> CLUSTER_CA_SECRET_KEYS = Set.of("ca.crt", "ca.p12", "ca.password");
 

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -168,6 +169,7 @@ final class WorkloadChecks {
                 problems.add(cn + ": quarkus.http.host is " + cfg.get("quarkus.http.host") + "; probes and Services need 0.0.0.0");
             }
             expectPort(cn, c, "http", cfg.get("quarkus.http.port"), "quarkus.http.port", problems);
+            for (Map.Entry<String, Boolean> f : KEY_FILES.entrySet()) checkKeyFile(m, d, c, cfg, cn, f.getKey(), f.getValue(), problems);
             if (cfg.get("ingest.dicom.port") != null) {
                 expectPort(cn, c, "dicom", cfg.get("ingest.dicom.port"), "ingest.dicom.port", problems);
                 if (!"0.0.0.0".equals(cfg.get("ingest.dicom.bind-address"))) problems.add(cn + ": ingest.dicom.bind-address is not 0.0.0.0");
@@ -202,6 +204,54 @@ final class WorkloadChecks {
             String secretKey = f.substring(vm.get().getMountPath().length() + 1);
             if (!Manifests.SITE_SECRETS.get(v.get().getSecret().getSecretName()).contains(secretKey)) {
                 problems.add(cn + ": " + key + " " + f + ": Secret " + v.get().getSecret().getSecretName() + " has no key " + secretKey);
+            }
+        }
+    }
+
+    /**
+     * Properties that name key files (comma-separated lists allowed), and whether they hold a private key. Each file a
+     * service's configuration names must be a key of a mounted Secret (a public key may also come from a ConfigMap): the
+     * state volume is an emptyDir, so a key expected there would be missing (every token refused) or made afresh on
+     * each start (a new signing key that inference does not trust). An http(s) URL (an OIDC provider's JWKS) is fine.
+     */
+    static final Map<String, Boolean> KEY_FILES = Map.of(
+            "mp.jwt.verify.publickey.location", false,
+            "inference.model-signing.public-keys", false,
+            "retrain.model-signing.private-key", true,
+            "bridge.fhir.auth.private-key", true);
+
+    private static void checkKeyFile(Manifests m, Deployment d, Container c, ServiceConfig cfg, String cn, String key, boolean privateKey,
+                                     List<String> problems) {
+        String value = cfg.get(key);
+        if (blank(value)) return;
+        Map<String, Set<String>> secrets = m.secrets();
+        for (String f : value.split(",")) {
+            String file = f.trim();
+            if (file.isEmpty() || file.startsWith("https://") || file.startsWith("http://")) continue;
+            Optional<VolumeMount> vm = c.getVolumeMounts().stream().filter(x -> file.startsWith(x.getMountPath() + "/")).findFirst();
+            Optional<Volume> v = vm.flatMap(x -> d.getSpec().getTemplate().getSpec().getVolumes().stream()
+                    .filter(y -> y.getName().equals(x.getName())).findFirst());
+            boolean fromSecret = v.isPresent() && v.get().getSecret() != null;
+            boolean fromConfigMap = v.isPresent() && v.get().getConfigMap() != null;
+            if (!fromSecret && !(fromConfigMap && !privateKey)) {
+                problems.add(cn + ": " + key + " " + file + " is not in a mounted " + (privateKey ? "Secret" : "Secret or ConfigMap"));
+                continue;
+            }
+            String path = file.substring(vm.get().getMountPath().length() + 1);
+            List<KeyToPath> items = fromSecret ? v.get().getSecret().getItems() : v.get().getConfigMap().getItems();
+            String sourceKey = path;
+            if (items != null && !items.isEmpty()) {
+                sourceKey = items.stream().filter(i -> path.equals(i.getPath())).map(KeyToPath::getKey).findFirst().orElse(null);
+                if (sourceKey == null) {
+                    problems.add(cn + ": " + key + " " + file + ": the volume's items do not project " + path);
+                    continue;
+                }
+            }
+            if (fromSecret) {
+                Set<String> keys = secrets.get(v.get().getSecret().getSecretName());
+                if (keys != null && !keys.contains(sourceKey)) {
+                    problems.add(cn + ": " + key + " " + file + ": Secret " + v.get().getSecret().getSecretName() + " has no key " + sourceKey);
+                }
             }
         }
     }
