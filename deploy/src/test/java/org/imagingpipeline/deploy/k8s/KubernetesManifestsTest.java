@@ -155,6 +155,8 @@ class KubernetesManifestsTest {
             base/inference/configmap.yaml  | public-keys=/etc/pipeline/model-signing/public-key.pem | public-keys=/var/lib/pipeline/secrets/model-signing-public.pem | inference.model-signing.public-keys /var/lib/pipeline/secrets/model-signing-public.pem is not in a mounted Secret or ConfigMap
             base/inference/deployment.yaml | 'items: [{key: public-key.pem, path: public-key.pem}]' | 'items: [{key: public-key.pem, path: public.pem}]' | the volume's items do not project public-key.pem
             base/retrain/deployment.yaml   | 'secret: {secretName: model-signing, defaultMode: 0440}' | 'emptyDir: {}' | retrain.model-signing.private-key /etc/pipeline/model-signing/private-key.pem is not in a mounted Secret
+            base/retrain/configmap.yaml    | retrain.source-model=                       | retrain.sourcemodel=                         | retrain is deployed but does not register the source model
+            base/inference/configmap.yaml  | inference.model-signing.public-keys=        | 'inference.source-model=/var/lib/pipeline/models/source.onnx\n    inference.model-signing.public-keys=' | the source model is registered by
             base/streams/configmap.yaml    | publickey.location=/etc/pipeline/token-verifier/public-key.pem | publickey.location=/etc/pipeline/token-verifier/issuer.pem | Secret token-verifier has no key issuer.pem
             base/fhir-bridge/configmap.yaml | private-key=/etc/pipeline/ehr/smart-private-key.pem | private-key=/var/lib/pipeline/secrets/fhir-bridge-smart-key.pem | bridge.fhir.auth.private-key /var/lib/pipeline/secrets/fhir-bridge-smart-key.pem is not in a mounted Secret
             """)

@@ -74,6 +74,7 @@ final class WorkloadChecks {
                     .filter(p -> Manifests.selects(p.getSpec().getSelector(), podLabels)).count();
             if (pdbs != 1) problems.add(dn + ": " + pdbs + " PodDisruptionBudgets select its pods (want 1)");
         }
+        checkSourceModelRegistrar(m, problems);
         for (Service s : m.typed("Service", Service.class)) checkServicePorts(m, s, problems);
         for (PodDisruptionBudget p : m.typed("PodDisruptionBudget", PodDisruptionBudget.class)) {
             boolean any = m.deployments().stream().anyMatch(d ->
@@ -86,6 +87,29 @@ final class WorkloadChecks {
                 .ifPresent(pvc -> problems.add("PersistentVolumeClaim " + claim + ": mounted by " + users
                         + " Deployments but not ReadWriteMany")));
         return problems;
+    }
+
+    /**
+     * One writer registers the source model, and with retrain deployed it is retrain: it signs the record, and its
+     * registry view (like inference's) refuses inference's unsigned self-registration, so jobs would find no parent.
+     */
+    private static void checkSourceModelRegistrar(Manifests m, List<String> problems) {
+        Map<String, String> registrars = new java.util.TreeMap<>();
+        for (Deployment d : m.deployments()) {
+            for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
+                if (!ServiceConfig.isService(c)) continue;
+                ServiceConfig.of(m, d, c, new ArrayList<>()).ifPresent(cfg -> {
+                    String key = cfg.module + ".source-model";
+                    if (!blank(cfg.get(key))) registrars.put(cfg.module, key + "=" + cfg.get(key));
+                });
+            }
+        }
+        boolean retrainDeployed = m.find("Deployment", "retrain").isPresent();
+        if (registrars.size() > 1) problems.add("the source model is registered by " + registrars.values() + " (want one writer)");
+        if (retrainDeployed && !registrars.containsKey("retrain")) {
+            problems.add("retrain is deployed but does not register the source model (retrain.source-model)"
+                    + (registrars.containsKey("inference") ? "; inference's unsigned registration is refused by retrain's registry view" : ""));
+        }
     }
 
     private static void checkVolume(Manifests m, String dn, Volume v, Map<String, Set<String>> secrets, List<String> problems) {
