@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * Coverage-guided fuzzing (Jazzer) of everything in dicom-net that reads bytes a peer sent: the upper-layer PDU framing,
  * the A-ASSOCIATE-RQ body, the DIMSE command set, the Part-10 file meta, the dataset structure check (every transfer
- * syntax, deflate included) and the pixel-size arithmetic. The property is the same everywhere: a parser either returns
+ * syntax, deflate included; streamed with inflate caps), gzip request bodies under those caps and the pixel-size arithmetic. The property is the same everywhere: a parser either returns
  * or throws its documented exception (IOException, IllegalArgumentException, MalformedDicomException,
  * PixelDataLimits.Refused); anything else (an index or buffer error, a negative array size, an arithmetic overflow, an
  * allocation beyond the caps, an OutOfMemoryError) is a finding.
@@ -127,6 +128,41 @@ class DicomParsersFuzzTest {
             DatasetStructure.verify(dataset, 0, ts);
         } catch (MalformedDicomException expected) {
             // refused to the sender with the reason
+        }
+    }
+
+    /** Small enough that the fuzzer cannot spend its time inflating; the checks are the same as at ingest's defaults. */
+    static final InflateLimits FUZZ_INFLATE = new InflateLimits(4L << 20, 50);
+
+    /**
+     * The streaming structure check of a Deflated Explicit VR Little Endian dataset as the SCP and STOW run it: inflated on
+     * the way within {@link #FUZZ_INFLATE} (a deflate bomb ends as {@link InflateLimits.Exceeded}, a corrupt stream as
+     * another IOException), never held whole.
+     */
+    @FuzzTest(maxDuration = "30s")
+    void deflatedDatasetStream(byte[] compressed) {
+        try {
+            DatasetStructure.verify(new ByteArrayInputStream(compressed), TransferSyntaxes.DEFLATED_EXPLICIT_VR_LE, FUZZ_INFLATE);
+        } catch (MalformedDicomException | IOException expected) {
+            // refused to the sender with the reason (malformed, too large, or not a deflate stream)
+        }
+    }
+
+    /**
+     * A gzip HTTP body (STOW-RS Content-Encoding) read through {@link InflateLimits}: never more than its byte cap comes
+     * out, whatever went in.
+     */
+    @FuzzTest(maxDuration = "30s")
+    void gzipBody(byte[] compressed) {
+        long read = 0;
+        try (InputStream in = FUZZ_INFLATE.inflate(new ByteArrayInputStream(compressed), InflateLimits.Format.GZIP)) {
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                read += n;
+                assertTrue(read <= FUZZ_INFLATE.maxBytes(), "read " + read + " inflated bytes past the cap " + FUZZ_INFLATE.maxBytes());
+            }
+        } catch (IOException expected) {
+            // over a cap (413) or not gzip (400)
         }
     }
 

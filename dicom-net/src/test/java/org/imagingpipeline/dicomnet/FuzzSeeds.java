@@ -49,7 +49,21 @@ final class FuzzSeeds {
         // FuzzedDataProvider takes pickValue's choice from the input's end (0: explicit VR LE); the dataset is the rest
         byte[] withChoice = Arrays.copyOf(dataset, dataset.length + 1);
         out.put("datasetInEveryTransferSyntax/explicit-le-dataset", withChoice);
+        out.put("deflatedDatasetStream/deflated-dataset", compress(dataset, false));
+        out.put("gzipBody/gzip-part10-file", compress(file.toByteArray(), true));
         return out;
+    }
+
+    /** Raw deflate (the DICOM deflated transfer syntax) or gzip (an HTTP body), default level: deterministic bytes. */
+    private static byte[] compress(byte[] data, boolean gzip) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (java.io.OutputStream z = gzip ? new java.util.zip.GZIPOutputStream(out)
+                : new java.util.zip.DeflaterOutputStream(out, new java.util.zip.Deflater(java.util.zip.Deflater.DEFAULT_COMPRESSION, true))) {
+            z.write(data);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out.toByteArray();
     }
 
     /** SOP class and instance, a sequence with one item, a synthetic name, a 4 x 4 16-bit image. */

@@ -51,7 +51,7 @@ public final class MultipartRelated {
     public static Map<String, String> parameters(String contentType) {
         Map<String, String> m = new LinkedHashMap<>();
         if (contentType == null) return m;
-        String[] pieces = contentType.split(";");
+        String[] pieces = contentType.split(";", -1); // -1: ";" is ["", ""], not an empty array (a fuzzing finding)
         m.put("", pieces[0].trim().toLowerCase(Locale.ROOT));
         for (int i = 1; i < pieces.length; i++) {
             int eq = pieces[i].indexOf('=');
