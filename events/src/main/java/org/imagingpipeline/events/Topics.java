@@ -15,6 +15,7 @@ public final class Topics {
     public static final String INSTANCES_RECEIVED = "imaging.instances.received";
     public static final String SERIES_READY = "imaging.series.ready";
     public static final String DOMAIN_EVENTS = "imaging.domain.events";
+    public static final String DOMAIN_COMMANDS = "imaging.domain.commands";
     public static final String STREAMS_DLQ = "imaging.streams.dlq";
     public static final String SEGMENTATION_RESULTS = "imaging.segmentation.results";
     public static final String SEGMENTATION_DLQ = "imaging.segmentation.dlq";
@@ -40,10 +41,16 @@ public final class Topics {
                     "domain id",
                     "DomainEvent (JSON): a domain's state change (KNOWN, CANDIDATE, DRIFT_CONFIRMED, ALIAS) with its evidence",
                     "streams", "retrain"),
+            new TopicSpec(DOMAIN_COMMANDS, 1, false, Duration.ofDays(30),
+                    "domain id (one partition, like the drift detector's input: every command reaches the task that owns"
+                            + " the domain registry)",
+                    "DomainCommand (JSON, schemaVersion 1, defined by streams): APPROVE a domain; requestId, principal (token"
+                            + " subject), requestedAt; never patient data. The drift detector applies it in its stream thread",
+                    "streams (POST /domains/{id}/approve, any replica)", "streams (drift detector)"),
             new TopicSpec(STREAMS_DLQ, 1, false, Duration.ofDays(30),
-                    "the input record's key (SeriesInstanceUID)",
+                    "the input record's key (SeriesInstanceUID; the domain id for a domain command)",
                     "the input record streams could not read, process or write a result for, as its bytes were read"
-                            + " (InstanceReceived or SeriesReady JSON, or whatever could not be parsed); headers dlq.reason,"
+                            + " (InstanceReceived, SeriesReady or DomainCommand JSON, or whatever could not be parsed); headers dlq.reason,"
                             + " dlq.source (topic-partition@offset), dlq.stage (deserialization, processing, production),"
                             + " dlq.processor",
                     "streams", "operators", 16 << 20),

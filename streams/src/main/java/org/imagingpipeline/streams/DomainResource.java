@@ -4,38 +4,28 @@ import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * The domain registry over HTTP (interactive queries on {@link DriftDetector#REGISTRY_STORE}): GET /domains,
- * GET /domains/{id} ({@link DomainView}), POST /domains/{id}/approve (202; the detector applies it within a second).
- * 503 while the store is not queryable (starting, rebalancing). Bearer token roles (docs/security.md): viewer (or admin)
- * for the GETs, mlops (or admin) for approve. Every approve that passed authorisation is recorded on {@code audit.events}
- * with the token's subject and its answer.
+ * The domain registry over HTTP, on every replica ({@link DomainRequests}): GET /domains, GET /domains/{id}
+ * ({@link DomainView}) as interactive queries, answered here when this instance hosts the registry and forwarded to the
+ * instance that does otherwise; POST /domains/{id}/approve (202 once the approval command is acknowledged by Kafka; the
+ * detector applies it). 503 with Retry-After while the registry is not queryable (starting, rebalancing) or Kafka does
+ * not acknowledge. Bearer token roles (docs/security.md): viewer (or admin) for the GETs, mlops (or admin) for approve.
+ * Every approve that passed authorisation is recorded on {@code audit.events} with the token's subject and its answer.
  */
 @Path("/domains")
 @Produces(MediaType.APPLICATION_JSON)
 public class DomainResource {
     @Inject
-    KafkaStreams streams;
-    @Inject
-    ApprovalQueue approvals;
+    DomainRequests requests;
     @Inject
     SecurityIdentity identity;
     @Inject
@@ -43,62 +33,34 @@ public class DomainResource {
 
     @GET
     @RolesAllowed({"viewer", "admin"})
-    public Response all() {
-        return query(store -> {
-            List<DomainView> out = new ArrayList<>();
-            try (KeyValueIterator<String, DomainState> it = store.all()) {
-                it.forEachRemaining(kv -> out.add(DomainView.of(kv.value)));
-            }
-            out.sort(Comparator.comparing(DomainView::firstSeen, Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(DomainView::id));
-            return Response.ok(out).build();
-        });
+    public Response all(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                        @HeaderParam(DomainRequests.FORWARDED_HEADER) String forwardedBy) {
+        return response(requests.all(authorization, forwardedBy != null));
     }
 
     @GET
     @Path("/{id}")
     @RolesAllowed({"viewer", "admin"})
-    public Response one(@PathParam("id") String id) {
-        return query(store -> {
-            DomainState d = store.get(id);
-            return d == null ? notFound(id) : Response.ok(DomainView.of(d)).build();
-        });
+    public Response one(@PathParam("id") String id, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                        @HeaderParam(DomainRequests.FORWARDED_HEADER) String forwardedBy) {
+        return response(requests.one(id, authorization, forwardedBy != null));
     }
 
     @POST
     @Path("/{id}/approve")
     @RolesAllowed({"mlops", "admin"})
-    public Response approve(@PathParam("id") String id) {
-        Response r = approveUnaudited(id);
+    public Response approve(@PathParam("id") String id, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
         String principal = identity.isAnonymous() ? "anonymous" : identity.getPrincipal().getName();
+        Response r = response(requests.approve(id, principal, authorization));
         String outcome = r.getStatus() == 202 ? "accepted" : "refused";
         audit.log().record(principal, "approve", "domain " + (id.matches("[A-Za-z0-9_.-]{1,100}") ? id : "(not an id)"), outcome,
                 "HTTP " + r.getStatus());
         return r;
     }
 
-    private Response approveUnaudited(String id) {
-        return query(store -> {
-            DomainState d = store.get(id);
-            if (d == null) return notFound(id);
-            approvals.add(id);
-            return Response.accepted(Map.of("id", id, "status", d.status, "requested", "KNOWN",
-                    "note", "applied by the detector within " + DriftDetector.APPROVAL_INTERVAL.toMillis() + " ms; see GET /domains/" + id)).build();
-        });
-    }
-
-    private Response query(Function<ReadOnlyKeyValueStore<String, DomainState>, Response> q) {
-        try {
-            return q.apply(streams.store(StoreQueryParameters.fromNameAndType(DriftDetector.REGISTRY_STORE, QueryableStoreTypes.keyValueStore())));
-        } catch (InvalidStateStoreException e) {
-            return unavailable(e);
-        }
-    }
-
-    private static Response notFound(String id) {
-        return Response.status(404).entity(Map.of("error", "no domain " + id)).build();
-    }
-
-    private static Response unavailable(InvalidStateStoreException e) {
-        return Response.status(503).entity(Map.of("error", "domain registry not queryable yet: " + e.getMessage())).build();
+    private static Response response(DomainRequests.Answer a) {
+        Response.ResponseBuilder b = Response.status(a.status()).entity(a.body());
+        if (a.retryAfter() > 0) b.header("Retry-After", a.retryAfter());
+        return b.build();
     }
 }

@@ -1,15 +1,14 @@
 package org.imagingpipeline.streams;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -28,31 +27,31 @@ import org.jboss.logging.Logger;
  * <li>a CANDIDATE is tested with {@link DriftDecision#decide} after each series: DRIFT_CONFIRMED or ALIAS, or it waits;</li>
  * <li>other series of a KNOWN domain are monitored: never a candidate test, but the acquisition watch
  *     ({@link DriftDecision#watch}) compares the recent window with the reference;</li>
- * <li>ALIAS and DRIFT_CONFIRMED domains are counted; POST /domains/{id}/approve (via {@link ApprovalQueue}) makes any
- *     domain KNOWN, its held series becoming reference.</li>
+ * <li>ALIAS and DRIFT_CONFIRMED domains are counted; an APPROVE {@link DomainCommand} (POST /domains/{id}/approve on
+ *     any replica, through imaging.domain.commands) makes any domain KNOWN, its held series becoming reference; for a
+ *     KNOWN domain it is a no-op, for a domain the registry does not hold it is ignored (logged, counted).</li>
  * </ul>
  * Every status change is one {@link DomainEvent} (key: domain id) with its reason and, for test decisions, evidence.
  * A LATE_UPDATE revision of a series the domain still holds replaces its features and is not counted again. A series
  * without image statistics (nothing decodable) is counted and its reason recorded; it changes no domain's status.
  */
-public class DriftDetector implements Processor<String, SeriesFeatures, String, DomainEvent> {
+public class DriftDetector implements Processor<String, DetectorInput, String, DomainEvent> {
     public static final String REGISTRY_STORE = "domain-registry";
     public static final String REFERENCE_PATIENT_STORE = "reference-patients";
-    public static final Duration APPROVAL_INTERVAL = Duration.ofMillis(500);
     private static final Logger LOG = Logger.getLogger(DriftDetector.class);
 
     private final DriftConfig config;
-    private final ApprovalQueue approvals;
     private final DomainStatusGauges gauges;
     private final Timer timer;
+    private final MeterRegistry metrics;
     private ProcessorContext<String, DomainEvent> context;
     private KeyValueStore<String, DomainState> registry;
     private KeyValueStore<String, String> referencePatients;
 
-    public DriftDetector(DriftConfig config, ApprovalQueue approvals, DomainStatusGauges gauges, MeterRegistry metrics) {
+    public DriftDetector(DriftConfig config, DomainStatusGauges gauges, MeterRegistry metrics) {
         this.config = config;
-        this.approvals = approvals;
         this.gauges = gauges;
+        this.metrics = metrics;
         this.timer = Timer.builder("streams.drift.detector").description("detector time per series (registry update and tests)")
                 .register(metrics);
     }
@@ -62,15 +61,13 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
         this.context = context;
         this.registry = context.getStateStore(REGISTRY_STORE);
         this.referencePatients = context.getStateStore(REFERENCE_PATIENT_STORE);
-        context.schedule(APPROVAL_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> applyApprovals());
         refreshGauges();
     }
 
     @Override
-    public void process(Record<String, SeriesFeatures> record) {
-        SeriesFeatures f = record.value();
-        if (f == null || f.domainId() == null) return;
-        timer.record(() -> update(f, record.timestamp()));
+    public void process(Record<String, DetectorInput> record) {
+        if (record.value() instanceof SeriesFeatures f && f.domainId() != null) timer.record(() -> update(f, record.timestamp()));
+        else if (record.value() instanceof DomainCommand c) apply(c, record.timestamp());
     }
 
     private void update(SeriesFeatures f, long timestamp) {
@@ -172,21 +169,36 @@ public class DriftDetector implements Processor<String, SeriesFeatures, String, 
         return out;
     }
 
-    private void applyApprovals() {
-        for (String id = approvals.poll(); id != null; id = approvals.poll()) {
-            DomainState d = registry.get(id);
-            if (d == null) {
-                LOG.warnf("approval of unknown domain %s ignored", id);
-                continue;
-            }
-            if (d.status == Status.KNOWN) continue;
-            for (DomainState.Entry e : d.recent) DomainState.putReplacing(d.reference, e, config.maxReference());
-            d.recent.clear();
-            d.monitored = 0;
-            d.aliasOf = null;
-            change(d, Status.KNOWN, "approved by ML ops (" + d.reference.size() + " series become its reference)", context.currentSystemTimeMs());
-            registry.put(d.id, d);
+    /**
+     * An approval ({@link DomainCommand}, already checked): the domain becomes KNOWN, its held series its reference. The
+     * store change, its changelog record, the DomainEvent and the command's offset commit together (exactly once).
+     * Idempotent: approving a KNOWN domain changes nothing; a domain the registry does not hold is ignored.
+     */
+    private void apply(DomainCommand c, long timestamp) {
+        DomainState d = registry.get(c.domainId());
+        if (d == null || d.status == null) {
+            LOG.warnf("approval %s of domain %s by %s ignored: no such domain in the registry", c.requestId(), c.domainId(), c.principal());
+            countCommand(c, "unknown_domain");
+            return;
         }
+        if (d.status == Status.KNOWN) {
+            LOG.infof("approval %s of domain %s by %s: already KNOWN, nothing to do", c.requestId(), c.domainId(), c.principal());
+            countCommand(c, "already_known");
+            return;
+        }
+        for (DomainState.Entry e : d.recent) DomainState.putReplacing(d.reference, e, config.maxReference());
+        d.recent.clear();
+        d.monitored = 0;
+        d.aliasOf = null;
+        change(d, Status.KNOWN, "approved by ML ops (" + c.principal() + ", request " + c.requestId() + "; " + d.reference.size()
+                + " series become its reference)", timestamp);
+        registry.put(d.id, d);
+        countCommand(c, "applied");
+    }
+
+    private void countCommand(DomainCommand c, String outcome) {
+        Counter.builder("streams.domain.commands").description("domain commands (approvals) the drift detector read, by outcome")
+                .tag("type", c.type().name()).tag("outcome", outcome).register(metrics).increment();
     }
 
     private void change(DomainState d, Status to, String reason, long timestamp) {

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public record SeriesFeatures(String seriesInstanceUid, int revision, String domainId, Map<String, String> fingerprint, double[] values,
                              int slicesPicked, int slicesDecoded, Map<String, Integer> undecodable, String note, boolean reference,
-                             String patientKey, Instant completedAt, long extractedAtMs) {
+                             String patientKey, Instant completedAt, long extractedAtMs) implements DetectorInput {
     public boolean measured() {
         return values != null;
     }

@@ -46,7 +46,8 @@ class DriftDetectorTest {
     private TopologyTestDriver driver;
     private TestInputTopic<String, SeriesReady> in;
     private TestOutputTopic<String, DomainEvent> out;
-    private ApprovalQueue approvals;
+    private TestInputTopic<String, DomainCommand> commands;
+    private SimpleMeterRegistry meters;
     private String known;
 
     @BeforeEach
@@ -61,9 +62,9 @@ class DriftDetectorTest {
     }
 
     private TopologyTestDriver newDriver(Path state) {
-        approvals = new ApprovalQueue();
+        meters = new SimpleMeterRegistry();
         StreamsBuilder b = new StreamsBuilder();
-        DriftTopology.addTo(b, CONFIG, ReferencePatients.of(TRAINING), approvals, new SimpleMeterRegistry());
+        DriftTopology.addTo(b, CONFIG, ReferencePatients.of(TRAINING), meters);
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "drift-test");
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -71,6 +72,7 @@ class DriftDetectorTest {
         TopologyTestDriver d = new TopologyTestDriver(b.build(), p, Instant.parse("2026-01-01T00:00:00Z"));
         in = d.createInputTopic(Topics.SERIES_READY, Serdes.String().serializer(), JsonSerde.of(SeriesReady.class));
         out = d.createOutputTopic(Topics.DOMAIN_EVENTS, Serdes.String().deserializer(), JsonSerde.of(DomainEvent.class));
+        commands = d.createInputTopic(Topics.DOMAIN_COMMANDS, Serdes.String().serializer(), JsonSerde.of(DomainCommand.class));
         return d;
     }
 
@@ -172,14 +174,53 @@ class DriftDetectorTest {
         String id = send("Site B", "B-NEW", "Q1", 101, NEW_SCANNER).domainId();
         send("Site B", "B-NEW", "Q2", 102, NEW_SCANNER);
         assertEquals(Status.CANDIDATE, out.readValue().status());
-        approvals.add(id);
-        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        DomainCommand approval = DomainCommand.approve(id, "test-mlops", Instant.parse("2026-01-01T00:00:05Z"));
+        commands.pipeInput(id, approval);
         DomainEvent e = out.readValue();
         assertEquals(Status.KNOWN, e.status());
         assertEquals(Status.CANDIDATE, e.previousStatus());
-        assertTrue(e.reason().startsWith("approved by ML ops"), e.reason());
+        assertTrue(e.reason().startsWith("approved by ML ops (test-mlops, request " + approval.requestId() + ";"), e.reason());
         assertNull(e.evidence());
         assertEquals(2, registry().get(id).reference.size());
+        assertEquals(Status.KNOWN, registry().get(id).status);
+        assertEquals(1.0, commandCount("applied"));
+    }
+
+    @Test
+    void approvingAKnownDomainAgainChangesNothing() throws Exception {
+        String id = send("Site B", "B-NEW", "Q1", 101, NEW_SCANNER).domainId();
+        assertEquals(Status.CANDIDATE, out.readValue().status());
+        DomainCommand approval = DomainCommand.approve(id, "test-mlops", Instant.parse("2026-01-01T00:00:05Z"));
+        commands.pipeInput(id, approval);
+        assertEquals(Status.KNOWN, out.readValue().status());
+        DomainState before = registry().get(id);
+        // the same command again (a redelivery), and a second approval by someone else
+        commands.pipeInput(id, approval);
+        commands.pipeInput(id, DomainCommand.approve(id, "test-admin", Instant.parse("2026-01-01T00:00:06Z")));
+        assertTrue(out.isEmpty(), "no second event for a KNOWN domain");
+        DomainState after = registry().get(id);
+        assertEquals(before.sequence, after.sequence);
+        assertEquals(before.reason, after.reason);
+        assertEquals(before.reference.size(), after.reference.size());
+        assertEquals(1.0, commandCount("applied"));
+        assertEquals(2.0, commandCount("already_known"));
+    }
+
+    @Test
+    void anApprovalOfAnUnknownDomainIsIgnoredAndTheDetectorGoesOn() throws Exception {
+        commands.pipeInput("dom-00000000beef", DomainCommand.approve("dom-00000000beef", "test-mlops", Instant.parse("2026-01-01T00:00:05Z")));
+        assertTrue(out.isEmpty(), "no event for a domain the registry does not hold");
+        assertNull(registry().get("dom-00000000beef"), "nothing registered by an approval");
+        assertEquals(1.0, commandCount("unknown_domain"));
+        // the detector goes on: the next series is registered
+        String id = send("Site B", "B-NEW", "Q1", 101, NEW_SCANNER).domainId();
+        assertEquals(Status.CANDIDATE, out.readValue().status());
+        assertEquals(Status.CANDIDATE, registry().get(id).status);
+    }
+
+    private double commandCount(String outcome) {
+        io.micrometer.core.instrument.Counter c = meters.find("streams.domain.commands").tag("outcome", outcome).counter();
+        return c == null ? 0 : c.count();
     }
 
     @Test

@@ -34,14 +34,8 @@ import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
 import org.imagingpipeline.kafka.ConsumeLoop;
 import org.imagingpipeline.kafka.TopicReader;
-import org.imagingpipeline.streams.deadletter.DeadLetterDeserializationHandler;
-import org.imagingpipeline.streams.deadletter.DeadLetterProcessingHandler;
-import org.imagingpipeline.streams.deadletter.DeadLetterProductionHandler;
 import org.imagingpipeline.streams.deadletter.DeadLetters;
-import org.imagingpipeline.testsupport.BrokerProcess;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,9 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * TopologyTestDriver; dead letters go to imaging.streams.dlq on a real broker (the handlers' own producer). Each bad
  * record lands in the DLQ with its reason and source, and the next good record is processed.
  */
-class StreamsDeadLetterTest {
+class StreamsDeadLetterTest extends SharedBrokerTopologyTest {
     private static final DriftConfig DRIFT = new DriftConfig(0.01, 3, 6, 499, 7, 200, 6, 3, 0.01, 499, 4);
-    private static BrokerProcess broker;
 
     @TempDir
     Path tmp;
@@ -63,36 +56,25 @@ class StreamsDeadLetterTest {
     private TestInputTopic<String, SeriesReady> series;
     private TestOutputTopic<String, SeriesReady> ready;
     private TestOutputTopic<String, DomainEvent> domains;
-
-    @BeforeAll
-    static void startBroker() throws Exception {
-        broker = BrokerProcess.shared();
-    }
-
-    @AfterAll
-    static void closeDeadLetters() {
-        DeadLetters.closeAll();
-    }
+    private TestInputTopic<String, byte[]> rawCommands;
 
     @BeforeEach
     void setUp() {
         StreamsBuilder b = new StreamsBuilder();
         SeriesAssemblyTopology.addTo(b, new AssemblyConfig(Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofMinutes(5)), new SimpleMeterRegistry());
-        DriftTopology.addTo(b, DRIFT, ReferencePatients.of(Set.of()), new ApprovalQueue(), new SimpleMeterRegistry());
+        DriftTopology.addTo(b, DRIFT, ReferencePatients.of(Set.of()), new SimpleMeterRegistry());
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "dlq-test-" + UUID.randomUUID());
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap());
         p.put(StreamsConfig.STATE_DIR_CONFIG, tmp.resolve("state").toString());
-        // as application.properties sets them for the service
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class.getName());
-        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
-        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class.getName());
+        withDeadLetterHandlers(p);
         driver = new TopologyTestDriver(b.build(), p, Instant.parse("2026-01-01T00:00:00Z"));
         rawInstances = driver.createInputTopic(Topics.INSTANCES_RECEIVED, Serdes.String().serializer(), Serdes.ByteArray().serializer());
         instances = driver.createInputTopic(Topics.INSTANCES_RECEIVED, Serdes.String().serializer(), JsonSerde.of(InstanceReceived.class));
         series = driver.createInputTopic(Topics.SERIES_READY, Serdes.String().serializer(), JsonSerde.of(SeriesReady.class));
         ready = driver.createOutputTopic(Topics.SERIES_READY, Serdes.String().deserializer(), JsonSerde.of(SeriesReady.class));
         domains = driver.createOutputTopic(Topics.DOMAIN_EVENTS, Serdes.String().deserializer(), JsonSerde.of(DomainEvent.class));
+        rawCommands = driver.createInputTopic(Topics.DOMAIN_COMMANDS, Serdes.String().serializer(), Serdes.ByteArray().serializer());
     }
 
     @AfterEach
@@ -160,6 +142,38 @@ class StreamsDeadLetterTest {
         assertTrue(reason.contains("Rows 30000 exceeds the limit 16384 (max-rows)"), reason);
         assertEquals("processing", header(dl, DeadLetters.DLQ_STAGE));
         assertNull(driver.getKeyValueStore(DriftDetector.REGISTRY_STORE).get(huge.domainId()), "the refused series changed no domain");
+    }
+
+    @Test
+    void aDomainCommandThatCannotBeAppliedIsDeadLetteredAndTheNextApprovalIsApplied() throws Exception {
+        SeriesReady s = PhantomSeries.write(tmp.resolve("blobs"), "Site C", "C-MR", "P1", 1, PhantomSeries.Shift.NONE, 6);
+        series.pipeInput(s.seriesInstanceUid(), s);
+        assertEquals(DomainEvent.Status.CANDIDATE, domains.readValue().status());
+        // read, but not applicable: its key is another domain than the one it names (it would reach the wrong registry entry)
+        String wrongKey = "dom-bad-" + UUID.randomUUID();
+        byte[] bad = JsonSerde.of(DomainCommand.class).serialize(Topics.DOMAIN_COMMANDS, DomainCommand.approve(s.domainId(), "test-mlops", Instant.now()));
+        rawCommands.pipeInput(wrongKey, bad);
+        // not a command at all
+        String garbageKey = "dom-garbage-" + UUID.randomUUID();
+        byte[] garbage = "{\"schemaVersion\":1,\"type\":\"DELETE_EVERYTHING\"".getBytes(StandardCharsets.UTF_8);
+        rawCommands.pipeInput(garbageKey, garbage);
+        rawCommands.pipeInput(s.domainId(), JsonSerde.of(DomainCommand.class).serialize(Topics.DOMAIN_COMMANDS,
+                DomainCommand.approve(s.domainId(), "test-mlops", Instant.now())));
+
+        assertEquals(List.of(DomainEvent.Status.KNOWN), domains.readValuesToList().stream().map(DomainEvent::status).toList(),
+                "only the good approval changed the registry");
+        assertEquals(DomainEvent.Status.KNOWN, driver.<String, DomainState>getKeyValueStore(DriftDetector.REGISTRY_STORE).get(s.domainId()).status);
+        ConsumerRecord<String, byte[]> dl = deadLetter(wrongKey);
+        assertArrayEquals(bad, dl.value(), "the command's bytes as read");
+        assertEquals("BAD_COMMAND: domain command cannot be applied: the key is not the command's domainId", header(dl, ConsumeLoop.DLQ_REASON));
+        assertEquals(Topics.DOMAIN_COMMANDS + "-0@0", header(dl, ConsumeLoop.DLQ_SOURCE));
+        assertEquals("processing", header(dl, DeadLetters.DLQ_STAGE));
+        assertEquals("domain-command-check", header(dl, DeadLetters.DLQ_PROCESSOR));
+        ConsumerRecord<String, byte[]> unreadable = deadLetter(garbageKey);
+        assertArrayEquals(garbage, unreadable.value());
+        assertTrue(header(unreadable, ConsumeLoop.DLQ_REASON).startsWith("DESERIALIZATION: "), header(unreadable, ConsumeLoop.DLQ_REASON));
+        assertEquals(Topics.DOMAIN_COMMANDS + "-0@1", header(unreadable, ConsumeLoop.DLQ_SOURCE));
+        assertEquals("deserialization", header(unreadable, DeadLetters.DLQ_STAGE));
     }
 
     private static ConsumerRecord<String, byte[]> deadLetter(String key) {

@@ -11,7 +11,10 @@ public final class RefusedRecord extends RuntimeException {
         /** an instance's pixel geometry is beyond the configured caps, overflows, or disagrees with its pixel data */
         PIXEL_LIMITS,
         /** decoding one record's pixels ran out of heap (the allocation failed; the record is refused, loudly) */
-        OUT_OF_MEMORY
+        OUT_OF_MEMORY,
+        /** a domain command (imaging.domain.commands) that was read but cannot be applied: no domain id, a key other than
+         *  its domain id, an unknown schema version, ... */
+        BAD_COMMAND
     }
 
     private final Kind kind;
