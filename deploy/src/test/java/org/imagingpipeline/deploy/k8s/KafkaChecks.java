@@ -125,8 +125,12 @@ final class KafkaChecks {
 
     private static void checkTls(Manifests m, Deployment d, Container c, ServiceConfig cfg, Manifests.Listener l, String cn,
                                  List<String> problems) {
-        if (cfg.endingWith("security.protocol").stream().noneMatch(p -> p.equals("SSL") || p.equals("SASL_SSL"))) {
-            problems.add(cn + ": the " + l.name() + " listener is TLS but security.protocol is not SSL");
+        // Every client setting must be TLS, kafka.* included: kafka-support's clients (the audit log, streams' approval
+        // commands) take kafka.* alone, whatever a service's own prefix (bridge.kafka.client.*, kafka-streams.*) says.
+        List<String> protocols = cfg.endingWith("security.protocol");
+        if (protocols.isEmpty() || protocols.stream().anyMatch(p -> !p.equals("SSL") && !p.equals("SASL_SSL"))
+                || !List.of("SSL", "SASL_SSL").contains(String.valueOf(cfg.get("kafka.security.protocol")))) {
+            problems.add(cn + ": the " + l.name() + " listener is TLS but security.protocol is not SSL (every prefix, kafka.* included)");
         }
         expectSecretFile(d, c, cfg, "ssl.truststore.location", Set.of(l.cluster() + "-cluster-ca-cert"), cn, problems);
         if ("tls".equals(l.authentication())) {

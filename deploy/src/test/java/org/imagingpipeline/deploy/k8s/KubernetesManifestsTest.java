@@ -157,6 +157,8 @@ class KubernetesManifestsTest {
             base/retrain/deployment.yaml   | 'secret: {secretName: model-signing, defaultMode: 0440}' | 'emptyDir: {}' | retrain.model-signing.private-key /etc/pipeline/model-signing/private-key.pem is not in a mounted Secret
             base/retrain/configmap.yaml    | retrain.source-model=                       | retrain.sourcemodel=                         | retrain is deployed but does not register the source model
             base/inference/configmap.yaml  | inference.model-signing.public-keys=        | 'inference.source-model=/var/lib/pipeline/models/source.onnx\n    inference.model-signing.public-keys=' | the source model is registered by
+            base/streams/deployment.yaml   | 'fieldRef: {fieldPath: status.podIP}'      | 'fieldRef: {fieldPath: status.hostIP}'       | STREAMS_APPLICATION_SERVER must be $(POD_IP):8082
+            base/network-policies.yaml     | 'policyTypes: [Ingress, Egress]\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels: {app.kubernetes.io/name: streams}' | 'policyTypes: [Ingress, Egress]\n  ingress:\n    - from:\n        - podSelector:\n            matchLabels: {app.kubernetes.io/name: ingest}' | admits ingress from its own pods
             base/streams/configmap.yaml    | publickey.location=/etc/pipeline/token-verifier/public-key.pem | publickey.location=/etc/pipeline/token-verifier/issuer.pem | Secret token-verifier has no key issuer.pem
             base/fhir-bridge/configmap.yaml | private-key=/etc/pipeline/ehr/smart-private-key.pem | private-key=/var/lib/pipeline/secrets/fhir-bridge-smart-key.pem | bridge.fhir.auth.private-key /var/lib/pipeline/secrets/fhir-bridge-smart-key.pem is not in a mounted Secret
             """)

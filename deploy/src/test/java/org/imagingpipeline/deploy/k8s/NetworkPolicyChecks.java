@@ -63,6 +63,7 @@ final class NetworkPolicyChecks {
         }
         checkKafkaEgress(m, pods, policies, problems);
         checkExposedIngress(m, pods, policies, problems);
+        checkReplicaRouting(m, pods, policies, problems);
         return problems;
     }
 
@@ -125,6 +126,40 @@ final class NetworkPolicyChecks {
                 }
             }
         }
+    }
+
+    /**
+     * A service whose replicas route requests to each other (streams: {@code streams.application-server}) needs a policy
+     * admitting ingress from its own pods on its http port and one letting its pods reach them (egress).
+     */
+    private static void checkReplicaRouting(Manifests m, List<Manifests.PodShape> pods, List<NetworkPolicy> policies, List<String> problems) {
+        for (Deployment d : m.deployments()) {
+            boolean routes = d.getSpec().getTemplate().getSpec().getContainers().stream().filter(ServiceConfig::isService)
+                    .map(c -> ServiceConfig.of(m, d, c, new ArrayList<>())).flatMap(Optional::stream)
+                    .anyMatch(cfg -> cfg.get("streams.application-server") != null);
+            if (!routes) continue;
+            Map<String, String> labels = d.getSpec().getTemplate().getMetadata().getLabels();
+            List<NetworkPolicy> mine = policies.stream().filter(np -> Manifests.selects(np.getSpec().getPodSelector(), labels)).toList();
+            boolean in = mine.stream().filter(np -> np.getSpec().getPolicyTypes().contains("Ingress"))
+                    .flatMap(np -> np.getSpec().getIngress().stream())
+                    .anyMatch(r -> httpOrAny(r.getPorts()) && r.getFrom().stream().anyMatch(peer -> own(peer, labels)));
+            boolean out = mine.stream().filter(np -> np.getSpec().getPolicyTypes().contains("Egress"))
+                    .flatMap(np -> np.getSpec().getEgress().stream())
+                    .anyMatch(r -> httpOrAny(r.getPorts()) && (r.getTo().isEmpty() || r.getTo().stream().anyMatch(peer -> own(peer, labels))));
+            if (!in || !out) {
+                problems.add("Deployment " + d.getMetadata().getName() + ": its replicas forward queries to each other, but no NetworkPolicy "
+                        + (!in ? "admits ingress from its own pods" : "lets its pods reach each other (egress)") + " on port http");
+            }
+        }
+    }
+
+    private static boolean httpOrAny(List<NetworkPolicyPort> ports) {
+        return ports.isEmpty() || ports.stream().anyMatch(p -> "http".equals(p.getPort().getStrVal()));
+    }
+
+    private static boolean own(NetworkPolicyPeer peer, Map<String, String> labels) {
+        return peer.getPodSelector() != null && peer.getNamespaceSelector() == null && peer.getIpBlock() == null
+                && Manifests.selects(peer.getPodSelector(), labels);
     }
 
     private static List<Manifests.PodShape> select(List<Manifests.PodShape> pods, LabelSelector selector) {

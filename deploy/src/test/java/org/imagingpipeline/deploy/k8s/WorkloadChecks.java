@@ -194,6 +194,7 @@ final class WorkloadChecks {
             }
             expectPort(cn, c, "http", cfg.get("quarkus.http.port"), "quarkus.http.port", problems);
             for (Map.Entry<String, Boolean> f : KEY_FILES.entrySet()) checkKeyFile(m, d, c, cfg, cn, f.getKey(), f.getValue(), problems);
+            if (cfg.get("streams.application-server") != null) checkAdvertisedAddress(c, cn, cfg, problems);
             if (cfg.get("ingest.dicom.port") != null) {
                 expectPort(cn, c, "dicom", cfg.get("ingest.dicom.port"), "ingest.dicom.port", problems);
                 if (!"0.0.0.0".equals(cfg.get("ingest.dicom.bind-address"))) problems.add(cn + ": ingest.dicom.bind-address is not 0.0.0.0");
@@ -229,6 +230,22 @@ final class WorkloadChecks {
             if (!Manifests.SITE_SECRETS.get(v.get().getSecret().getSecretName()).contains(secretKey)) {
                 problems.add(cn + ": " + key + " " + f + ": Secret " + v.get().getSecret().getSecretName() + " has no key " + secretKey);
             }
+        }
+    }
+
+    /**
+     * streams replicas route domain queries by {@code application.server}: each pod must advertise its own address (the
+     * downward API's pod IP) at its http port; the packaged default 127.0.0.1 would make every replica but one answer 503.
+     */
+    private static void checkAdvertisedAddress(Container c, String cn, ServiceConfig cfg, List<String> problems) {
+        Optional<EnvVar> server = c.getEnv().stream().filter(e -> e.getName().equals("STREAMS_APPLICATION_SERVER")).findFirst();
+        Optional<EnvVar> podIp = c.getEnv().stream().filter(e -> e.getName().equals("POD_IP")).findFirst();
+        String port = cfg.get("quarkus.http.port");
+        boolean ipFromPod = podIp.isPresent() && podIp.get().getValueFrom() != null && podIp.get().getValueFrom().getFieldRef() != null
+                && "status.podIP".equals(podIp.get().getValueFrom().getFieldRef().getFieldPath());
+        if (server.isEmpty() || !ipFromPod || !("$(POD_IP):" + port).equals(server.get().getValue())) {
+            problems.add(cn + ": STREAMS_APPLICATION_SERVER must be $(POD_IP):" + port + " with POD_IP from fieldRef status.podIP"
+                    + " (replicas advertise their own address for routed queries)");
         }
     }
 
