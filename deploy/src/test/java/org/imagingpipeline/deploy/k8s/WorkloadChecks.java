@@ -218,10 +218,8 @@ final class WorkloadChecks {
         if (!"0.0.0.0".equals(cfg.get("ingest.dicom.tls.bind-address"))) problems.add(cn + ": ingest.dicom.tls.bind-address is not 0.0.0.0");
         for (String key : List.of("ingest.dicom.tls.certificate", "ingest.dicom.tls.private-key", "ingest.dicom.tls.trust-store")) {
             String f = cfg.get(key);
-            Optional<VolumeMount> vm = f == null ? Optional.empty()
-                    : c.getVolumeMounts().stream().filter(x -> f.startsWith(x.getMountPath() + "/")).findFirst();
-            Optional<Volume> v = vm.flatMap(x -> d.getSpec().getTemplate().getSpec().getVolumes().stream()
-                    .filter(y -> y.getName().equals(x.getName())).findFirst());
+            Optional<VolumeMount> vm = f == null ? Optional.empty() : mountOf(c, f);
+            Optional<Volume> v = vm.flatMap(x -> volumeOf(d, x));
             if (v.isEmpty() || v.get().getSecret() == null || !Manifests.SITE_SECRETS.containsKey(v.get().getSecret().getSecretName())) {
                 problems.add(cn + ": " + key + " " + f + " is not in a mounted site Secret " + Manifests.SITE_SECRETS.keySet());
                 continue;
@@ -269,9 +267,8 @@ final class WorkloadChecks {
         for (String f : value.split(",")) {
             String file = f.trim();
             if (file.isEmpty() || file.startsWith("https://") || file.startsWith("http://")) continue;
-            Optional<VolumeMount> vm = c.getVolumeMounts().stream().filter(x -> file.startsWith(x.getMountPath() + "/")).findFirst();
-            Optional<Volume> v = vm.flatMap(x -> d.getSpec().getTemplate().getSpec().getVolumes().stream()
-                    .filter(y -> y.getName().equals(x.getName())).findFirst());
+            Optional<VolumeMount> vm = mountOf(c, file);
+            Optional<Volume> v = vm.flatMap(x -> volumeOf(d, x));
             boolean fromSecret = v.isPresent() && v.get().getSecret() != null;
             boolean fromConfigMap = v.isPresent() && v.get().getConfigMap() != null;
             if (!fromSecret && !(fromConfigMap && !privateKey)) {
@@ -295,6 +292,16 @@ final class WorkloadChecks {
                 }
             }
         }
+    }
+
+    /** The container's mount that holds {@code file}. */
+    private static Optional<VolumeMount> mountOf(Container c, String file) {
+        return c.getVolumeMounts().stream().filter(x -> file.startsWith(x.getMountPath() + "/")).findFirst();
+    }
+
+    /** The pod volume a mount names. */
+    private static Optional<Volume> volumeOf(Deployment d, VolumeMount vm) {
+        return d.getSpec().getTemplate().getSpec().getVolumes().stream().filter(y -> y.getName().equals(vm.getName())).findFirst();
     }
 
     private static boolean blank(String s) {
