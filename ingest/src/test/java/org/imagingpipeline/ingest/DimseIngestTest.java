@@ -437,7 +437,8 @@ class DimseIngestTest {
                 s.setSoTimeout(15_000);
                 idle.add(s);
             }
-            Thread.sleep(300); // all accepted
+            // No wait for the SCP to take them: connections leave the listen queue in order, so the echo's
+            // association is accepted only after all 40.
             DicomTools.Result echo = DicomTools.echo(KafkaStack.dicomPort, "ECHOSCU");
             assertEquals(0, echo.exitCode(), "C-ECHO beside 40 idle sockets: " + echo.output());
             long t0 = System.nanoTime();

@@ -26,7 +26,7 @@ import org.imagingpipeline.retrain.service.jobs.Job;
  *
  * <p>The command is normally {@link #selfCommand}: a child JVM started from the service's own installation (the jars of
  * its Quarkus app, libtorch included), so that a job needs nothing but the service's image: no checkout, no
- * {@code ./pipeline} script. The child gets {@code OMP_WAIT_POLICY=PASSIVE} and {@code DNNL_MAX_CPU_ISA=AVX2} unless the
+ * {@code ./pipeline} script. The child gets {@code OMP_WAIT_POLICY=PASSIVE}, {@code DNNL_MAX_CPU_ISA=AVX2} and {@code MKL_CBWR=AVX2} unless the
  * service's environment sets them (the same defaults as {@code ./pipeline adapt}).
  */
 public final class AdaptProcess {
@@ -105,6 +105,7 @@ public final class AdaptProcess {
         ProcessBuilder pb = new ProcessBuilder(commandLine(request)).directory(workingDirectory.toFile());
         pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
         pb.environment().putIfAbsent("DNNL_MAX_CPU_ISA", "AVX2");
+        pb.environment().putIfAbsent("MKL_CBWR", "AVX2");
         Process p = pb.start();
         process = p;
         if (killed) destroyTree(p);
