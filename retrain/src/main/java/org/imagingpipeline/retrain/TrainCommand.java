@@ -115,6 +115,10 @@ public final class TrainCommand {
             + " statistics of the un-augmented training slices")
     boolean bnRecalibrate;
 
+    @Option(names = "--domain-batches", description = "domain-specific batch normalisation (MS-Net): each batch holds one"
+            + " site's slices, sites taking turns; with --bn-recalibrate the statistics become the mean of the sites' own")
+    boolean domainBatches;
+
     @Option(names = "--no-augment", description = "no augmentation at all")
     boolean noAugment;
 
@@ -156,8 +160,11 @@ public final class TrainCommand {
         m.put("warmup_steps", cfg.warmupSteps());
         m.put("selection", cfg.selectBest() ? "epoch with the best validation Dice" : "last weights");
         m.put("acquisition_aug_probability", cfg.acquisitionAug());
-        m.put("bn_statistics", cfg.bnRecalibrate() ? "population statistics of the un-augmented training slices"
-                : "moving average over training batches");
+        m.put("bn_statistics", cfg.bnRecalibrate() ? (cfg.domainBatches()
+                ? "mean over sites of each site's population statistics (un-augmented training slices)"
+                : "population statistics of the un-augmented training slices") : "moving average over training batches");
+        m.put("batches", cfg.domainBatches() ? "one site per batch, sites taking turns (domain-specific batch normalisation)"
+                : "slices of all sites shuffled together");
         m.put("size", cfg.size());
         m.put("base_filters", cfg.baseFilters());
         m.put("depth", cfg.depth());
@@ -185,7 +192,7 @@ public final class TrainCommand {
                 : outModel.toAbsolutePath().resolveSibling(stem + ".checkpoints");
         TrainConfig cfg = new TrainConfig(size, batch, epochs, stepsPerEpoch, maxSteps, maxMinutes, (float) lr,
                 baseFilters, depth, valFraction, seed, patience, !noAugment, intensityAug, threads, checkpointDir,
-                acquisitionAug, lrSchedule, warmupSteps, selectBest(select), bnRecalibrate).validate();
+                acquisitionAug, lrSchedule, warmupSteps, selectBest(select), bnRecalibrate, domainBatches).validate();
         ProgressBar.Format progressFormat = djl.progress();
         Path parentModel = parent == null ? null : Path.of(parent);
         if (parentModel != null && !Files.isRegularFile(parentModel)) {

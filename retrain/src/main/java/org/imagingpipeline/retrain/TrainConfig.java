@@ -21,16 +21,20 @@ import java.nio.file.Path;
  *                       the validation patients then stay a held-out set nothing was chosen on)
  * @param bnRecalibrate  after training, replace the batch norms' running statistics (a moving average over the last
  *                       augmented batches) by the population statistics of the un-augmented training slices
+ * @param domainBatches  domain-specific batch normalisation (MS-Net / DSBN with shared affine parameters): every batch
+ *                       holds one site's slices, sites taking turns, so each batch norm normalises a site by that
+ *                       site's own statistics; with bnRecalibrate the statistics become the mean over sites of each
+ *                       site's population statistics (a new site gets its own by AdaBN over all layers)
  */
 public record TrainConfig(int size, int batch, int epochs, int stepsPerEpoch, int maxSteps, double maxMinutes,
                           float learningRate, int baseFilters, int depth, double valFraction, long seed,
                           int patience, boolean augment, boolean intensityAugment, int threads,
                           Path checkpointDir, double acquisitionAug, String lrSchedule, int warmupSteps,
-                          boolean selectBest, boolean bnRecalibrate) {
+                          boolean selectBest, boolean bnRecalibrate, boolean domainBatches) {
 
     public static TrainConfig defaults() {
         return new TrainConfig(128, 16, 40, 0, 0, 25, 1e-3f, 8, 4, 0.2, 42, 8, true, false,
-                Runtime.getRuntime().availableProcessors(), null, 0, "fixed", 0, true, false);
+                Runtime.getRuntime().availableProcessors(), null, 0, "fixed", 0, true, false, false);
     }
 
     public TrainConfig validate() {
@@ -56,7 +60,7 @@ public record TrainConfig(int size, int batch, int epochs, int stepsPerEpoch, in
     public TrainConfig withSize(int v) {
         return new TrainConfig(v, batch, epochs, stepsPerEpoch, maxSteps, maxMinutes, learningRate, baseFilters, depth,
                 valFraction, seed, patience, augment, intensityAugment, threads, checkpointDir, acquisitionAug, lrSchedule,
-                warmupSteps, selectBest, bnRecalibrate);
+                warmupSteps, selectBest, bnRecalibrate, domainBatches);
     }
 
     /** The learning rate of step {@code step} (1-based) of {@code planned}. */

@@ -45,7 +45,7 @@ public final class UNetTrainer {
     }
 
     /** Slices of one patient at the training size. */
-    private record Prepared(String patient, List<float[]> images, List<byte[]> masks) { }
+    private record Prepared(String site, String patient, List<float[]> images, List<byte[]> masks) { }
 
     /** Population statistics from a seeded sample of this many training slices (as AdaBN's source reference). */
     static final int RECALIBRATION_SLICES = 1024;
@@ -68,7 +68,7 @@ public final class UNetTrainer {
                 im.add(Resampler.resize(v.images().get(i), v.width(), v.height(), s, s));
                 ms.add(Resampler.resizeMask(v.masks().get(i), v.width(), v.height(), s, s));
             }
-            out.add(new Prepared(v.ref().patientId(), im, ms));
+            out.add(new Prepared(v.ref().site(), v.ref().patientId(), im, ms));
         }
         return out;
     }
@@ -81,9 +81,18 @@ public final class UNetTrainer {
         List<Prepared> val = prepare(valVolumes);
         List<float[]> images = new ArrayList<>();
         List<byte[]> masks = new ArrayList<>();
+        // The training slices' indices per site (sorted by site name), for one-site batches and per-site statistics.
+        Map<String, List<Integer>> bySite = new java.util.TreeMap<>();
         for (Prepared p : train) {
+            for (int i = 0; i < p.images().size(); i++) {
+                bySite.computeIfAbsent(p.site(), k -> new ArrayList<>()).add(images.size() + i);
+            }
             images.addAll(p.images());
             masks.addAll(p.masks());
+        }
+        if (cfg.domainBatches() && bySite.size() < 2) {
+            throw new DataException("--domain-batches needs training patients of at least two sites, got "
+                    + String.join(",", bySite.keySet()));
         }
         int n = images.size();
         int s = cfg.size();
@@ -95,10 +104,11 @@ public final class UNetTrainer {
         }
         bar.message(String.format(Locale.ROOT,
                 "train: %d training patients (%d slices), %d validation patients; input %dx%d, batch %d, "
-                        + "%d steps/epoch, up to %d epochs / %d steps%s; augmentation: %s",
+                        + "%d steps/epoch, up to %d epochs / %d steps%s; augmentation: %s%s",
                 train.size(), n, val.size(), s, s, b, stepsPerEpoch, cfg.epochs(), plannedSteps,
                 cfg.maxMinutes() > 0 ? String.format(Locale.ROOT, " / %.0f min", cfg.maxMinutes()) : "",
-                new Augmenter(cfg.augment(), cfg.intensityAugment(), cfg.acquisitionAug()).describe()));
+                new Augmenter(cfg.augment(), cfg.intensityAugment(), cfg.acquisitionAug()).describe(),
+                cfg.domainBatches() ? "; one site per batch (" + String.join(", ", bySite.keySet()) + " in turn)" : ""));
 
         // Weight initialisation from the seed too, so a run repeats (up to multi-threaded float summation order).
         ai.djl.engine.Engine.getEngine("PyTorch").setRandomSeed((int) cfg.seed());
@@ -107,7 +117,7 @@ public final class UNetTrainer {
         model.setBlock(net);
         boolean ok = false;
         try {
-            Result r = loop(model, net, images, masks, val, stepsPerEpoch, plannedSteps);
+            Result r = loop(model, net, images, masks, bySite, val, stepsPerEpoch, plannedSteps);
             ok = true;
             return r;
         } finally {
@@ -117,8 +127,8 @@ public final class UNetTrainer {
         }
     }
 
-    private Result loop(Model model, UNet net, List<float[]> images, List<byte[]> masks, List<Prepared> val,
-                        int stepsPerEpoch, long plannedSteps) {
+    private Result loop(Model model, UNet net, List<float[]> images, List<byte[]> masks, Map<String, List<Integer>> bySite,
+                        List<Prepared> val, int stepsPerEpoch, long plannedSteps) {
         int s = cfg.size();
         int b = cfg.batch();
         int n = images.size();
@@ -143,8 +153,8 @@ public final class UNetTrainer {
             AdamStep adam = new AdamStep(cfg.learningRate());
             // Diagnostic switch for memory comparisons: -Dretrain.optimizer=djl uses DJL's Trainer.step().
             boolean djlStep = "djl".equals(System.getProperty("retrain.optimizer"));
-            List<Integer> order = new ArrayList<>();
-            int cursor = n;
+            BatchSchedule schedule = cfg.domainBatches() ? new BatchSchedule(List.copyOf(bySite.values()), rnd)
+                    : BatchSchedule.mixed(n, rnd);
             float[] x = new float[b * s * s];
             float[] y = new float[b * s * s];
             float[] outImg = new float[s * s];
@@ -157,16 +167,9 @@ public final class UNetTrainer {
                 double diceEma = Double.NaN;
                 long te = System.nanoTime();
                 for (int k = 0; k < stepsPerEpoch; k++) {
+                    schedule.beginBatch();
                     for (int j = 0; j < b; j++) {
-                        if (cursor >= n) {
-                            order.clear();
-                            for (int i = 0; i < n; i++) {
-                                order.add(i);
-                            }
-                            Collections.shuffle(order, rnd);
-                            cursor = 0;
-                        }
-                        int idx = order.get(cursor++);
+                        int idx = schedule.nextSlice();
                         aug.apply(images.get(idx), masks.get(idx), s, s, rnd, outImg, outMask);
                         System.arraycopy(outImg, 0, x, j * s * s, s * s);
                         System.arraycopy(outMask, 0, y, j * s * s, s * s);
@@ -247,13 +250,17 @@ public final class UNetTrainer {
         if (best != null) {
             restore(net, best);
         }
-        if (cfg.bnRecalibrate()) {
+        if (cfg.bnRecalibrate() && cfg.domainBatches()) {
+            recalibratePerSite(net, model.getNDManager(), images, bySite);
+        } else if (cfg.bnRecalibrate()) {
             List<float[]> sample = new ArrayList<>(images);
             Collections.shuffle(sample, new Random(cfg.seed()));
             sample = sample.subList(0, Math.min(RECALIBRATION_SLICES, sample.size()));
             bar.message(String.format(Locale.ROOT, "train: batch-norm statistics recalibrated on %d of the %d un-augmented "
                     + "training slices (were a moving average over the last augmented batches)", sample.size(), images.size()));
             AdaBn.reestimate(net, model.getNDManager(), sample, s, 16, cfg.seed(), AdaBn.Scope.ALL, 1.0, bar);
+        }
+        if (cfg.bnRecalibrate()) {
             if (!val.isEmpty()) {
                 double recal = validate(model, val);
                 bar.message(String.format(Locale.ROOT, "train: validation Dice (%dx%d) %.4f with the recalibrated "
@@ -267,6 +274,44 @@ public final class UNetTrainer {
                 Memory.peakRssMb()));
         return new Result(model, net, logs, step, seconds, bestVal, bestEpoch, firstLoss, recentLoss,
                 Memory.peakRssMb(), n, stop);
+    }
+
+    /**
+     * Domain-specific batch normalisation's statistics for a site nobody has seen yet: each site's population statistics
+     * (plain AdaBN over all layers on a seeded sample of its un-augmented slices, from the trained network), then per
+     * channel the mean over sites of their means and of their variances - the statistics of a typical site, without the
+     * spread between sites that pooled statistics would add and that one-site batches never showed the network.
+     */
+    private void recalibratePerSite(UNet net, NDManager manager, List<float[]> images, Map<String, List<Integer>> bySite) {
+        BnSnapshot trained = BnSnapshot.of(net);
+        Map<String, float[][]> sum = new LinkedHashMap<>();
+        int perSite = Math.max(1, RECALIBRATION_SLICES / bySite.size());
+        for (Map.Entry<String, List<Integer>> site : bySite.entrySet()) {
+            List<Integer> idx = new ArrayList<>(site.getValue());
+            Collections.shuffle(idx, new Random(cfg.seed()));
+            List<float[]> sample = new ArrayList<>();
+            for (int i : idx.subList(0, Math.min(perSite, idx.size()))) {
+                sample.add(images.get(i));
+            }
+            trained.restore(net, name -> true);
+            AdaBn.reestimate(net, manager, sample, cfg.size(), 16, cfg.seed(), AdaBn.Scope.ALL, 1.0, bar);
+            net.namedUnits().forEach((name, u) -> {
+                float[] m = u.bn().getParameters().get("runningMean").getArray().toFloatArray();
+                float[] v = u.bn().getParameters().get("runningVar").getArray().toFloatArray();
+                float[][] acc = sum.computeIfAbsent(name, k -> new float[][] {new float[m.length], new float[v.length]});
+                for (int c = 0; c < m.length; c++) {
+                    acc[0][c] += m[c] / bySite.size();
+                    acc[1][c] += v[c] / bySite.size();
+                }
+            });
+        }
+        net.namedUnits().forEach((name, u) -> {
+            u.bn().getParameters().get("runningMean").getArray().set(sum.get(name)[0]);
+            u.bn().getParameters().get("runningVar").getArray().set(sum.get(name)[1]);
+        });
+        bar.message(String.format(Locale.ROOT, "train: batch-norm statistics set to the mean over %d sites (%s) of each "
+                + "site's population statistics (up to %d un-augmented slices per site)", bySite.size(),
+                String.join(", ", bySite.keySet()), perSite));
     }
 
     private void epochEnd(Trainer trainer, UNet net, List<Prepared> val, int epoch, long step, double meanLoss,

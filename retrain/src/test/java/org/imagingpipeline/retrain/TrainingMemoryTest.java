@@ -47,7 +47,7 @@ class TrainingMemoryTest {
         }
         SliceDataset.PatientRef ref = new SliceDataset.PatientRef("SYN", "P1", List.of());
         SliceDataset.Volume v = new SliceDataset.Volume(ref, s, s, images, masks);
-        TrainConfig cfg = new TrainConfig(s, 4, 10, 60, 0, 0, 1e-3f, 8, 3, 0, 1, 0, true, false, 2, null, 0, "fixed", 0, true, false);
+        TrainConfig cfg = new TrainConfig(s, 4, 10, 60, 0, 0, 1e-3f, 8, 3, 0, 1, 0, true, false, 2, null, 0, "fixed", 0, true, false, false);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (UNetTrainer.Result r = new UNetTrainer(cfg, new ProgressBar(new PrintStream(log, true), 60))
                 .train(List.of(v), List.of())) {
