@@ -96,6 +96,9 @@ public final class AdaptationBenchmark {
     @Option(names = "--bn-scope", paramLabel = "S", description = "passed to the job (adapt --bn-scope)")
     String bnScope;
 
+    @Option(names = "--bn-reference", paramLabel = "R", description = "passed to the job (adapt --bn-reference: source or none)")
+    String bnReference;
+
     @Option(names = "--align-levels", paramLabel = "N", description = "passed to the job (adapt --align-levels)")
     Integer alignLevels;
 
@@ -175,7 +178,7 @@ public final class AdaptationBenchmark {
         AdaptationJob.Settings d = AdaptationJob.Settings.defaults();
         AdaptationJob.Settings settings = new AdaptationJob.Settings(threads, d.batch(), d.seed(), d.maxMinutes(),
                 maxSteps, lr == null ? null : (float) (double) lr,
-                bnScope == null ? d.scope() : AdaBn.Scope.parse(bnScope), d.bnWeight(), null,
+                bnScope == null ? d.scope() : AdaBn.Scope.parse(bnScope), d.bnWeight(), bnReference,
                 alignLevels == null ? d.alignLevels() : alignLevels, d.gate(), false, 0,
                 candidates == null ? d.candidates() : Cli.list(candidates, "--candidates"), true, d.djlCache(),
                 bnPixels == null ? d.foreground() : bnPixels.equals("foreground"));
