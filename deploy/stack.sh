@@ -2,6 +2,18 @@
 # background with its pid recorded under $PIPELINE_HOME/pids; `down` stops exactly those.
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+# Kafka security (docs/security.md "Kafka"): the client listener KAFKA_PORT is SASL_SSL (SCRAM-SHA-512) with one principal
+# per service and ACLs; the internal listener (inter-broker traffic and the provisioning identity, mutual TLS) is
+# KAFKA_INTERNAL_PORT. KAFKA_SECURITY=plaintext runs the old unauthenticated broker (for debugging only).
+KAFKA_INTERNAL_PORT="${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 2))}"
+KAFKA_SECURITY="${KAFKA_SECURITY:-sasl_ssl}"
+kafka_secured() { [ "$KAFKA_SECURITY" != plaintext ]; }
+# A service's Kafka credentials: its Quarkus properties file under secrets/kafka (kafka.* and kafka-streams.* settings).
+# Always one java option (quote it): the file when secured, else a marker that names the plaintext mode.
+kafka_opt() { # principal
+  if kafka_secured; then echo "-Dquarkus.config.locations=file:$PIPELINE_HOME/secrets/kafka/$1.quarkus.properties"
+  else echo "-Dpipeline.kafka.security=plaintext"; fi
+}
 INGEST_DICOM_PORT="${INGEST_DICOM_PORT:-11112}"
 # DICOM TLS (ingest.dicom.tls.*, docs/security.md "DICOM"): off with INGEST_DICOM_TLS_ENABLED=false.
 INGEST_DICOM_TLS_PORT="${INGEST_DICOM_TLS_PORT:-2762}"
@@ -43,6 +55,11 @@ stack_secrets() {
   java -cp "$(module_cp test-support)" org.imagingpipeline.localca.LocalCaCommand init --secrets "$PIPELINE_HOME/secrets" \
     --issue "ingest${INGEST_TLS_NAMES:+=$INGEST_TLS_NAMES}" --issue scanner --issue inference >&2 \
     || die "cannot create the local CA and certificates under $PIPELINE_HOME/secrets"
+  # Kafka: the broker's and the provisioning identity's certificates, a SCRAM password and client settings per principal.
+  if kafka_secured; then
+    java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.kafka.KafkaSecrets --secrets "$PIPELINE_HOME/secrets" >&2 \
+      || die "cannot create the Kafka credentials under $PIPELINE_HOME/secrets/kafka"
+  fi
   # fhir-bridge's SMART Backend Services key pair (fhir-bridge SmartKeys): fhir-bridge-smart-key.pem (0600, the client
   # assertions' RS384 key) and fhir-bridge-smart-jwks.json (the public JWK Set an EHR registers); created once.
   if part fhir-bridge || part ehr; then
@@ -80,9 +97,11 @@ wait_http() { # name url seconds
 }
 
 wait_kafka() {
-  local i
+  local i provision=(--bootstrap "127.0.0.1:$KAFKA_PORT")
+  # Secured: topics, SCRAM users and ACLs through the internal listener, as the provisioning identity (a super user).
+  kafka_secured && provision=(--bootstrap "127.0.0.1:$KAFKA_INTERNAL_PORT" --secrets "$PIPELINE_HOME/secrets")
   for ((i = 0; i < 360; i++)); do
-    if java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "127.0.0.1:$KAFKA_PORT" \
+    if java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner "${provision[@]}" \
         >>"$STACK_LOGS/topics.log" 2>&1; then return 0; fi
     pid_alive broker || { tail -n 30 "$STACK_LOGS/broker.log" >&2; die "broker exited; log: $STACK_LOGS/broker.log"; }
     sleep 0.5
@@ -108,12 +127,19 @@ stack_up() {
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || check_ports_free "ingest:$INGEST_DICOM_TLS_PORT"
+  kafka_secured && check_ports_free "broker:$KAFKA_INTERNAL_PORT"
   stack_secrets
+  local broker_security=()
+  kafka_secured && broker_security=(--secrets "$PIPELINE_HOME/secrets" --internal-port "$KAFKA_INTERNAL_PORT")
   start_bg broker java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
-    --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT"
+    --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT" "${broker_security[@]}"
   wait_kafka
-  log "stack: broker ready on 127.0.0.1:$KAFKA_PORT, topics provisioned"
-  part ingest && start_bg ingest java -Xmx"${INGEST_XMX:-1g}" "${AUTH_OPTS[@]}" \
+  if kafka_secured; then
+    log "stack: broker ready on 127.0.0.1:$KAFKA_PORT (SASL_SSL, SCRAM-SHA-512, ACLs; credentials in $PIPELINE_HOME/secrets/kafka), topics provisioned"
+  else
+    log "stack: broker ready on 127.0.0.1:$KAFKA_PORT (PLAINTEXT, no authentication: KAFKA_SECURITY=plaintext), topics provisioned"
+  fi
+  part ingest && start_bg ingest java -Xmx"${INGEST_XMX:-1g}" "${AUTH_OPTS[@]}" "$(kafka_opt ingest)" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
     -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" -Dingest.dicom.tls.port="$INGEST_DICOM_TLS_PORT" \
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
@@ -145,7 +171,7 @@ stack_up() {
   [ -n "${STREAMS_DRIFT_REFERENCE_FILE:-}" ] && streams_opts+=(-Dstreams.drift.reference-file="$STREAMS_DRIFT_REFERENCE_FILE")
   [ ${#streams_opts[@]} -gt 0 ] || log "stack: streams has no KNOWN reference (no model card at $ref_card or no data at $ref_data):" \
     "every domain stays CANDIDATE until approved (POST /domains/{id}/approve)"
-  part streams && start_bg streams java -Xmx768m "${AUTH_OPTS[@]}" \
+  part streams && start_bg streams java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt streams)" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
     "${streams_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
@@ -161,7 +187,7 @@ stack_up() {
       -Dinference.pacs-tls.trust-store="${PACS_TLS_CA:-$PIPELINE_HOME/secrets/ca.pem}"
       -Dinference.pacs-tls.certificate="$PIPELINE_HOME/secrets/inference.pem" -Dinference.pacs-tls.private-key="$PIPELINE_HOME/secrets/inference-key.pem")
     start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
-      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
+      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" "$(kafka_opt inference)" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs each adaptation job in a child JVM of its own installation (retrain.adapt.command=self: the jars of
@@ -176,12 +202,12 @@ stack_up() {
   [ -f "$source_model" ] && retrain_opts+=(-Dretrain.source-model="$source_model")
   # Expert-corrected masks by SeriesInstanceUID (the demo's simulated radiologist writes them); the gate decides on them.
   [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")
-  part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" "${RETRAIN_SIGNING_OPTS[@]}" \
+  part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" "${RETRAIN_SIGNING_OPTS[@]}" "$(kafka_opt retrain)" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.jvm-options="-Xmx${RETRAIN_XMX:-4g}" \
     -Dretrain.adapt.djl-cache="${DJL_CACHE_DIR:-$ROOT/retrain/target/djl-cache}" -Dretrain.adapt.directory="$PIPELINE_HOME" \
     "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
-  part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" \
+  part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt fhir-bridge)" \
     -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   part ingest && wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120 \

@@ -114,6 +114,8 @@ public final class DemoCommand implements Callable<Integer> {
         out = Files.createDirectories(out == null ? root.resolve("target/demo") : out).toAbsolutePath().normalize();
         Path home = out.resolve("stack");
         env.put("PIPELINE_HOME", home.toString());
+        // The stack's broker takes SASL_SSL clients only: the demo reads topics as the read-only cli principal.
+        TopicSnapshot.useCredentials(home.resolve("secrets").resolve("kafka").resolve("cli.properties"));
         pipeline(List.of("down"), true);
         deleteRecursively(home);
         for (String f : List.of("sent", "dice.jsonl", "summary.json", "index.html", "evaluate.log")) deleteRecursively(out.resolve(f));

@@ -1,6 +1,7 @@
 package org.imagingpipeline.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.kafka.TopicReader;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.Topics;
@@ -45,6 +51,7 @@ class ReliabilityScenarioIT {
                 10, "retrain"));
         try {
             up(run);
+            assertBrokerRefusesPlaintext(run);
             for (int i = 0; i < patients.size(); i++) {
                 sendWithRetry(run, patients.get(i));
                 String part = crashes.get(i);
@@ -71,6 +78,16 @@ class ReliabilityScenarioIT {
     private static void up(PipelineRun run) throws Exception {
         PipelineRun.Result r = run.run(8, "up");
         assertEquals(0, r.exit(), "./pipeline up:\n" + PipelineRun.tail(r.stderr()));
+    }
+
+    /** Security on by default (issue 19): the stack's Kafka answers no client without credentials. */
+    private static void assertBrokerRefusesPlaintext(PipelineRun run) {
+        KafkaClients plain = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"));
+        try (Admin admin = plain.admin(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000",
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "6000"))) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.listTopics().names().get(20, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException, "plaintext gets no answer: " + e.getCause());
+        }
     }
 
     private static void sendWithRetry(PipelineRun run, String[] patient) throws Exception {
@@ -104,11 +121,12 @@ class ReliabilityScenarioIT {
             Thread.sleep(3000);
             bySeries = reportsBySeries(run);
         }
-        String bootstrap = "127.0.0.1:" + run.port("KAFKA_PORT");
+        // The stack's broker is SASL_SSL with ACLs: read consumer offsets as the read-only cli principal.
+        KafkaClients cli = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"), run.home.resolve("secrets/kafka/cli.properties"));
         Duration drain = Duration.ofMinutes(3);
-        TopicReader.awaitConsumed(bootstrap, "imaging-streams", drain, Topics.INSTANCES_RECEIVED);
-        TopicReader.awaitConsumed(bootstrap, "inference", drain, Topics.SERIES_READY);
-        TopicReader.awaitConsumed(bootstrap, "fhir-bridge", drain, Topics.SEGMENTATION_RESULTS);
+        TopicReader.awaitConsumed(cli, "imaging-streams", drain, Topics.INSTANCES_RECEIVED);
+        TopicReader.awaitConsumed(cli, "inference", drain, Topics.SERIES_READY);
+        TopicReader.awaitConsumed(cli, "fhir-bridge", drain, Topics.SEGMENTATION_RESULTS);
         return reportsBySeries(run);
     }
 

@@ -1,5 +1,11 @@
 package org.imagingpipeline.kafka;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -50,9 +56,36 @@ public final class KafkaClients {
         return new KafkaClients(new LinkedHashMap<>(clientProperties));
     }
 
-    /** Clients of a broker without further settings (tests and tools on the local stack). */
+    /** Clients of a broker without further settings (a plaintext broker: tests of one service). */
     public static KafkaClients of(String bootstrapServers) {
         return of(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    /**
+     * Clients of a broker with the settings of a Kafka client properties file (as Kafka's tools take with
+     * {@code --command-config}; the local stack writes one per principal: {@code PIPELINE_HOME/secrets/kafka/NAME.properties}
+     * with SASL_SSL, SCRAM-SHA-512 and the local CA). {@code bootstrapServers} wins over a bootstrap address in the file.
+     */
+    public static KafkaClients of(String bootstrapServers, Path clientProperties) {
+        Map<String, String> m = new LinkedHashMap<>(readClientProperties(clientProperties));
+        m.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return of(m);
+    }
+
+    /** The environment variable naming a Kafka client properties file that command-line tools read first. */
+    public static final String CLIENT_PROPERTIES_ENV = "PIPELINE_KAFKA_CLIENT_PROPERTIES";
+
+    /** The properties of a Kafka client properties file (Java properties format). */
+    public static Map<String, String> readClientProperties(Path file) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the Kafka client properties " + file, e);
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+        return m;
     }
 
     /**
@@ -71,12 +104,15 @@ public final class KafkaClients {
     }
 
     /**
-     * Clients of a command-line tool: every {@code KAFKA_*} environment variable that names a client property (as
-     * {@link #fromConfig} reads them: {@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_JAAS_CONFIG}, ...), with
-     * {@code overrides} (the tool's options, e.g. its {@code --bootstrap}) laid over them.
+     * Clients of a command-line tool: the Kafka client properties file named by {@value #CLIENT_PROPERTIES_ENV} (the
+     * local stack's credentials; {@code ./pipeline} sets it), then every {@code KAFKA_*} environment variable that names
+     * a client property (as {@link #fromConfig} reads them: {@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_JAAS_CONFIG},
+     * ...), then {@code overrides} (the tool's options, e.g. its {@code --bootstrap}).
      */
     public static KafkaClients fromEnvironment(Map<String, String> environment, Map<String, String> overrides) {
         Map<String, String> m = new LinkedHashMap<>();
+        String file = environment.get(CLIENT_PROPERTIES_ENV);
+        if (file != null && !file.isBlank()) m.putAll(readClientProperties(Path.of(file)));
         environment.forEach((name, value) -> {
             String key = name.startsWith(ENV_PREFIX) ? clientKey(name) : null;
             if (key != null) m.put(key, value);

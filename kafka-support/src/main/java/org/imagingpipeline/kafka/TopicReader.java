@@ -25,8 +25,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * Reads topics the way a check must: up to the end offsets the broker reports at the time of the read, so that the
  * result holds everything acknowledged before it, neither less (a slow reader) nor a guess (a quiet period). Reads
  * read_committed (end offsets are the last stable offsets; aborted transactions are skipped), with assigned partitions
- * and no consumer group, from the beginning of every partition. For tests, the demo and tools (clients of a broker
- * without further settings, {@link KafkaClients#of(String)}).
+ * and no consumer group, from the beginning of every partition. For tests, the demo and tools: the clients' settings
+ * carry the credentials on a secured broker (e.g. {@link KafkaClients#of(String, java.nio.file.Path)} with the local
+ * stack's {@code secrets/kafka/cli.properties}); the {@code String bootstrap} forms are for a plaintext broker.
  *
  * <p>The three questions a test asks: what is on the topic now ({@link #readToEnd}); wait until something is there,
  * then everything up to the end ({@link #awaitRecords}); has a consumer group handled everything on its input topics
@@ -40,13 +41,13 @@ public final class TopicReader {
     }
 
     /** Every record of the topics, from the beginning up to their end offsets at the time of the call; values as bytes. */
-    public static List<ConsumerRecord<String, byte[]>> readToEnd(String bootstrap, String... topics) {
-        return readToEnd(bootstrap, new ByteArrayDeserializer(), topics);
+    public static List<ConsumerRecord<String, byte[]>> readToEnd(KafkaClients clients, String... topics) {
+        return readToEnd(clients, new ByteArrayDeserializer(), topics);
     }
 
     /** Every record of the topics, from the beginning up to their end offsets at the time of the call. */
-    public static <T> List<ConsumerRecord<String, T>> readToEnd(String bootstrap, Deserializer<T> values, String... topics) {
-        return awaitRecords(bootstrap, values, "the end offsets of " + Arrays.toString(topics), rs -> true, READ_TIMEOUT, topics);
+    public static <T> List<ConsumerRecord<String, T>> readToEnd(KafkaClients clients, Deserializer<T> values, String... topics) {
+        return awaitRecords(clients, values, "the end offsets of " + Arrays.toString(topics), rs -> true, READ_TIMEOUT, topics);
     }
 
     /**
@@ -54,12 +55,12 @@ public final class TopicReader {
      * fails after {@code timeout}), then reads on up to the end offsets of that moment and returns every record: what
      * the condition waited for, and whatever else was acknowledged by then (a duplicate, a record that should not be).
      */
-    public static <T> List<ConsumerRecord<String, T>> awaitRecords(String bootstrap, Deserializer<T> values, String what,
+    public static <T> List<ConsumerRecord<String, T>> awaitRecords(KafkaClients clients, Deserializer<T> values, String what,
                                                                    Predicate<List<ConsumerRecord<String, T>>> until, Duration timeout,
                                                                    String... topics) {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<ConsumerRecord<String, T>> out = new ArrayList<>();
-        try (KafkaConsumer<String, T> c = consumer(bootstrap, new StringDeserializer(), values)) {
+        try (KafkaConsumer<String, T> c = consumer(clients, new StringDeserializer(), values)) {
             List<TopicPartition> parts = partitions(c, topics);
             c.assign(parts);
             c.seekToBeginning(parts);
@@ -93,10 +94,10 @@ public final class TopicReader {
      * to them before (a consumer commits after handling, so its outputs are acknowledged by then). Fails after
      * {@code timeout} with the offsets it saw.
      */
-    public static void awaitConsumed(String bootstrap, String groupId, Duration timeout, String... topics) throws InterruptedException {
-        Map<TopicPartition, Long> target = afterLastRecord(bootstrap, topics);
+    public static void awaitConsumed(KafkaClients clients, String groupId, Duration timeout, String... topics) throws InterruptedException {
+        Map<TopicPartition, Long> target = afterLastRecord(clients, topics);
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Admin admin = KafkaClients.of(bootstrap).admin(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
+        try (Admin admin = clients.admin(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000"))) {
             Map<TopicPartition, Long> committed = Map.of();
             while (true) {
@@ -121,9 +122,9 @@ public final class TopicReader {
      * has none). A consumer that handled that record has committed at least this offset (transaction markers and
      * aborted records after it do not count).
      */
-    public static Map<TopicPartition, Long> afterLastRecord(String bootstrap, String... topics) {
+    public static Map<TopicPartition, Long> afterLastRecord(KafkaClients clients, String... topics) {
         Map<TopicPartition, Long> out = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = consumer(clients, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = partitions(c, topics);
             Map<TopicPartition, Long> begin = c.beginningOffsets(parts, Duration.ofSeconds(30));
             Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(30));
@@ -139,6 +140,30 @@ public final class TopicReader {
             }
         }
         return out;
+    }
+
+    // The same reads for a broker without further settings (plaintext, no credentials): tests of one service.
+
+    public static List<ConsumerRecord<String, byte[]>> readToEnd(String bootstrap, String... topics) {
+        return readToEnd(KafkaClients.of(bootstrap), topics);
+    }
+
+    public static <T> List<ConsumerRecord<String, T>> readToEnd(String bootstrap, Deserializer<T> values, String... topics) {
+        return readToEnd(KafkaClients.of(bootstrap), values, topics);
+    }
+
+    public static <T> List<ConsumerRecord<String, T>> awaitRecords(String bootstrap, Deserializer<T> values, String what,
+                                                                   Predicate<List<ConsumerRecord<String, T>>> until, Duration timeout,
+                                                                   String... topics) {
+        return awaitRecords(KafkaClients.of(bootstrap), values, what, until, timeout, topics);
+    }
+
+    public static void awaitConsumed(String bootstrap, String groupId, Duration timeout, String... topics) throws InterruptedException {
+        awaitConsumed(KafkaClients.of(bootstrap), groupId, timeout, topics);
+    }
+
+    public static Map<TopicPartition, Long> afterLastRecord(String bootstrap, String... topics) {
+        return afterLastRecord(KafkaClients.of(bootstrap), topics);
     }
 
     private static long lastRecordOffset(KafkaConsumer<byte[], byte[]> c, TopicPartition tp, long from, long end) {
@@ -184,9 +209,9 @@ public final class TopicReader {
     }
 
     /** A consumer without a group (partitions are assigned), read_committed and no commits (KafkaClients sees to both). */
-    private static <K, V> KafkaConsumer<K, V> consumer(String bootstrap, Deserializer<K> keys, Deserializer<V> values) {
+    private static <K, V> KafkaConsumer<K, V> consumer(KafkaClients clients, Deserializer<K> keys, Deserializer<V> values) {
         // Records of up to 16 MiB (a series of thousands of slices on imaging.series.ready).
-        return new KafkaConsumer<>(KafkaClients.of(bootstrap).consumerProperties(Map.of(
+        return new KafkaConsumer<>(clients.consumerProperties(Map.of(
                 ConsumerConfig.CLIENT_ID_CONFIG, "topic-reader-" + UUID.randomUUID(),
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 32 << 20,
                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20)), keys, values);

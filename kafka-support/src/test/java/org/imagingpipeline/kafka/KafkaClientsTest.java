@@ -20,6 +20,29 @@ class KafkaClientsTest {
     }
 
     @Test
+    void aClientPropertiesFileGivesToolsTheirCredentials(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("cli.properties");
+        java.nio.file.Files.writeString(file, "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+                + "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username\\=\"cli\" password\\=\"p\";\n"
+                + "bootstrap.servers=elsewhere:1\n");
+        KafkaClients c = KafkaClients.of("127.0.0.1:9092", file);
+        Properties consumer = c.consumerProperties(Map.of());
+        assertEquals("127.0.0.1:9092", consumer.get("bootstrap.servers"), "the given address wins over the file's");
+        assertEquals("SASL_SSL", consumer.get("security.protocol"));
+        assertTrue(consumer.get("sasl.jaas.config").toString().contains("username=\"cli\""));
+
+        // A tool: the file named by the environment first, then KAFKA_* variables, then its options.
+        KafkaClients tool = KafkaClients.fromEnvironment(Map.of(KafkaClients.CLIENT_PROPERTIES_ENV, file.toString(),
+                "KAFKA_SASL_MECHANISM", "SCRAM-SHA-256"), Map.of("bootstrap.servers", "b:2"));
+        Properties admin = tool.adminProperties(Map.of());
+        assertEquals("SASL_SSL", admin.get("security.protocol"));
+        assertEquals("SCRAM-SHA-256", admin.get("sasl.mechanism"));
+        assertEquals("b:2", admin.get("bootstrap.servers"));
+        assertFalse(tool.toString().contains("password"), "never the values");
+        assertThrows(java.io.UncheckedIOException.class, () -> KafkaClients.of("b:1", dir.resolve("missing.properties")));
+    }
+
+    @Test
     void securitySettingsFromConfigurationReachEveryClient() {
         KafkaClients c = KafkaClients.fromConfig(config(Map.of(
                 "kafka.bootstrap.servers", "broker:9093",

@@ -12,7 +12,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.testsupport.kafka.AccessProvisioner;
+import org.imagingpipeline.testsupport.kafka.KafkaSecrets;
 
 /**
  * A {@link KraftBroker} in its own JVM, for tests and tools: start, wait until it answers, stop cleanly
@@ -25,13 +29,17 @@ public final class BrokerProcess implements AutoCloseable {
     private final Path dataDir;
     private final int port;
     private final int controllerPort;
+    private final KafkaSecrets secrets;
+    private final int internalPort;
     private Process process;
     private static BrokerProcess shared;
 
-    private BrokerProcess(Path dataDir, int port, int controllerPort) {
+    private BrokerProcess(Path dataDir, int port, int controllerPort, KafkaSecrets secrets, int internalPort) {
         this.dataDir = dataDir;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.secrets = secrets;
+        this.internalPort = internalPort;
     }
 
     /**
@@ -40,12 +48,28 @@ public final class BrokerProcess implements AutoCloseable {
      * (empty) {@code dataDir} exits because its address is in use, it is started again on other ports (3 tries).
      */
     public static BrokerProcess startWithTopics(Path dataDir) throws Exception {
+        return startWithTopics(dataDir, null);
+    }
+
+    /**
+     * As {@link #startWithTopics(Path)}, secured as {@code ./pipeline up} runs it (KraftBroker {@code --secrets}): the
+     * Kafka credentials are created under {@code secretsFolder} ({@link KafkaSecrets#ensure}), the client listener is
+     * SASL_SSL, and the users and ACLs of {@link org.imagingpipeline.testsupport.kafka.KafkaAccess} are provisioned.
+     * Clients connect with {@link #clientProperties(String)}.
+     */
+    public static BrokerProcess startSecuredWithTopics(Path dataDir, Path secretsFolder) throws Exception {
+        return startWithTopics(dataDir, KafkaSecrets.ensure(secretsFolder));
+    }
+
+    private static BrokerProcess startWithTopics(Path dataDir, KafkaSecrets secrets) throws Exception {
         boolean fresh = isEmptyOrAbsent(dataDir);
         for (int attempt = 1; ; attempt++) {
             int port = freePort();
             int controllerPort = freePort();
             while (controllerPort == port) controllerPort = freePort();
-            BrokerProcess b = new BrokerProcess(dataDir, port, controllerPort);
+            int internalPort = secrets == null ? 0 : freePort();
+            while (secrets != null && (internalPort == port || internalPort == controllerPort)) internalPort = freePort();
+            BrokerProcess b = new BrokerProcess(dataDir, port, controllerPort, secrets, internalPort);
             try {
                 b.start();
             } catch (IOException e) {
@@ -58,8 +82,9 @@ public final class BrokerProcess implements AutoCloseable {
                 }
                 throw e;
             }
-            try (Admin admin = TopicProvisioner.admin(b.bootstrap())) {
+            try (Admin admin = b.admin()) {
                 new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+                if (secrets != null) new AccessProvisioner(admin, secrets).ensure();
             }
             return b;
         }
@@ -99,8 +124,31 @@ public final class BrokerProcess implements AutoCloseable {
         return shared;
     }
 
+    /** The client listener (SASL_SSL when secured). */
     public String bootstrap() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The Kafka credentials of a secured broker; null when it runs plaintext. */
+    public KafkaSecrets secrets() {
+        return secrets;
+    }
+
+    /**
+     * Client properties for {@code principal} ({@link org.imagingpipeline.testsupport.kafka.KafkaAccess}): the bootstrap
+     * address and, on a secured broker, that principal's SASL_SSL settings.
+     */
+    public Map<String, String> clientProperties(String principal) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("bootstrap.servers", bootstrap());
+        if (secrets != null) m.putAll(secrets.clientProperties(principal));
+        return m;
+    }
+
+    /** An admin client with every right: plaintext, or the provisioning identity on the internal listener. */
+    public Admin admin() {
+        return secrets == null ? TopicProvisioner.admin(bootstrap())
+                : TopicProvisioner.admin("127.0.0.1:" + internalPort, secrets.adminProperties());
     }
 
     public Path dataDir() {
@@ -126,6 +174,9 @@ public final class BrokerProcess implements AutoCloseable {
         cmd.add(KraftBroker.class.getName());
         cmd.addAll(List.of("--data-dir", dataDir.toString(), "--port", Integer.toString(port),
                 "--controller-port", Integer.toString(controllerPort)));
+        if (secrets != null) {
+            cmd.addAll(List.of("--secrets", secrets.folder().getParent().toString(), "--internal-port", Integer.toString(internalPort)));
+        }
         File log = dataDir.resolve("broker.log").toFile();
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
@@ -146,7 +197,7 @@ public final class BrokerProcess implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IOException("broker exited with " + process.exitValue() + "; " + logTail());
             }
-            try (Admin admin = TopicProvisioner.admin(bootstrap())) {
+            try (Admin admin = admin()) {
                 admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
                 admin.listTopics().names().get(5, TimeUnit.SECONDS);
                 return;

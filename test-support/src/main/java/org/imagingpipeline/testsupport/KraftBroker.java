@@ -37,6 +37,15 @@ public final class KraftBroker implements Callable<Integer> {
     @Option(names = "--controller-port", description = "controller listener port (default: port + 1)")
     Integer controllerPort;
 
+    @Option(names = "--secrets", description = "PIPELINE_HOME/secrets (KafkaSecrets): run secured. The client listener "
+            + "(--port) is SASL_SSL with SCRAM-SHA-512; the internal (--internal-port) and controller listeners are TLS with "
+            + "client certificates; the StandardAuthorizer denies what no ACL allows. Without it: plaintext, no ACLs")
+    Path secrets;
+
+    @Option(names = "--internal-port", description = "internal (inter-broker and provisioning) listener port when secured "
+            + "(default: port + 2)")
+    Integer internalPort;
+
     public static void main(String[] args) {
         int rc = new CommandLine(new KraftBroker()).execute(args);
         if (rc != 0) System.exit(rc);
@@ -47,16 +56,22 @@ public final class KraftBroker implements Callable<Integer> {
         Path dataDir = this.dataDir.toAbsolutePath();
         int controllerPort = this.controllerPort == null ? port + 1 : this.controllerPort;
         Files.createDirectories(dataDir);
-        Path props = writeServerProperties(dataDir, host, port, controllerPort);
+        Map<String, String> config = serverConfig(dataDir, host, port, controllerPort);
+        if (secrets != null) {
+            int internal = internalPort == null ? port + 2 : internalPort;
+            config.putAll(securedConfig(org.imagingpipeline.testsupport.kafka.KafkaSecrets.at(secrets), host, port, controllerPort, internal));
+        }
+        Path props = writeServerProperties(dataDir, config);
         format(dataDir, props);
-        System.err.printf("KraftBroker: starting on %s:%d (controller %d), data %s%n", host, port, controllerPort, dataDir);
+        System.err.printf("KraftBroker: starting on %s:%d (controller %d%s), data %s%n", host, port, controllerPort,
+                secrets == null ? ", plaintext" : ", SASL_SSL, internal " + (internalPort == null ? port + 2 : internalPort), dataDir);
         kafka.Kafka.main(new String[] {props.toString()});
         return 0;
     }
 
-    static Path writeServerProperties(Path dataDir, String host, int port, int controllerPort) throws IOException {
+    static Path writeServerProperties(Path dataDir, Map<String, String> config) throws IOException {
         Properties p = new Properties();
-        p.putAll(serverConfig(dataDir, host, port, controllerPort));
+        p.putAll(config);
         Path file = dataDir.resolve("server.properties");
         try (var w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             p.store(w, "written by KraftBroker; regenerated at every start");
@@ -90,6 +105,40 @@ public final class KraftBroker implements Callable<Integer> {
         // Topics are created by TopicProvisioner with their documented settings, never by accident.
         c.put("auto.create.topics.enable", "false");
         c.put("log.cleaner.enable", "true");
+        return c;
+    }
+
+    /**
+     * The settings that secure the broker (laid over {@link #serverConfig}): three listeners, all TLS with the local CA's
+     * {@code kafka-broker} certificate. CLIENT (the port every service and tool uses) takes SASL SCRAM-SHA-512 only;
+     * INTERNAL (inter-broker traffic, and the provisioning identity) and CONTROLLER require a client certificate of the
+     * local CA. The broker's and the provisioning identity's certificate subjects are the super users; every other
+     * principal gets only what its ACLs allow (KafkaAccess).
+     */
+    static Map<String, String> securedConfig(org.imagingpipeline.testsupport.kafka.KafkaSecrets s, String host, int port,
+                                             int controllerPort, int internalPort) throws IOException {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("listeners", "CLIENT://" + host + ":" + port + ",INTERNAL://" + host + ":" + internalPort
+                + ",CONTROLLER://" + host + ":" + controllerPort);
+        c.put("advertised.listeners", "CLIENT://" + host + ":" + port + ",INTERNAL://" + host + ":" + internalPort);
+        c.put("listener.security.protocol.map", "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL");
+        c.put("inter.broker.listener.name", "INTERNAL");
+        c.put("controller.listener.names", "CONTROLLER");
+        c.put("sasl.enabled.mechanisms", org.imagingpipeline.testsupport.kafka.KafkaSecrets.SCRAM_MECHANISM);
+        c.put("listener.name.client.sasl.enabled.mechanisms", org.imagingpipeline.testsupport.kafka.KafkaSecrets.SCRAM_MECHANISM);
+        c.put("listener.name.client.scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        c.put("ssl.keystore.type", "PEM");
+        c.put("ssl.keystore.location", s.brokerKeystore().toString());
+        c.put("ssl.truststore.type", "PEM");
+        c.put("ssl.truststore.location", s.caFile().toString());
+        c.put("ssl.enabled.protocols", "TLSv1.3,TLSv1.2");
+        c.put("listener.name.client.ssl.client.auth", "none");
+        c.put("listener.name.internal.ssl.client.auth", "required");
+        c.put("listener.name.controller.ssl.client.auth", "required");
+        c.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        c.put("allow.everyone.if.no.acl.found", "false");
+        c.put("super.users", s.brokerPrincipal() + ";" + s.adminPrincipal());
         return c;
     }
 

@@ -35,7 +35,13 @@ public final class TopicProvisioner {
     }
 
     public static Admin admin(String bootstrap) {
+        return admin(bootstrap, Map.of());
+    }
+
+    /** An admin client of {@code bootstrap} with {@code security} settings (e.g. {@code KafkaSecrets#adminProperties}). */
+    public static Admin admin(String bootstrap, Map<String, String> security) {
         Properties p = new Properties();
+        p.putAll(security);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
@@ -80,17 +86,30 @@ public final class TopicProvisioner {
     }
 
     @picocli.CommandLine.Command(name = "topics", mixinStandardHelpOptions = true,
-            description = "Creates or reconciles every topic of the catalogue (events' Topics) on a broker.")
+            description = "Creates or reconciles every topic of the catalogue (events' Topics) on a broker; with --secrets "
+                    + "also the Kafka users and ACLs (KafkaAccess), connecting as the provisioning identity (a super user).")
     static final class Cli implements java.util.concurrent.Callable<Integer> {
         @picocli.CommandLine.Option(names = "--bootstrap", defaultValue = "127.0.0.1:9092",
-                description = "bootstrap servers (default: ${DEFAULT-VALUE})")
+                description = "bootstrap servers (default: ${DEFAULT-VALUE}); with --secrets the broker's internal listener")
         String bootstrap;
+
+        @picocli.CommandLine.Option(names = "--secrets",
+                description = "PIPELINE_HOME/secrets of a secured broker (KafkaSecrets): connect with its admin certificate, "
+                        + "then set every principal's SCRAM credential and the ACLs")
+        java.nio.file.Path secrets;
 
         @Override
         public Integer call() throws Exception {
-            try (Admin admin = admin(bootstrap)) {
+            org.imagingpipeline.testsupport.kafka.KafkaSecrets ks =
+                    secrets == null ? null : org.imagingpipeline.testsupport.kafka.KafkaSecrets.at(secrets);
+            try (Admin admin = admin(bootstrap, ks == null ? Map.of() : ks.adminProperties())) {
                 List<String> created = new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
                 System.err.printf("topics: %d in catalogue, created %s%n", Topics.ALL.size(), created);
+                if (ks != null) {
+                    var r = new org.imagingpipeline.testsupport.kafka.AccessProvisioner(admin, ks).ensure();
+                    System.err.printf("kafka access: %d users' SCRAM credentials set, %d ACLs created, %d stale ACLs deleted%n",
+                            r.users(), r.aclsCreated(), r.aclsDeleted());
+                }
             }
             return 0;
         }
