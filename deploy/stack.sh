@@ -5,7 +5,8 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 # Kafka security (docs/security.md "Kafka"): the client listener KAFKA_PORT is SASL_SSL (SCRAM-SHA-512) with one principal
 # per service and ACLs; the internal listener (inter-broker traffic and the provisioning identity, mutual TLS) is
 # KAFKA_INTERNAL_PORT. KAFKA_SECURITY=plaintext runs the old unauthenticated broker (for debugging only).
-KAFKA_INTERNAL_PORT="${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 2))}"
+# Read when used (benchmarks set KAFKA_PORT after this file is sourced).
+kafka_internal_port() { echo "${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 2))}"; }
 KAFKA_SECURITY="${KAFKA_SECURITY:-sasl_ssl}"
 kafka_secured() { [ "$KAFKA_SECURITY" != plaintext ]; }
 # A service's Kafka credentials: its Quarkus properties file under secrets/kafka (kafka.* and kafka-streams.* settings).
@@ -99,7 +100,7 @@ wait_http() { # name url seconds
 wait_kafka() {
   local i provision=(--bootstrap "127.0.0.1:$KAFKA_PORT")
   # Secured: topics, SCRAM users and ACLs through the internal listener, as the provisioning identity (a super user).
-  kafka_secured && provision=(--bootstrap "127.0.0.1:$KAFKA_INTERNAL_PORT" --secrets "$PIPELINE_HOME/secrets")
+  kafka_secured && provision=(--bootstrap "127.0.0.1:$(kafka_internal_port)" --secrets "$PIPELINE_HOME/secrets")
   for ((i = 0; i < 360; i++)); do
     if java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner "${provision[@]}" \
         >>"$STACK_LOGS/topics.log" 2>&1; then return 0; fi
@@ -127,10 +128,10 @@ stack_up() {
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || check_ports_free "ingest:$INGEST_DICOM_TLS_PORT"
-  kafka_secured && check_ports_free "broker:$KAFKA_INTERNAL_PORT"
+  kafka_secured && check_ports_free "broker:$(kafka_internal_port)"
   stack_secrets
   local broker_security=()
-  kafka_secured && broker_security=(--secrets "$PIPELINE_HOME/secrets" --internal-port "$KAFKA_INTERNAL_PORT")
+  kafka_secured && broker_security=(--secrets "$PIPELINE_HOME/secrets" --internal-port "$(kafka_internal_port)")
   start_bg broker java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
     --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT" "${broker_security[@]}"
   wait_kafka
