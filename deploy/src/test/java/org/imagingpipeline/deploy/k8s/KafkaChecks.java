@@ -21,7 +21,8 @@ import org.imagingpipeline.events.Topics;
 
 /**
  * Strimzi resources against each other and against events' Topics catalogue, and every service's Kafka
- * client settings against the listener it names (TLS material mounted, admitted by the listener's peers).
+ * client settings against the listener it names (TLS material mounted, its own KafkaUser's keystore and password,
+ * admitted by the listener's peers). ACLs and authorization: KafkaAclChecks.
  */
 final class KafkaChecks {
     private KafkaChecks() {
@@ -134,8 +135,28 @@ final class KafkaChecks {
         }
         expectSecretFile(d, c, cfg, "ssl.truststore.location", Set.of(l.cluster() + "-cluster-ca-cert"), cn, problems);
         if ("tls".equals(l.authentication())) {
-            Set<String> users = m.ofKind("KafkaUser").stream().map(Manifests::name).collect(Collectors.toSet());
-            expectSecretFile(d, c, cfg, "ssl.keystore.location", users, cn, problems);
+            // The service's own identity: the KafkaUser named after its principal (KafkaAccess), whose ACLs KafkaAclChecks
+            // compares with the principal's grants. Another user's keystore would run the service with someone else's rights.
+            String principal = cfg.module;
+            if (m.find("KafkaUser", principal).isEmpty()) problems.add(cn + ": no KafkaUser " + principal + " for its Kafka identity");
+            expectSecretFile(d, c, cfg, "ssl.keystore.location", Set.of(principal), cn, problems);
+            expectKeystorePassword(d, c, cfg, principal, cn, problems);
+        }
+    }
+
+    /** A PKCS12 keystore's password: ${ENV} of a container variable from the same user Secret's user.password, never inline. */
+    private static void expectKeystorePassword(Deployment d, Container c, ServiceConfig cfg, String user, String cn, List<String> problems) {
+        for (String password : cfg.endingWith("ssl.keystore.password")) {
+            if (!password.startsWith("${env:") || !password.endsWith("}")) {
+                problems.add(cn + ": ssl.keystore.password is written into the configuration; take it from Secret " + user
+                        + " key user.password through an environment variable");
+                continue;
+            }
+            String var = password.substring("${env:".length(), password.length() - 1);
+            boolean fromSecret = c.getEnv().stream().anyMatch(e -> e.getName().equals(var) && e.getValueFrom() != null
+                    && e.getValueFrom().getSecretKeyRef() != null && user.equals(e.getValueFrom().getSecretKeyRef().getName())
+                    && "user.password".equals(e.getValueFrom().getSecretKeyRef().getKey()));
+            if (!fromSecret) problems.add(cn + ": ssl.keystore.password ${" + var + "} is not key user.password of Secret " + user);
         }
     }
 

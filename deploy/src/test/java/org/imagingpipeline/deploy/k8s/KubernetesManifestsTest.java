@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.io.File;
 import java.io.IOException;
@@ -24,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.testsupport.kafka.KafkaAccess;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +55,61 @@ class KubernetesManifestsTest {
         assertEquals(Set.of("ingest", "streams", "inference", "retrain", "fhir-bridge"),
                 m.deployments().stream().map(d -> d.getMetadata().getName()).collect(Collectors.toSet()));
         assertEquals(Topics.ALL.size(), m.ofKind("KafkaTopic").size());
+    }
+
+    /**
+     * Kafka as the local stack secures it (issue 19): authorization on, no listener without TLS and authentication, one
+     * KafkaUser per principal of test-support's KafkaAccess (plus KEDA's) carrying exactly that principal's grants, and
+     * every service on the TLS listener as its own user.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
+    void kafkaUsersCarryTheGrantsOfKafkaAccess(String overlay) throws IOException {
+        Manifests m = ManifestChecks.render(K8S.resolve("overlays").resolve(overlay), REPO);
+        ObjectNode kafka = m.find("Kafka", "pipeline").orElseThrow();
+        assertEquals("simple", kafka.path("spec").path("kafka").path("authorization").path("type").asText());
+        assertFalse(m.listeners().isEmpty());
+        for (Manifests.Listener l : m.listeners()) {
+            assertTrue(l.tls() && "tls".equals(l.authentication()), "listener " + l.name() + ": tls=" + l.tls() + ", authentication="
+                    + l.authentication());
+        }
+
+        Set<String> users = m.ofKind("KafkaUser").stream().map(Manifests::name).collect(Collectors.toSet());
+        Set<String> expectedUsers = new HashSet<>(KafkaAccess.PRINCIPALS);
+        expectedUsers.add("keda");
+        assertEquals(expectedUsers, users);
+        for (String principal : KafkaAccess.PRINCIPALS) {
+            List<String> problems = new ArrayList<>();
+            Set<KafkaAclChecks.Acl> have = KafkaAclChecks.acls(m.find("KafkaUser", principal).orElseThrow(), problems);
+            assertEquals(List.of(), problems, principal);
+            Set<KafkaAclChecks.Acl> want = KafkaAclChecks.expected(principal);
+            assertFalse(want.isEmpty(), principal + " has no grants in KafkaAccess");
+            assertEquals(want, have, "KafkaUser " + principal + " against KafkaAccess.grants()");
+        }
+
+        for (Deployment d : m.deployments()) {
+            String name = d.getMetadata().getName();
+            assertTrue(KafkaAccess.PRINCIPALS.contains(name), name + " is no principal of KafkaAccess");
+            PodSpec pod = d.getSpec().getTemplate().getSpec();
+            Container c = pod.getContainers().stream().filter(ServiceConfig::isService).findFirst().orElseThrow();
+            ServiceConfig cfg = ServiceConfig.of(m, d, c, new ArrayList<>()).orElseThrow();
+            List<String> addresses = new ArrayList<>(cfg.endingWith("bootstrap.servers"));
+            addresses.addAll(cfg.endingWith("bootstrap-servers"));
+            assertFalse(addresses.isEmpty(), name);
+            for (String a : addresses) {
+                for (String one : a.split(",")) {
+                    Manifests.Listener l = m.listenerFor(one).orElseThrow(() -> new AssertionError(name + ": " + one + " is no listener"));
+                    assertTrue(l.tls() && "tls".equals(l.authentication()), name + ": " + one);
+                }
+            }
+            assertEquals("SSL", cfg.get("kafka.security.protocol"), name);
+            if (name.equals("streams")) assertEquals("SSL", cfg.get("kafka-streams.security.protocol"));
+            String keystore = cfg.get("kafka.ssl.keystore.location");
+            VolumeMount vm = c.getVolumeMounts().stream().filter(x -> keystore != null && keystore.startsWith(x.getMountPath() + "/"))
+                    .findFirst().orElseThrow(() -> new AssertionError(name + ": keystore " + keystore + " is not mounted"));
+            Volume v = pod.getVolumes().stream().filter(x -> x.getName().equals(vm.getName())).findFirst().orElseThrow();
+            assertEquals(name, v.getSecret().getSecretName(), name + ": the keystore must be its own KafkaUser's");
+        }
     }
 
     /** Every YAML file under deploy/k8s parses, and each is part of an overlay's build (no forgotten files). */
@@ -148,7 +206,19 @@ class KubernetesManifestsTest {
             base/kafka/topics.yaml         | 'max.message.bytes: "16777216"'             | 'max.message.bytes: "1048576"'               | KafkaTopic imaging.series.ready: config
             base/kafka/topics.yaml         | 'topicName: imaging.domain.events\n  partitions: 1' | 'topicName: imaging.domain.events\n  partitions: 2' | KafkaTopic imaging.domain.events: 2 partitions, the catalogue says 1
             base/kafka/topics.yaml         | 'topicName: ehr.delivery.dlq'               | 'topicName: ehr.dlq'                         | differ from the Topics catalogue
-            base/kafka/kafka.yaml          | 'matchLabels: {app.kubernetes.io/name: ingest}' | 'matchLabels: {app.kubernetes.io/name: ingester}' | Deployment ingest: listener plain
+            base/kafka/kafka.yaml          | 'matchLabels: {app.kubernetes.io/name: ingest}' | 'matchLabels: {app.kubernetes.io/name: ingester}' | Deployment ingest: listener tls
+            base/kafka/kafka.yaml          | '    authorization:\n      type: simple\n' | ''                                           | Kafka pipeline: authorization is
+            base/kafka/kafka.yaml          | '        authentication:\n          type: tls\n        networkPolicyPeers' | '        networkPolicyPeers' | listener tls: every listener needs TLS and authentication
+            base/kafka/users.yaml          | 'name: audit.events, patternType: literal}, operations: [Write, Describe]' | 'name: audit.events, patternType: literal}, operations: [Write, Describe, Read]' | KafkaUser ingest: ACLs differ from KafkaAccess.grants(); allowed beyond them [TOPIC:audit.events READ]
+            base/kafka/users.yaml          | 'name: imaging-streams-, patternType: prefix}' | 'name: imaging-streams-, patternType: literal}' | KafkaUser streams: ACLs differ from KafkaAccess.grants()
+            base/kafka/users.yaml          | '{resource: {type: group, name: "*", patternType: literal}, operations: [Describe]}' | '{resource: {type: group, name: "*", patternType: literal}, operations: [Read, Describe]}' | KafkaUser cli: ACLs differ
+            base/kafka/users.yaml          | 'name: dlq-replay-, patternType: prefix}, operations: [Write, Describe]' | 'name: dlq-replay-, patternType: prefix}, operations: [Write, Describe, Destroy]' | KafkaUser operator: operation
+            base/kafka/users.yaml          | '{resource: {type: group, name: inference, patternType: literal}, operations: [Describe]}' | '{resource: {type: group, name: inference, patternType: prefix}, operations: [Describe]}' | KafkaUser keda: ACLs differ from what KEDA
+            base/kafka/users.yaml          | '  name: retrain\n' | '  name: retrainer\n' | KafkaAccess principal retrain has no KafkaUser
+            base/retrain/configmap.yaml    | kafka.bootstrap.servers=pipeline-kafka-bootstrap:9093 | kafka.bootstrap.servers=pipeline-kafka-bootstrap:9092 | Deployment retrain: Kafka address pipeline-kafka-bootstrap:9092 is no listener
+            base/ingest/configmap.yaml     | kafka.security.protocol=SSL                  | kafka.security.protocol=PLAINTEXT             | Deployment ingest: the tls listener is TLS but security.protocol is not SSL
+            base/inference/deployment.yaml | 'secret: {secretName: inference}'           | 'secret: {secretName: retrain}'              | Deployment inference: ssl.keystore.location /etc/kafka/user/user.p12 is not in a mounted Secret of [inference]
+            base/inference/deployment.yaml | 'secretKeyRef: {name: inference, key: user.password}' | 'secretKeyRef: {name: retrain, key: user.password}' | Deployment inference: ssl.keystore.password ${KAFKA_USER_PASSWORD} is not key user.password of Secret inference
             base/network-policies.yaml     | 'strimzi.io/broker-role: "true"'            | 'strimzi.io/broker-role: "yes"'              | no NetworkPolicy lets it reach Kafka listener tls
             base/network-policies.yaml     | '- {protocol: TCP, port: dicom-tls}'        | '- {protocol: TCP, port: dicomtls}'          | exposed port dicom-tls is admitted by no NetworkPolicy
             base/ingest/pdb.yaml           | 'app.kubernetes.io/name: ingest'            | 'app.kubernetes.io/name: ingst'              | PodDisruptionBudget ingest: selects no Deployment

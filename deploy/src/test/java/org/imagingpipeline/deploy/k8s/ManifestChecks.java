@@ -29,6 +29,7 @@ final class ManifestChecks {
         if (namespaces.size() != 1) problems.add("objects are spread over namespaces " + namespaces + " (want one)");
         problems.addAll(WorkloadChecks.check(m));
         problems.addAll(KafkaChecks.check(m));
+        problems.addAll(KafkaAclChecks.check(m));
         problems.addAll(AutoscalingChecks.check(m));
         problems.addAll(NetworkPolicyChecks.check(m));
         return problems;
