@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Tables from `./pipeline bench adaptation` JSON (one object per file; several files = several seeds/runs).
 
-usage: bench-table.py RESULT.json [RESULT2.json ...]
+usage: bench-table.py [--expert-series N] RESULT.json [RESULT2.json ...]
+
+With corrected series (bench --expert-series N) the patients whose masks the simulated radiologist returned are
+training data for finetune, so every mean and paired difference below leaves them out (the rows' `expert_patients`;
+for files written before that field, the first N patient ids in sorted order, as the bench chooses them, N from the
+file or --expert-series). Retention is served / clean Dice over the same patients.
 
 Per shift: source-only and every candidate's mean per-patient Dice, the gate's decisions, the served model and its
 retention (served / clean), and the paired per-patient difference served - source-only with a bootstrap 95% interval
@@ -28,7 +33,22 @@ def from_jsonl(path):
             'summary': {'load_average_end': '?', 'rows': len(shifts)}, 'clean_dice': {}, 'shifts': shifts,
             'real_sites': sites, 'clean_dice_mean': float('nan')}
 
-def main(paths):
+def expert_of(run, row, n_arg):
+    if row.get('expert_patients'):
+        return set(row['expert_patients'])
+    n = run.get('expert_series')
+    n = n if isinstance(n, int) else n_arg
+    return set(sorted(row['source_only'])[:n]) if n else set()
+
+def mean_of(d, keep):
+    v = [x for p, x in d.items() if p in keep]
+    return sum(v) / len(v)
+
+def main(args):
+    n_arg = 0
+    if args and args[0] == '--expert-series':
+        n_arg, args = int(args[1]), args[2:]
+    paths = args
     runs = [from_jsonl(p) if p.endswith('.jsonl') else json.load(open(p)) for p in paths]
     clean = {}
     for r in runs:
@@ -53,12 +73,16 @@ def main(paths):
     print('| ' + ' | '.join(head) + ' |')
     print('|' + '---|' * len(head))
     ret = []
+    left_out = set()
     for sid in sorted(rows):
         lst = rows[sid]
-        so = sum(s['source_only_mean'] for _, s in lst) / len(lst)
+        keep = {id(s): set(s['source_only']) - expert_of(r, s, n_arg) for r, s in lst}
+        for r, s in lst:
+            left_out |= expert_of(r, s, n_arg)
+        so = sum(mean_of(s['source_only'], keep[id(s)]) for _, s in lst) / len(lst)
         cells = [sid, lst[0][1]['family'], f"{so:.3f}"]
         for m in methods:
-            v = [s['candidates'][m]['dice_mean'] for _, s in lst if m in s['candidates'] and 'dice_mean' in s['candidates'][m]]
+            v = [mean_of(s['candidates'][m]['dice'], keep[id(s)]) for _, s in lst if 'dice' in s['candidates'].get(m, {})]
             cells.append(f"{sum(v) / len(v):.3f}" if v else '-')
         passed = defaultdict(int)
         for _, s in lst:
@@ -66,18 +90,23 @@ def main(paths):
                 if c.get('passed'):
                     passed[m] += 1
         cells.append(', '.join(f"{m} {n}/{len(lst)}" for m, n in passed.items()) or 'none')
-        sv = sum(s['served_mean'] for _, s in lst) / len(lst)
-        rt = sum(s['retention'] for _, s in lst) / len(lst)
+        sv = sum(mean_of(s['served'], keep[id(s)]) for _, s in lst) / len(lst)
+        # served / clean over the same patients (the clean per-patient Dice is in a run's JSON; a .jsonl-only run has
+        # the clean mean of all patients only: source-only mean / source-only retention)
+        rt = sum(mean_of(s['served'], keep[id(s)]) / (mean_of(r['clean_dice'], keep[id(s)]) if r.get('clean_dice')
+                 else s['source_only_mean'] / s['source_only_retention']) for r, s in lst) / len(lst)
         ret.append(rt)
-        diffs = [s['served'][p] - s['source_only'][p] for _, s in lst for p in s['source_only']]
+        diffs = [s['served'][p] - s['source_only'][p] for _, s in lst for p in keep[id(s)]]
         m, lo, hi = boot(diffs)
         cells += [f"{sv:.3f} ({'/'.join(str(s['chosen']) for _, s in lst)})", f"{rt:.3f}", f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"]
         for meth in methods:
             d = [s['candidates'][meth]['dice'][p] - s['source_only'][p] for _, s in lst
-                 if 'dice' in s['candidates'].get(meth, {}) for p in s['source_only']]
+                 if 'dice' in s['candidates'].get(meth, {}) for p in keep[id(s)]]
             cm, clo, chi = boot(d)
             cells.append(f"{cm:+.3f} [{clo:+.3f}, {chi:+.3f}]" if d else '-')
         print('| ' + ' | '.join(cells) + ' |')
+    if left_out:
+        print(f"\nleft out of every mean and difference (corrected series, in-sample for finetune): {sorted(left_out)}")
     if ret:
         print(f"\nretention: min {min(ret):.3f}, mean {sum(ret) / len(ret):.3f}; below 0.90: "
               f"{[sid for sid, x in zip(sorted(rows), ret) if x < 0.90]}")

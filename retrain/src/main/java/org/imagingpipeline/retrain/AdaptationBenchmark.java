@@ -274,10 +274,12 @@ public final class AdaptationBenchmark {
         Path targetData = dir.resolve("data");
         List<SliceDataset.PatientRef> patients = SliceDataset.discover(targetData, List.of(site));
         Path labels = null;
+        List<String> expertPatients = new ArrayList<>();
         if (expert > 0) {
             labels = dir.resolve("labels");
             List<SliceDataset.PatientRef> sorted = patients.stream().sorted(Comparator.comparing(SliceDataset.PatientRef::patientId)).toList();
             for (SliceDataset.PatientRef p : sorted.subList(0, Math.min(expert, sorted.size()))) {
+                expertPatients.add(p.patientId());
                 Path to = Files.createDirectories(labels.resolve(site).resolve(p.patientId()));
                 for (SliceDataset.SliceRef s : p.slices()) {
                     Files.createLink(to.resolve(s.mask().getFileName()), s.mask());
@@ -320,6 +322,8 @@ public final class AdaptationBenchmark {
             Path file = c == res.chosen() ? out : c.file();
             Map<String, Double> dc = dice(file, patients, threads, err);
             m.put("dice_mean", r(mean(dc.values())));
+            // The corrected series are training data for finetune: its Dice on them is in-sample.
+            if (!expertPatients.isEmpty()) m.put("dice_mean_out_of_sample", r(meanWithout(dc, expertPatients)));
             m.put("passed", c.passed());
             m.put("seconds", c.seconds());
             m.put("gate", c.gate());
@@ -332,6 +336,11 @@ public final class AdaptationBenchmark {
         row.put("chosen", res.chosen() == null ? null : res.chosen().method());
         double sv = mean(served.values());
         row.put("served_mean", r(sv));
+        if (!expertPatients.isEmpty()) {
+            row.put("expert_patients", expertPatients);
+            row.put("source_only_mean_out_of_sample", r(meanWithout(sourceOnly, expertPatients)));
+            row.put("served_mean_out_of_sample", r(meanWithout(served, expertPatients)));
+        }
         if (Double.isFinite(cleanMean)) {
             row.put("retention", r(sv / cleanMean));
         }
@@ -339,6 +348,11 @@ public final class AdaptationBenchmark {
         row.put("served", rounded(served));
         row.put("candidates", cands);
         return row;
+    }
+
+    /** The mean over the patients not in {@code left} (the corrected series' patients). */
+    static double meanWithout(Map<String, Double> perPatient, List<String> left) {
+        return mean(perPatient.entrySet().stream().filter(e -> !left.contains(e.getKey())).map(Map.Entry::getValue).toList());
     }
 
     private static Map<String, Double> dice(Path model, List<SliceDataset.PatientRef> patients, int threads, PrintStream err) {
