@@ -14,8 +14,9 @@ bench_ingest() {
   export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-18085} EHR_PORT=${BENCH_EHR_PORT:-18090} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-18082}
   local scp_port=${BENCH_STORESCP_PORT:-11213}
   # The second, plaintext-Kafka stack (broker and ingest only) on ports of its own.
-  local plain_home="$ROOT/target/bench-ingest-plaintext-kafka"
-  local plain_env=(PIPELINE_HOME="$plain_home" KAFKA_SECURITY=plaintext KAFKA_PORT="${BENCH_PLAIN_KAFKA_PORT:-19392}"
+  # Globals (not local): the EXIT trap stops this stack after bench_ingest has returned.
+  plain_home="$ROOT/target/bench-ingest-plaintext-kafka"
+  plain_env=(PIPELINE_HOME="$plain_home" KAFKA_SECURITY=plaintext KAFKA_PORT="${BENCH_PLAIN_KAFKA_PORT:-19392}"
     KAFKA_CONTROLLER_PORT="${BENCH_PLAIN_KAFKA_CONTROLLER_PORT:-19393}" KAFKA_INTERNAL_PORT="${BENCH_PLAIN_KAFKA_INTERNAL_PORT:-19394}"
     INGEST_DICOM_PORT="${BENCH_PLAIN_DICOM_PORT:-11312}" INGEST_HTTP_PORT="${BENCH_PLAIN_HTTP_PORT:-18381}"
     INGEST_DICOM_TLS_PORT="${BENCH_PLAIN_DICOM_TLS_PORT:-11314}")
