@@ -158,8 +158,13 @@ class SecuredBrokerTest {
         p.put("request.timeout.ms", "10000");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
             producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception cause) throw cause;
+        } catch (ExecutionException | org.apache.kafka.common.KafkaException e) {
+            // A refusal arrives through the send's future, or, when the producer already failed to get its producer id,
+            // from send() itself as "error state" with the refusal as its cause: report the refusal either way.
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof AuthorizationException a) throw a;
+            }
+            if (e.getCause() instanceof Exception cause && e instanceof ExecutionException) throw cause;
             throw e;
         }
     }
