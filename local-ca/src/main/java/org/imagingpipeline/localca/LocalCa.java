@@ -9,9 +9,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -140,7 +138,7 @@ public final class LocalCa {
             }
             KeyPair pair = newKeyPair();
             X509Certificate cert = sign(name, pair.getPublic(), names);
-            writeOwnerOnly(keyFile, PemFiles.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+            PemFiles.writeOwnerOnly(keyFile, PemFiles.pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
             PemFiles.writePublic(certFile, PemFiles.pem("CERTIFICATE", der(cert)) + PemFiles.pem("CERTIFICATE", der(caCert)));
             return new Issued(name, certFile, keyFile, true);
         });
@@ -278,19 +276,6 @@ public final class LocalCa {
     private static String checkedName(String name) {
         if (!name.matches("[a-z][a-z0-9-]{0,62}")) throw new IllegalArgumentException("certificate name must be [a-z][a-z0-9-]*, got '" + name + "'");
         return name;
-    }
-
-    private static void writeOwnerOnly(Path target, String content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), ".key-", ".tmp", PosixFilePermissions.asFileAttribute(PemFiles.OWNER_ONLY));
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(StandardCharsets.US_ASCII.encode(content));
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     private interface Action<T> {

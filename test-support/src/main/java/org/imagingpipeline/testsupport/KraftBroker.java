@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.Uuid;
+import org.imagingpipeline.testsupport.kafka.KafkaSecrets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,15 +57,13 @@ public final class KraftBroker implements Callable<Integer> {
         Path dataDir = this.dataDir.toAbsolutePath();
         int controllerPort = this.controllerPort == null ? port + 1 : this.controllerPort;
         Files.createDirectories(dataDir);
+        int internal = internalPort == null ? port + 2 : internalPort;
         Map<String, String> config = serverConfig(dataDir, host, port, controllerPort);
-        if (secrets != null) {
-            int internal = internalPort == null ? port + 2 : internalPort;
-            config.putAll(securedConfig(org.imagingpipeline.testsupport.kafka.KafkaSecrets.at(secrets), host, port, controllerPort, internal));
-        }
+        if (secrets != null) config.putAll(securedConfig(KafkaSecrets.at(secrets), host, port, controllerPort, internal));
         Path props = writeServerProperties(dataDir, config);
         format(dataDir, props);
         System.err.printf("KraftBroker: starting on %s:%d (controller %d%s), data %s%n", host, port, controllerPort,
-                secrets == null ? ", plaintext" : ", SASL_SSL, internal " + (internalPort == null ? port + 2 : internalPort), dataDir);
+                secrets == null ? ", plaintext" : ", SASL_SSL, internal " + internal, dataDir);
         kafka.Kafka.main(new String[] {props.toString()});
         return 0;
     }
@@ -115,7 +114,7 @@ public final class KraftBroker implements Callable<Integer> {
      * local CA. The broker's and the provisioning identity's certificate subjects are the super users; every other
      * principal gets only what its ACLs allow (KafkaAccess).
      */
-    static Map<String, String> securedConfig(org.imagingpipeline.testsupport.kafka.KafkaSecrets s, String host, int port,
+    static Map<String, String> securedConfig(KafkaSecrets s, String host, int port,
                                              int controllerPort, int internalPort) throws IOException {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("listeners", "CLIENT://" + host + ":" + port + ",INTERNAL://" + host + ":" + internalPort
@@ -124,8 +123,8 @@ public final class KraftBroker implements Callable<Integer> {
         c.put("listener.security.protocol.map", "CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL");
         c.put("inter.broker.listener.name", "INTERNAL");
         c.put("controller.listener.names", "CONTROLLER");
-        c.put("sasl.enabled.mechanisms", org.imagingpipeline.testsupport.kafka.KafkaSecrets.SCRAM_MECHANISM);
-        c.put("listener.name.client.sasl.enabled.mechanisms", org.imagingpipeline.testsupport.kafka.KafkaSecrets.SCRAM_MECHANISM);
+        c.put("sasl.enabled.mechanisms", KafkaSecrets.SCRAM_MECHANISM);
+        c.put("listener.name.client.sasl.enabled.mechanisms", KafkaSecrets.SCRAM_MECHANISM);
         c.put("listener.name.client.scram-sha-512.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
         c.put("ssl.keystore.type", "PEM");

@@ -76,6 +76,27 @@ public final class PemFiles {
         if (!OWNER_ONLY.equals(permissions(file))) trySetPermissions(file, OWNER_ONLY);
     }
 
+    /**
+     * Writes a private file (0600 from its creation: temp file, fsync, atomic move) unless it already holds exactly
+     * {@code content}; a looser mode of an unchanged file is tightened.
+     */
+    public static void writeOwnerOnly(Path target, String content) throws IOException {
+        if (Files.exists(target) && Files.readString(target, StandardCharsets.US_ASCII).equals(content)) {
+            ownerOnly(target);
+            return;
+        }
+        Path tmp = Files.createTempFile(target.getParent(), ".key-", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(StandardCharsets.US_ASCII.encode(content));
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     /** Writes a public file (0644) atomically unless it already holds exactly {@code content}. */
     public static void writePublic(Path file, String content) throws IOException {
         if (Files.exists(file) && Files.readString(file, StandardCharsets.US_ASCII).equals(content)) return;

@@ -1,14 +1,10 @@
 package org.imagingpipeline.testsupport.kafka;
 
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
@@ -66,8 +62,8 @@ public final class KafkaSecrets {
         PemFiles.secretsFolder(s.folder);
         LocalCa.Issued broker = ca.issue(BROKER_CERT, List.of());
         LocalCa.Issued admin = ca.issue(ADMIN_CERT, List.of());
-        writeOwnerOnly(s.brokerKeystore(), Files.readString(broker.privateKey()) + Files.readString(broker.certificate()));
-        writeOwnerOnly(s.adminKeystore(), Files.readString(admin.privateKey()) + Files.readString(admin.certificate()));
+        PemFiles.writeOwnerOnly(s.brokerKeystore(), Files.readString(broker.privateKey()) + Files.readString(broker.certificate()));
+        PemFiles.writeOwnerOnly(s.adminKeystore(), Files.readString(admin.privateKey()) + Files.readString(admin.certificate()));
         for (String principal : KafkaAccess.PRINCIPALS) {
             Path pw = s.passwordFile(principal);
             if (!Files.exists(pw)) {
@@ -77,10 +73,10 @@ public final class KafkaSecrets {
             }
             PemFiles.ownerOnly(pw);
             Map<String, String> client = s.clientProperties(principal);
-            writeOwnerOnly(s.clientPropertiesFile(principal), properties(client, ""));
-            writeOwnerOnly(s.quarkusPropertiesFile(principal), properties(client, "kafka.") + properties(client, "kafka-streams."));
+            PemFiles.writeOwnerOnly(s.clientPropertiesFile(principal), properties(client, ""));
+            PemFiles.writeOwnerOnly(s.quarkusPropertiesFile(principal), properties(client, "kafka.") + properties(client, "kafka-streams."));
         }
-        writeOwnerOnly(s.adminPropertiesFile(), properties(s.adminProperties(), ""));
+        PemFiles.writeOwnerOnly(s.adminPropertiesFile(), properties(s.adminProperties(), ""));
         return s;
     }
 
@@ -196,34 +192,13 @@ public final class KafkaSecrets {
     static String properties(Map<String, String> m, String prefix) {
         Properties p = new Properties();
         m.forEach((k, v) -> p.setProperty(prefix + k, v));
-        StringWriter w = new StringWriter();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try {
-            p.store(w, null);
+            p.store(out, null); // the stream form writes ASCII only (non-ASCII as unicode escapes)
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         // Properties.store starts with a date comment; drop it so that an unchanged file is rewritten identically.
-        return w.toString().lines().filter(l -> !l.startsWith("#")).reduce("", (a, b) -> a + b + "\n");
-    }
-
-    /** Writes {@code content} to {@code file} with mode 0600 (created so, never wider), replacing it atomically. */
-    static void writeOwnerOnly(Path file, String content) throws IOException {
-        if (Files.exists(file) && Files.readString(file).equals(content)) {
-            PemFiles.ownerOnly(file);
-            return;
-        }
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        if (Files.getFileAttributeView(file.getParent(), PosixFileAttributeView.class) != null) {
-            Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(PemFiles.OWNER_ONLY));
-        } else {
-            Files.createFile(tmp);
-        }
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        try {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
+        return out.toString(StandardCharsets.ISO_8859_1).lines().filter(l -> !l.startsWith("#")).reduce("", (a, b) -> a + b + "\n");
     }
 }
