@@ -32,8 +32,10 @@ public final class DatasetStructure {
      * @param length          bytes of the (inflated) dataset
      * @param pixelDataOffset where the top-level pixel data element starts (dataset-relative, inflated): the bytes a
      *                        header reader that stops at pixel data reads; {@code length} when there is none
+     * @param nativePixelDataLength the value length of that element when its length is defined (native, uncompressed
+     *                        pixel data); -1 when there is none or it is encapsulated (compressed)
      */
-    public record Result(long length, long pixelDataOffset) {
+    public record Result(long length, long pixelDataOffset, long nativePixelDataLength) {
     }
 
     private final Window w;
@@ -43,6 +45,7 @@ public final class DatasetStructure {
     private final boolean implicit;
     private final boolean bigEndian;
     private long pixelDataOffset = -1;
+    private long nativePixelDataLength = -1;
 
     private DatasetStructure(Window w, long offset, long limit, boolean implicit, boolean bigEndian) {
         this.w = w;
@@ -81,7 +84,7 @@ public final class DatasetStructure {
         } catch (EOFException e) {
             throw new MalformedDicomException("deflated dataset ends early (truncated)", e);
         }
-        return new Result(top.pos, top.pixelDataOffset < 0 ? top.pos : top.pixelDataOffset);
+        return new Result(top.pos, top.pixelDataOffset < 0 ? top.pos : top.pixelDataOffset, top.nativePixelDataLength);
     }
 
     private boolean more() throws IOException {
@@ -125,6 +128,7 @@ public final class DatasetStructure {
                 else if (sequence) sequence(depth);
                 else throw fail("undefined length on a non-sequence element " + tagText(tag));
             } else {
+                if (depth == 0 && start == pixelDataOffset) nativePixelDataLength = len;
                 skip(len, "element " + tagText(tag));
             }
         }

@@ -73,6 +73,9 @@ class DatasetStructureTest {
             DatasetStructure.Result r = DatasetStructure.verify(new java.io.ByteArrayInputStream(file, meta.datasetOffset(),
                     file.length - meta.datasetOffset()), meta.transferSyntaxUid(), new InflateLimits(1L << 30, 1000));
             assertTrue(r.pixelDataOffset() > 0 && r.pixelDataOffset() < r.length(), i + ".dcm: " + r);
+            // 1-3 are native (uncompressed): the value length of PixelData, 384 x 384 x 16 bits; 4-9 encapsulated: -1
+            if (i <= 3) assertEquals(384L * 384 * 2, r.nativePixelDataLength(), i + ".dcm: " + r);
+            else assertEquals(-1L, r.nativePixelDataLength(), i + ".dcm: " + r);
         }
     }
 

@@ -1,7 +1,14 @@
 package org.imagingpipeline.e2e;
 
 import org.imagingpipeline.testsupport.SharedTestData;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +16,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.testsupport.BrokerProcess;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -19,6 +28,7 @@ import org.junit.jupiter.api.Assumptions;
  * the environment so that later verbs (send, up, down) talk to the same stack.
  */
 final class PipelineRun {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
     final Path root = BrokerProcess.repoRoot();
     final Path home;
     final Map<String, String> env = new LinkedHashMap<>();
@@ -95,5 +105,25 @@ final class PipelineRun {
         Assertions.assertTrue(Files.isRegularFile(model), "committed source model missing: " + model);
         Assertions.assertTrue(Files.isRegularFile(model.resolveSibling("source.card.json")), "its card is missing");
         return model;
+    }
+
+    /** Series UID -> ids of the DiagnosticReports in the stack's EHR whose segmentation-report identifier names it. */
+    Map<String, List<String>> reportsBySeries() throws Exception {
+        String url = "http://127.0.0.1:" + port("EHR_PORT") + "/fhir/DiagnosticReport?_count=1000";
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode bundle = EventJson.mapper().readTree(r.body());
+        Map<String, List<String>> out = new TreeMap<>();
+        for (JsonNode e : bundle.path("entry")) {
+            JsonNode dr = e.path("resource");
+            for (JsonNode id : dr.path("identifier")) {
+                if ("urn:imaging-pipeline:id:segmentation-report".equals(id.path("system").asText())) {
+                    String value = id.path("value").asText();
+                    String series = value.substring(0, value.lastIndexOf(':'));
+                    out.computeIfAbsent(series, k -> new ArrayList<>()).add(dr.path("id").asText());
+                }
+            }
+        }
+        return out;
     }
 }

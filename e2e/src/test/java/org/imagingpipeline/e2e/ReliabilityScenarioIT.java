@@ -4,11 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +18,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.imagingpipeline.kafka.KafkaClients;
 import org.imagingpipeline.kafka.TopicReader;
-import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.Topics;
 import org.junit.jupiter.api.Test;
 
@@ -34,8 +28,6 @@ import org.junit.jupiter.api.Test;
  * the EHR: 0 lost, 0 duplicates.
  */
 class ReliabilityScenarioIT {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
-
     @Test
     void everySeriesGetsExactlyOneReportThroughCrashesAndABrokerRestart() throws Exception {
         Path data = PipelineRun.sharedData("lgg-flair");
@@ -115,11 +107,11 @@ class ReliabilityScenarioIT {
      */
     private static Map<String, List<String>> waitForReports(PipelineRun run, int expected, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, List<String>> bySeries = reportsBySeries(run);
+        Map<String, List<String>> bySeries = run.reportsBySeries();
         while (bySeries.size() < expected) {
             if (System.nanoTime() > deadline) return bySeries;
             Thread.sleep(3000);
-            bySeries = reportsBySeries(run);
+            bySeries = run.reportsBySeries();
         }
         // The stack's broker is SASL_SSL with ACLs: read consumer offsets as the read-only cli principal.
         KafkaClients cli = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"), run.home.resolve("secrets/kafka/cli.properties"));
@@ -127,25 +119,6 @@ class ReliabilityScenarioIT {
         TopicReader.awaitConsumed(cli, "imaging-streams", drain, Topics.INSTANCES_RECEIVED);
         TopicReader.awaitConsumed(cli, "inference", drain, Topics.SERIES_READY);
         TopicReader.awaitConsumed(cli, "fhir-bridge", drain, Topics.SEGMENTATION_RESULTS);
-        return reportsBySeries(run);
-    }
-
-    private static Map<String, List<String>> reportsBySeries(PipelineRun run) throws Exception {
-        String url = "http://127.0.0.1:" + run.port("EHR_PORT") + "/fhir/DiagnosticReport?_count=1000";
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        JsonNode bundle = EventJson.mapper().readTree(r.body());
-        Map<String, List<String>> out = new TreeMap<>();
-        for (JsonNode e : bundle.path("entry")) {
-            JsonNode dr = e.path("resource");
-            for (JsonNode id : dr.path("identifier")) {
-                if ("urn:imaging-pipeline:id:segmentation-report".equals(id.path("system").asText())) {
-                    String value = id.path("value").asText();
-                    String series = value.substring(0, value.lastIndexOf(':'));
-                    out.computeIfAbsent(series, k -> new ArrayList<>()).add(dr.path("id").asText());
-                }
-            }
-        }
-        return out;
+        return run.reportsBySeries();
     }
 }

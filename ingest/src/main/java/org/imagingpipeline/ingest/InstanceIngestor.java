@@ -23,6 +23,7 @@ import org.imagingpipeline.dicomnet.DatasetStructure;
 import org.imagingpipeline.dicomnet.InflateLimits;
 import org.imagingpipeline.dicomnet.MalformedDicomException;
 import org.imagingpipeline.dicomnet.Part10;
+import org.imagingpipeline.dicomnet.PixelDataLimits;
 import org.imagingpipeline.dicomnet.TransferSyntaxes;
 import org.jboss.logging.Logger;
 
@@ -86,9 +87,11 @@ public class InstanceIngestor {
         String ts = in.transferSyntaxUid();
         long offset = in.datasetOffset();
         AttributeList header;
+        Part10.Meta meta = null;
+        DatasetStructure.Result structure;
         try {
             if (ts == null || offset < 0) {
-                Part10.Meta meta = Part10.readMeta(prefix(file, size));
+                meta = Part10.readMeta(prefix(file, size));
                 ts = meta.transferSyntaxUid();
                 offset = meta.datasetOffset();
             }
@@ -96,7 +99,6 @@ public class InstanceIngestor {
                 return reject(in, RejectReason.UNSUPPORTED_TRANSFER_SYNTAX, "transfer syntax " + ts + " is not accepted",
                         in.claimedSopClass(), in.claimedSopInstance(), file, size);
             }
-            DatasetStructure.Result structure;
             try (InputStream dataset = Files.newInputStream(file)) {
                 dataset.skipNBytes(offset);
                 structure = DatasetStructure.verify(dataset, ts, new InflateLimits(config.maxInflatedBytes(), config.maxInflateRatio()));
@@ -141,9 +143,19 @@ public class InstanceIngestor {
             return reject(in, RejectReason.UID_MISMATCH, "dataset SOP " + sopClass + "/" + sop + " differs from the request's "
                     + in.claimedSopClass() + "/" + in.claimedSopInstance(), sopClass, sop, file, size);
         }
+        // A Part-10 file (STOW-RS) names its instance twice: in the file meta and in the dataset; they must agree (PS3.10 7.1).
+        if (meta != null && ((meta.mediaStorageSopInstanceUid() != null && !meta.mediaStorageSopInstanceUid().equals(sop))
+                || (meta.mediaStorageSopClassUid() != null && !meta.mediaStorageSopClassUid().equals(sopClass)))) {
+            return reject(in, RejectReason.UID_MISMATCH, "dataset SOP " + sopClass + "/" + sop + " differs from the file meta's "
+                    + meta.mediaStorageSopClassUid() + "/" + meta.mediaStorageSopInstanceUid(), sopClass, sop, file, size);
+        }
         if (!SOPClass.isStorage(sopClass)) {
             return reject(in, RejectReason.UNSUPPORTED_SOP_CLASS, "SOP class " + sopClass + " is not a storage SOP class",
                     sopClass, sop, file, size);
+        }
+        String pixels = pixelClaimProblem(header, structure);
+        if (pixels != null) {
+            return reject(in, RejectReason.MALFORMED, pixels, sopClass, sop, file, size);
         }
         if (in.requiredStudyUid() != null && !in.requiredStudyUid().equals(study)) {
             return reject(in, RejectReason.STUDY_MISMATCH, "instance belongs to study " + study + ", not " + in.requiredStudyUid(),
@@ -196,6 +208,44 @@ public class InstanceIngestor {
             return new IngestOutcome.Stored(event);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Why the image pixel attributes cannot describe the pixel data, or null when they can (or the object claims no image):
+     * Rows, Columns, SamplesPerPixel, BitsAllocated and NumberOfFrames present and in range, their product not
+     * overflowing, and native pixel data at least as long as that product. The archive keeps any size (no caps here: the
+     * stages that decode apply their own, {@code streams.pixels.*} and {@code inference.pixels.*}); what it refuses is an
+     * image that no decoder can read, which would otherwise reach every stage and its dead-letter topic. Longer native
+     * pixel data than the claim is kept (some scanners pad); dciodvfy would warn.
+     */
+    static String pixelClaimProblem(AttributeList header, DatasetStructure.Result structure) {
+        boolean pixelData = structure.pixelDataOffset() < structure.length();
+        PixelDataLimits.Claim claim = new PixelDataLimits.Claim(integer(header, TagFromName.Rows), integer(header, TagFromName.Columns),
+                integer(header, TagFromName.SamplesPerPixel), integer(header, TagFromName.BitsAllocated), integer(header, TagFromName.NumberOfFrames));
+        if (!pixelData && !claim.claimsPixels()) return null;
+        try {
+            long needed = ARCHIVE.check(claim, -1, -1);
+            long held = structure.nativePixelDataLength();
+            if (held >= 0 && held < needed) {
+                return "PixelData holds " + held + " bytes; Rows x Columns x SamplesPerPixel x BitsAllocated x NumberOfFrames needs " + needed;
+            }
+            return null;
+        } catch (PixelDataLimits.Refused e) {
+            return "image pixel attributes: " + e.getMessage();
+        }
+    }
+
+    /** No caps, only consistency (see {@link #pixelClaimProblem}). */
+    private static final PixelDataLimits ARCHIVE = new PixelDataLimits(65535, 65535, Long.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE);
+
+    private static Integer integer(AttributeList h, com.pixelmed.dicom.AttributeTag tag) {
+        com.pixelmed.dicom.Attribute a = h.get(tag);
+        if (a == null || a.getVM() == 0) return null;
+        try {
+            return Integer.parseInt(a.getSingleStringValueOrEmptyString().trim());
+        } catch (NumberFormatException e) {
+            return -1; // present but not a number: refused as out of range
         }
     }
 

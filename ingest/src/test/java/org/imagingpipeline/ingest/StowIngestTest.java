@@ -321,6 +321,12 @@ class StowIngestTest {
         com.pixelmed.dicom.Attribute cols = new com.pixelmed.dicom.UnsignedShortAttribute(TagFromName.Columns);
         cols.addValue(side);
         l.put(cols);
+        put(l, TagFromName.SamplesPerPixel, "1");
+        put(l, TagFromName.PhotometricInterpretation, "MONOCHROME2");
+        put(l, TagFromName.BitsAllocated, "16");
+        put(l, TagFromName.BitsStored, "16");
+        put(l, TagFromName.HighBit, "15");
+        put(l, TagFromName.PixelRepresentation, "0");
         com.pixelmed.dicom.OtherWordAttribute px = new com.pixelmed.dicom.OtherWordAttribute(TagFromName.PixelData);
         px.setValues(new short[side * side]);
         l.put(px);
@@ -345,6 +351,56 @@ class StowIngestTest {
      * Refused STOW requests are on audit.events (security-audit's observer, real broker): a bad token as
      * {@code authenticate} by {@code anonymous}, a viewer as {@code authorize}; the study UID in the path is not recorded.
      */
+    /**
+     * Issue 20 (found by MalformedInputScenarioIT): an image whose pixel attributes cannot describe its pixel data (a
+     * 30000 x 30000 claim over 512 bytes, no BitsAllocated) and a Part-10 file whose meta names another instance than its
+     * dataset used to be stored and reached every stage's dead-letter topic; they are refused at the door.
+     */
+    @Test
+    @Order(8)
+    void imagesWhosePixelAttributesOrFileMetaContradictTheirDataAreRefused() throws Exception {
+        byte[] good = freshInstance("1.2.840.10008.5.1.4.1.1.4", 0);
+        byte[] huge = withAttribute(good, TagFromName.Rows, "30000");
+        byte[] noBits = withAttribute(good, TagFromName.BitsAllocated, null);
+        byte[] otherMeta = withOtherMetaSop(good);
+        List<InstanceReceived> before = KafkaStack.allEvents();
+        HttpResponse<String> r = post(List.of(huge, noBits, otherMeta, good), "application/dicom");
+        assertEquals(202, r.statusCode(), r.body());
+        JsonNode body = EventJson.mapper().readTree(r.body());
+        assertEquals(1, body.path("00081199").path("Value").size(), r.body());
+        List<Integer> reasons = new ArrayList<>();
+        body.path("00081198").path("Value").forEach(n -> reasons.add(n.path("00081197").path("Value").get(0).asInt()));
+        assertEquals(List.of(0xC000, 0xC000, 0xA900), reasons, r.body());
+        assertEquals(before.size() + 1, KafkaStack.allEvents().size(), "only the consistent instance reached Kafka");
+    }
+
+    /** The file with one attribute set (null: removed), its meta kept. */
+    private static byte[] withAttribute(byte[] file, com.pixelmed.dicom.AttributeTag tag, String value) throws Exception {
+        AttributeList l = new AttributeList();
+        l.read(new com.pixelmed.dicom.DicomInputStream(new java.io.ByteArrayInputStream(file)));
+        if (value == null) l.remove(tag);
+        else {
+            l.remove(tag);
+            put(l, tag, value);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        l.write(out, TransferSyntax.ExplicitVRLittleEndian, true, true);
+        return out.toByteArray();
+    }
+
+    /** The file with its meta's Media Storage SOP Instance UID changed in its last digit (same length: the group length holds). */
+    private static byte[] withOtherMetaSop(byte[] file) throws Exception {
+        AttributeList l = new AttributeList();
+        l.read(new com.pixelmed.dicom.DicomInputStream(new java.io.ByteArrayInputStream(file)));
+        String sop = com.pixelmed.dicom.Attribute.getSingleStringValueOrNull(l, TagFromName.MediaStorageSOPInstanceUID);
+        char last = sop.charAt(sop.length() - 1);
+        l.remove(TagFromName.MediaStorageSOPInstanceUID);
+        put(l, TagFromName.MediaStorageSOPInstanceUID, sop.substring(0, sop.length() - 1) + (last == '1' ? '2' : '1'));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        l.write(out, TransferSyntax.ExplicitVRLittleEndian, true, true);
+        return out.toByteArray();
+    }
+
     @Test
     @Order(50)
     void refusedRequestsAreAudited() throws Exception {
