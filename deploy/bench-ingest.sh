@@ -111,9 +111,10 @@ PY
 }
 
 # ./pipeline bench ingest-memory: ingest alone with a small heap (INGEST_XMX, default 512m) while BENCH_ASSOCIATIONS
-# (default 8) associations each send one BENCH_BYTES_EACH (default 1 GiB) instance at once, generated as it is sent;
-# ingest's heap is sampled from /q/metrics. Issue 20's target: all stored, heap under 512 MiB. Needs about
-# associations x bytes of free disk under PIPELINE_HOME (the blobs; removed at the end).
+# (default 8) associations each send one BENCH_BYTES_EACH (default 1 GiB) instance at once, generated as it is sent,
+# then as many STOW-RS requests (chunked) each with one such instance (BENCH_STOW=false skips them); ingest's heap is
+# sampled from /q/metrics. Issue 20's target: all stored, heap under 512 MiB. Needs about 2 x associations x bytes of
+# free disk under PIPELINE_HOME (the blobs; removed at the end).
 bench_ingest_memory() {
   local n=${BENCH_ASSOCIATIONS:-8} each=${BENCH_BYTES_EACH:-1073741824}
   export INGEST_XMX=${INGEST_XMX:-512m}
@@ -129,6 +130,12 @@ bench_ingest_memory() {
   trap 'stack_down >&2; rm -rf "$PIPELINE_HOME/blobs"' EXIT
   STACK_PARTS=ingest stack_up >/dev/null
   log "bench ingest-memory: $n associations x $each bytes at once, ingest -Xmx$INGEST_XMX"
+  local stow=()
+  if [ "${BENCH_STOW:-true}" != false ]; then
+    stow=("http://127.0.0.1:$INGEST_HTTP_PORT/dicomweb/studies")
+    BENCH_TOKEN="$(stack_token scanner | tail -n 1)" || die "bench ingest-memory: no scanner token"
+    export BENCH_TOKEN
+  fi
   java -Xmx256m -cp "$(module_cp simulator)" org.imagingpipeline.simulator.IngestMemoryBench 127.0.0.1 "$INGEST_DICOM_PORT" \
-    "http://127.0.0.1:$INGEST_HTTP_PORT/q/metrics" "$n" "$each" "$INGEST_XMX"
+    "http://127.0.0.1:$INGEST_HTTP_PORT/q/metrics" "$n" "$each" "$INGEST_XMX" "${stow[@]}"
 }

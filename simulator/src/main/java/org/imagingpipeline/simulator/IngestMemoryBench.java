@@ -29,10 +29,12 @@ import org.imagingpipeline.dicomnet.StoreScu;
 import org.imagingpipeline.dicomnet.TransferSyntaxes;
 
 /**
- * {@code ./pipeline bench ingest-memory}: N associations at once, each sending one synthetic multi-frame instance of
- * S bytes, generated as it is sent (the sender holds none of it), to a running ingest; ingest's heap is sampled from
- * its /q/metrics meanwhile. Prints one JSON object: every status, the time, the throughput and the peak heap in use.
- * Arguments: HOST PORT METRICS_URL ASSOCIATIONS BYTES_EACH XMX_LABEL.
+ * {@code ./pipeline bench ingest-memory}: N senders at once, each sending one synthetic multi-frame instance of S bytes,
+ * generated as it is sent (the sender holds none of it), to a running ingest - first N C-STORE associations, then, when
+ * a STOW-RS URL is given, N STOW-RS requests (chunked, one Part-10 file each); ingest's heap is sampled from its
+ * /q/metrics meanwhile. Prints one JSON object: per path every status, the time, the throughput and the peak heap in use.
+ * Arguments: HOST PORT METRICS_URL SENDERS BYTES_EACH XMX_LABEL [STOW_URL]; the STOW path's bearer token (role scanner)
+ * comes in the environment as BENCH_TOKEN, not on the command line.
  */
 public final class IngestMemoryBench {
     private static final String SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7";
@@ -44,12 +46,49 @@ public final class IngestMemoryBench {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         URI metrics = URI.create(args[2]);
-        int associations = Integer.parseInt(args[3]);
+        int senders = Integer.parseInt(args[3]);
         long bytesEach = Long.parseLong(args[4]);
         String xmx = args[5];
+        URI stow = args.length > 6 ? URI.create(args[6]) : null;
+        // HTTP/1.1, as scanners' STOW-RS clients send: one connection per request. (Java's default, h2c, multiplexes the
+        // eight 1 GiB uploads on one connection; the server ended that connection with GOAWAY mid-upload, 2026-12-06.)
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+        Round dimse = round(http, metrics, senders, bytesEach, () -> storeByDimse(host, port, bytesEach));
+        Round stowRound = null;
+        if (stow != null) {
+            String token = System.getenv("BENCH_TOKEN");
+            if (token == null || token.isBlank()) throw new IllegalArgumentException("BENCH_TOKEN (a scanner token) is needed for STOW-RS");
+            Thread.sleep(3000); // let the first round's garbage go before the second's baseline
+            stowRound = round(http, metrics, senders, bytesEach, () -> storeByStow(http, stow, token, bytesEach));
+        }
+        boolean allStored = dimse.allStored() && (stowRound == null || stowRound.allStored());
+        System.out.printf(java.util.Locale.ROOT,
+                "{\"benchmark\": \"ingest-memory\", \"senders\": %d, \"bytes_each\": %d, \"ingest_xmx\": \"%s\", \"all_stored\": %s,"
+                        + " \"peak_heap_used_mib\": %.1f, \"dimse\": %s, \"stow\": %s,"
+                        + " \"heap_sampling\": \"jvm_memory_used_bytes{area=heap} summed over pools, every 200 ms\"}%n",
+                senders, bytesEach, xmx, allStored, Math.max(dimse.peakHeapMib(), stowRound == null ? 0 : stowRound.peakHeapMib()),
+                dimse.json(senders, bytesEach), stowRound == null ? "null" : stowRound.json(senders, bytesEach));
+        System.exit(allStored ? 0 : 1);
+    }
+
+    /** One path's result: what each sender was answered ("0x0000" / "200" when stored), seconds, heap before and at peak. */
+    record Round(List<String> statuses, double seconds, double heapBeforeMib, double peakHeapMib) {
+        boolean allStored() {
+            return statuses.stream().allMatch(s -> s.equals("0x0000") || s.equals("200"));
+        }
+
+        String json(int senders, long bytesEach) {
+            return String.format(java.util.Locale.ROOT, "{\"stored\": %d, \"statuses\": \"%s\", \"seconds\": %.1f, \"mib_per_s\": %.1f,"
+                            + " \"heap_used_before_mib\": %.1f, \"peak_heap_used_mib\": %.1f}",
+                    statuses.stream().filter(s -> s.equals("0x0000") || s.equals("200")).count(), String.join(",", statuses), seconds,
+                    senders * bytesEach / (1024.0 * 1024.0) / seconds, heapBeforeMib, peakHeapMib);
+        }
+    }
+
+    private static Round round(HttpClient http, URI metrics, int senders, long bytesEach, java.util.concurrent.Callable<String> send)
+            throws Exception {
         AtomicLong peakHeap = new AtomicLong();
-        HttpClient http = HttpClient.newHttpClient();
         Thread sampler = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
@@ -65,32 +104,58 @@ public final class IngestMemoryBench {
         sampler.setDaemon(true);
         long heapBefore = heapUsed(http, metrics);
         sampler.start();
-
-        ExecutorService pool = Executors.newFixedThreadPool(associations);
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
         long t0 = System.nanoTime();
         List<Future<String>> results = new ArrayList<>();
-        for (int i = 0; i < associations; i++) {
-            results.add(pool.submit(() -> send(host, port, bytesEach)));
-        }
+        for (int i = 0; i < senders; i++) results.add(pool.submit(send));
         List<String> statuses = new ArrayList<>();
         for (Future<String> f : results) statuses.add(f.get());
         double seconds = (System.nanoTime() - t0) / 1e9;
         pool.shutdown();
         sampler.interrupt();
         sampler.join();
-        long stored = statuses.stream().filter("0x0000"::equals).count();
         double mib = 1024.0 * 1024.0;
-        System.out.printf(java.util.Locale.ROOT,
-                "{\"benchmark\": \"ingest-memory\", \"associations\": %d, \"bytes_each\": %d, \"stored\": %d, \"statuses\": \"%s\","
-                        + " \"seconds\": %.1f, \"mib_per_s\": %.1f, \"ingest_xmx\": \"%s\", \"heap_used_before_mib\": %.1f,"
-                        + " \"peak_heap_used_mib\": %.1f, \"heap_sampling\": \"jvm_memory_used_bytes{area=heap} summed over pools, every 200 ms\"}%n",
-                associations, bytesEach, stored, String.join(",", statuses), seconds, associations * bytesEach / mib / seconds, xmx,
-                heapBefore / mib, peakHeap.get() / mib);
-        System.exit(stored == associations ? 0 : 1);
+        return new Round(statuses, seconds, heapBefore / mib, peakHeap.get() / mib);
     }
 
-    /** One association, one instance: a small header, then pixel data generated on the fly. Returns the status in hex. */
-    private static String send(String host, int port, long bytes) throws Exception {
+    /** A synthetic instance: its UID, its dataset's attributes up to and including the pixel data element's header. */
+    private record Synthetic(String sop, byte[] head, long pixelBytes) {
+        long datasetLength() {
+            return head.length + pixelBytes;
+        }
+
+        InputStream dataset() {
+            return new SequenceInputStream(new java.io.ByteArrayInputStream(head), new Pattern(pixelBytes));
+        }
+    }
+
+    /** One association, one instance. Returns the status in hex. */
+    private static String storeByDimse(String host, int port, long bytes) throws Exception {
+        Synthetic x = synthetic(bytes);
+        StoreScu.Context ctx = new StoreScu.Context(SECONDARY_CAPTURE, TransferSyntaxes.EXPLICIT_VR_LE);
+        try (StoreScu scu = StoreScu.open(host, port, "INGEST", "BENCH", List.of(ctx), Duration.ofMinutes(10))) {
+            return String.format("0x%04X", scu.store(ctx, x.sop(), x.dataset(), x.datasetLength()).status());
+        }
+    }
+
+    /** One STOW-RS request (chunked transfer), one Part-10 file. Returns the HTTP status. */
+    private static String storeByStow(HttpClient http, URI stow, String token, long bytes) throws Exception {
+        Synthetic x = synthetic(bytes);
+        byte[] meta = org.imagingpipeline.dicomnet.Part10.header(SECONDARY_CAPTURE, x.sop(), TransferSyntaxes.EXPLICIT_VR_LE, "BENCH");
+        byte[] open = concat("--bench\r\nContent-Type: application/dicom\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), meta);
+        byte[] close = "\r\n--bench--\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        HttpRequest rq = HttpRequest.newBuilder(stow).timeout(Duration.ofMinutes(10))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=bench")
+                .header("Accept", "application/dicom+json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(java.util.Collections.enumeration(List.of(
+                        new java.io.ByteArrayInputStream(open), x.dataset(), new java.io.ByteArrayInputStream(close))))))
+                .build();
+        return Integer.toString(http.send(rq, HttpResponse.BodyHandlers.discarding()).statusCode());
+    }
+
+    /** A secondary-capture instance of about {@code bytes} bytes: 1024 x 1024 8-bit frames, as many as fit. */
+    private static Synthetic synthetic(long bytes) throws Exception {
         String sop = "2.25." + new java.math.BigInteger(1, ByteBuffer.allocate(16).putLong(UUID.randomUUID().getMostSignificantBits())
                 .putLong(UUID.randomUUID().getLeastSignificantBits()).array());
         int side = 1024;
@@ -119,13 +184,7 @@ public final class IngestMemoryBench {
         dos.close();
         ByteBuffer px = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         px.putShort((short) 0x7fe0).putShort((short) 0x0010).put((byte) 'O').put((byte) 'B').putShort((short) 0).putInt((int) pixelBytes);
-        byte[] head = header.toByteArray();
-        long length = head.length + 12L + pixelBytes;
-        InputStream data = new SequenceInputStream(new java.io.ByteArrayInputStream(concat(head, px.array())), new Pattern(pixelBytes));
-        StoreScu.Context ctx = new StoreScu.Context(SECONDARY_CAPTURE, TransferSyntaxes.EXPLICIT_VR_LE);
-        try (StoreScu scu = StoreScu.open(host, port, "INGEST", "BENCH", List.of(ctx), Duration.ofMinutes(10))) {
-            return String.format("0x%04X", scu.store(ctx, sop, data, length).status());
-        }
+        return new Synthetic(sop, concat(header.toByteArray(), px.array()), pixelBytes);
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
