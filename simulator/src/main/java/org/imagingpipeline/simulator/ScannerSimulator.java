@@ -38,10 +38,20 @@ public final class ScannerSimulator {
     /** As above; with {@code expert}, the first series' expert masks are written as returned corrections (before sending). */
     static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, ImageFolders.PatientFilter filter,
                                   String profileSpec, long seed, SentSeriesExport export, ExpertCorrections expert) throws Exception {
+        return convert(data, sites, patientsPerSite, filter, profileSpec, seed, export, expert, null);
+    }
+
+    /**
+     * As above; a non-null {@code uidNamespace} enters every UID, so that the same images are sent again as new studies
+     * (load and outage benchmarks), while the same namespace gives the same UIDs again (a re-send is a duplicate).
+     */
+    static List<Instance> convert(Path data, List<String> sites, int patientsPerSite, ImageFolders.PatientFilter filter,
+                                  String profileSpec, long seed, SentSeriesExport export, ExpertCorrections expert,
+                                  String uidNamespace) throws Exception {
         AcquisitionProfile profile = profileSpec == null ? null : AcquisitionProfile.parse(profileSpec);
         List<Instance> out = new ArrayList<>();
         for (ImageFolders.Patient p : ImageFolders.read(data, sites, patientsPerSite, filter)) {
-            String key = p.id() + "|" + (profile == null ? "" : profile.name() + profile);
+            String key = (uidNamespace == null ? "" : "ns=" + uidNamespace + "|") + p.id() + "|" + (profile == null ? "" : profile.name() + profile);
             boolean sim = profile != null;
             MrImage.Series series = new MrImage.Series(p.id(), "ANONYMOUS^" + p.id(), MrImage.uidFor("study|" + key),
                     MrImage.uidFor("series|" + key), MrImage.uidFor("for|" + key), "20000101",

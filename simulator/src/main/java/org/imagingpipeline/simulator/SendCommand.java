@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./pipeline send --data DIR [--sites S[,S]] [--patients N] [--profile NAME] [--to HOST:PORT] [--ae AE]
  * [--calling-ae AE] [--include-patients ID,..] [--exclude-patients ID,..] [--export DIR [--export-label NAME]]
- * [--expert-labels DIR [--expert-series N]]}: the scanner simulator. A folder of DICOM files is sent as it is (each file's own transfer
+ * [--expert-labels DIR [--expert-series N]] [--uid-namespace NAME]}: the scanner simulator. A folder of DICOM files is sent as it is (each file's own transfer
  * syntax proposed, nothing transcoded; README/LICENSE files skipped); a folder of images (lgg-flair PNG or
  * kaggle_3m TIFF) is turned into DICOM MR series, one per patient ({@link ScannerSimulator}), optionally through
  * a simulated new scanner ({@link AcquisitionProfile}). Everything goes by real C-STORE; JSON counts are the
@@ -75,6 +75,10 @@ public final class SendCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "1", description = "seed of the simulated scanner's noise")
     long seed;
+
+    @Option(names = "--uid-namespace", description = "image folders: a name that enters every UID, to send the same images again"
+            + " as new studies (load and outage benchmarks); the same name gives the same UIDs")
+    String uidNamespace;
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new SendCommand());
@@ -173,7 +177,7 @@ public final class SendCommand implements Callable<Integer> {
             ImageFolders.PatientFilter filter = new ImageFolders.PatientFilter(trimmed(include), trimmed(exclude));
             SentSeriesExport exp = export != null ? new SentSeriesExport(export, exportLabel) : null;
             ExpertCorrections expert = expertLabels != null ? new ExpertCorrections(expertLabels, expertSeries) : null;
-            for (ScannerSimulator.Instance i : ScannerSimulator.convert(data, sites, patients, filter, profile, seed, exp, expert)) {
+            for (ScannerSimulator.Instance i : ScannerSimulator.convert(data, sites, patients, filter, profile, seed, exp, expert, uidNamespace)) {
                 Part10.Meta meta = Part10.readMeta(i.part10());
                 items.add(new MemoryItem(new StoreScu.Context(i.sopClassUid(), meta.transferSyntaxUid()), i.sopInstanceUid(),
                         i.part10(), meta.datasetOffset(), i.label()));

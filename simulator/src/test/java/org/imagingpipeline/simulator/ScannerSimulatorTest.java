@@ -48,6 +48,24 @@ class ScannerSimulatorTest {
     }
 
     @Test
+    void aUidNamespaceSendsTheSameImagesAsNewStudiesAndRepeatsItself() throws Exception {
+        ImageFolders.PatientFilter all = ImageFolders.PatientFilter.ALL;
+        ScannerSimulator.Instance plain = ScannerSimulator.convert(lgg(), List.of("DU"), 1, all, null, 1, null, null, null).get(5);
+        ScannerSimulator.Instance a = ScannerSimulator.convert(lgg(), List.of("DU"), 1, all, null, 1, null, null, "outage-1").get(5);
+        ScannerSimulator.Instance again = ScannerSimulator.convert(lgg(), List.of("DU"), 1, all, null, 1, null, null, "outage-1").get(5);
+        ScannerSimulator.Instance b = ScannerSimulator.convert(lgg(), List.of("DU"), 1, all, null, 1, null, null, "outage-2").get(5);
+        assertEquals(plain.sopInstanceUid(), ScannerSimulator.convert(lgg(), List.of("DU"), 1, null, 1).get(5).sopInstanceUid(),
+                "no namespace: the UIDs of before");
+        assertEquals(a.sopInstanceUid(), again.sopInstanceUid());
+        assertNotEquals(plain.sopInstanceUid(), a.sopInstanceUid());
+        assertNotEquals(a.sopInstanceUid(), b.sopInstanceUid());
+        for (com.pixelmed.dicom.AttributeTag t : List.of(TagFromName.StudyInstanceUID, TagFromName.SeriesInstanceUID)) {
+            assertNotEquals(Attribute.getSingleStringValueOrNull(header(a), t), Attribute.getSingleStringValueOrNull(header(b), t), t.toString());
+        }
+        assertTrue(java.util.Arrays.equals(pixels(a), pixels(b)), "the same images");
+    }
+
+    @Test
     void aProfileShiftsTheImagesAndSaysSoInTheHeaders() throws Exception {
         ScannerSimulator.Instance clean = ScannerSimulator.convert(lgg(), List.of("DU"), 1, null, 1).get(10);
         ScannerSimulator.Instance shifted = ScannerSimulator.convert(lgg(), List.of("DU"), 1, "lowfield", 1).get(10);
