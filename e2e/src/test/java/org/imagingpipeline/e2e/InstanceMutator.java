@@ -70,6 +70,13 @@ final class InstanceMutator {
         this.seed = seed;
     }
 
+    /** The fresh Series Instance UIDs the mutants were given so far (one per vendor folder). */
+    java.util.Set<String> seriesUids() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        studyAndSeries.values().forEach(ss -> out.add(ss[1]));
+        return out;
+    }
+
     /** Little-endian uncompressed-header seeds: up to {@code perFolder} files per folder, sorted, every transfer syntax. */
     static List<Seed> seeds(Path vendors, List<String> folders, int perFolder) throws IOException {
         List<Seed> out = new ArrayList<>();
