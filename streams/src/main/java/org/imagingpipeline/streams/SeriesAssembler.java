@@ -44,13 +44,22 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
     private static final Logger LOG = Logger.getLogger(SeriesAssembler.class);
     private final AssemblyConfig config;
     private final Counter assembled;
+    private final Counter quarantined;
+    /** Series (revisions included) this JVM forwarded to the dead-letter topic by the identity rule: DeadLetterHealth shows it. */
+    private static final java.util.concurrent.atomic.AtomicLong QUARANTINED = new java.util.concurrent.atomic.AtomicLong();
     private ProcessorContext<String, SeriesReady> context;
     private KeyValueStore<String, SeriesState> series;
     private KeyValueStore<String, InstanceEntry> instances;
 
-    public SeriesAssembler(AssemblyConfig config, Counter assembled) {
+    public SeriesAssembler(AssemblyConfig config, Counter assembled, Counter quarantined) {
         this.config = config;
         this.assembled = assembled;
+        this.quarantined = quarantined;
+    }
+
+    /** Series quarantined by the identity rule in this JVM so far (counted when forwarded, revisions included). */
+    public static long quarantinedSeries() {
+        return QUARANTINED.get();
     }
 
     @Override
@@ -152,6 +161,8 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
             out.headers().add(DeadLetters.DLQ_PROCESSOR, "series-assembly".getBytes(StandardCharsets.UTF_8));
             LOG.warnf("series %s revision %d quarantined on %s: %s", key, s.revision, Topics.STREAMS_DLQ, s.identityConflict);
             context.forward(out);
+            quarantined.increment();
+            QUARANTINED.incrementAndGet();
             return;
         }
         context.forward(out);

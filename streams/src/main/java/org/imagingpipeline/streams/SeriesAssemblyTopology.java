@@ -24,20 +24,28 @@ public final class SeriesAssemblyTopology {
 
     /** Assembly alone (its tests). */
     public static Topology build(AssemblyConfig config) {
+        return build(config, new SimpleMeterRegistry());
+    }
+
+    /** Assembly alone, its meters in {@code metrics}. */
+    public static Topology build(AssemblyConfig config, MeterRegistry metrics) {
         StreamsBuilder b = new StreamsBuilder();
-        addTo(b, config, new SimpleMeterRegistry());
+        addTo(b, config, metrics);
         return b.build();
     }
 
     public static void addTo(StreamsBuilder b, AssemblyConfig config, MeterRegistry metrics) {
         Counter assembled = Counter.builder("streams.series.assembled").description("series emitted on imaging.series.ready (revisions included)")
                 .register(metrics);
+        // the same meter as the dead-letter handlers' (DeadLetters), stage "quarantine": one metric per DLQ
+        Counter quarantined = Counter.builder("streams.dlq.records").description("records written to the streams dead-letter topic")
+                .tag("topic", Topics.STREAMS_DLQ).tag("stage", "quarantine").register(metrics);
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SeriesAssembler.SERIES_STORE), Serdes.String(),
                 JsonSerde.of(SeriesState.class)));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SeriesAssembler.INSTANCE_STORE), Serdes.String(),
                 JsonSerde.of(InstanceEntry.class)));
         b.stream(Topics.INSTANCES_RECEIVED, Consumed.with(Serdes.String(), JsonSerde.of(InstanceReceived.class)).withName("instances"))
-                .process(() -> new SeriesAssembler(config, assembled), SeriesAssembler.SERIES_STORE, SeriesAssembler.INSTANCE_STORE)
+                .process(() -> new SeriesAssembler(config, assembled, quarantined), SeriesAssembler.SERIES_STORE, SeriesAssembler.INSTANCE_STORE)
                 // a series with a quarantine reason goes to the dead-letter topic instead (SeriesAssembler: identity rule)
                 .to((key, value, ctx) -> ctx.headers().lastHeader(SeriesAssembler.QUARANTINE_HEADER) != null ? Topics.STREAMS_DLQ : Topics.SERIES_READY,
                         Produced.with(Serdes.String(), JsonSerde.of(SeriesReady.class)).withName("series-ready"));

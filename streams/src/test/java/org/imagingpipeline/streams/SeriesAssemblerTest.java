@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 class SeriesAssemblerTest {
     private static final AssemblyConfig CONFIG = new AssemblyConfig(Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofMinutes(5));
     private TopologyTestDriver driver;
+    private final io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
     private TestInputTopic<String, InstanceReceived> in;
     private TestOutputTopic<String, SeriesReady> out;
 
@@ -36,7 +37,7 @@ class SeriesAssemblerTest {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "assembly-test");
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(SeriesAssemblyTopology.build(CONFIG), p, Instant.parse("2026-01-01T00:00:00Z"));
+        driver = new TopologyTestDriver(SeriesAssemblyTopology.build(CONFIG, meters), p, Instant.parse("2026-01-01T00:00:00Z"));
         in = driver.createInputTopic(Topics.INSTANCES_RECEIVED, Serdes.String().serializer(), JsonSerde.of(InstanceReceived.class));
         out = driver.createOutputTopic(Topics.SERIES_READY, Serdes.String().deserializer(), JsonSerde.of(SeriesReady.class));
     }
@@ -121,6 +122,7 @@ class SeriesAssemblerTest {
     void aSeriesWhoseInstancesDisagreeOnThePatientIsQuarantinedNotReported() {
         TestOutputTopic<String, byte[]> dlq = driver.createOutputTopic(Topics.STREAMS_DLQ, Serdes.String().deserializer(),
                 Serdes.ByteArray().deserializer());
+        long before = SeriesAssembler.quarantinedSeries();
         send("S5", 1, 2, "x", "PAT-A", "ST1");
         send("S5", 2, 2, "x", "PAT-B", "ST1");
         send("S6", 1, 2, "x", "PAT-C", "ST6");
@@ -139,6 +141,9 @@ class SeriesAssemblerTest {
         driver.advanceWallClockTime(Duration.ofSeconds(11));
         assertTrue(out.isEmpty());
         assertEquals(List.of("S5"), dlq.readRecordsToList().stream().map(r -> r.key()).toList());
+        // counted like every other dead letter (metric streams_dlq_records_total{stage="quarantine"}, readiness detail)
+        assertEquals(3.0, meters.get("streams.dlq.records").tag("stage", "quarantine").counter().count());
+        assertEquals(3, SeriesAssembler.quarantinedSeries() - before);
     }
 
     private void send(String series, int z, Integer expected, String bytesVersion) {

@@ -12,7 +12,9 @@ import org.eclipse.microprofile.health.Readiness;
 /**
  * Readiness detail "streams-dead-letters": always UP (a dead-lettered record is the service working as designed, and
  * DOWN would only get a healthy pod restarted), with {@code level} WARNING and the counts per stage, the last reason and
- * its source once any record was dead-lettered, and the stream-thread replacements ({@link StreamThreadFailures}).
+ * its source once any record was dead-lettered, the series quarantined by the identity rule ({@code quarantinedSeries}:
+ * they reach the same topic through the topology, not through a handler) and the stream-thread replacements
+ * ({@link StreamThreadFailures}).
  * Closes the dead-letter producers at shutdown.
  */
 @Readiness
@@ -38,9 +40,11 @@ public class DeadLetterHealth implements HealthCheck {
             b.withData("lastReason", last.reason()).withData("lastSource", String.valueOf(last.source()))
                     .withData("lastAt", last.at().toString());
         }
+        long quarantined = org.imagingpipeline.streams.SeriesAssembler.quarantinedSeries();
+        b.withData("quarantinedSeries", quarantined);
         b.withData("threadFailures", threads.failures());
         if (threads.last() != null) b.withData("lastThreadFailure", threads.last());
-        String level = total > 0 || threads.failures() > 0 ? "WARNING" : "OK";
+        String level = total > 0 || quarantined > 0 || threads.failures() > 0 ? "WARNING" : "OK";
         return b.withData("level", level).build();
     }
 
