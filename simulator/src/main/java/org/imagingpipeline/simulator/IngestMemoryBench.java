@@ -42,7 +42,18 @@ public final class IngestMemoryBench {
     private IngestMemoryBench() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Exception e) {
+            // A failed sender leaves its pool thread streaming (an HttpClient upload does not stop on its own): exit, do
+            // not linger as a process that keeps generating a gigabyte (it once did, for an hour).
+            e.printStackTrace();
+            System.exit(2);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         URI metrics = URI.create(args[2]);
