@@ -45,8 +45,6 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
     private final AssemblyConfig config;
     private final Counter assembled;
     private final Counter quarantined;
-    /** Series (revisions included) this JVM forwarded to the dead-letter topic by the identity rule: DeadLetterHealth shows it. */
-    private static final java.util.concurrent.atomic.AtomicLong QUARANTINED = new java.util.concurrent.atomic.AtomicLong();
     private ProcessorContext<String, SeriesReady> context;
     private KeyValueStore<String, SeriesState> series;
     private KeyValueStore<String, InstanceEntry> instances;
@@ -57,10 +55,6 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         this.quarantined = quarantined;
     }
 
-    /** Series quarantined by the identity rule in this JVM so far (counted when forwarded, revisions included). */
-    public static long quarantinedSeries() {
-        return QUARANTINED.get();
-    }
 
     @Override
     public void init(ProcessorContext<String, SeriesReady> context) {
@@ -162,7 +156,6 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
             LOG.warnf("series %s revision %d quarantined on %s: %s", key, s.revision, Topics.STREAMS_DLQ, s.identityConflict);
             context.forward(out);
             quarantined.increment();
-            QUARANTINED.incrementAndGet();
             return;
         }
         context.forward(out);
