@@ -8,6 +8,61 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 # Read when used (benchmarks set KAFKA_PORT after this file is sourced).
 kafka_internal_port() { echo "${KAFKA_INTERNAL_PORT:-$((KAFKA_PORT + 2))}"; }
 KAFKA_SECURITY="${KAFKA_SECURITY:-sasl_ssl}"
+# Cluster mode (`./pipeline up --brokers 3`, or KAFKA_BROKERS=3; docs/operations.md "Cluster mode"): N KRaft nodes, each
+# broker and controller, one cluster id, every topic with N replicas and min.insync.replicas N-1 (at least 1). Node 1 is
+# "broker" on KAFKA_PORT (data $PIPELINE_HOME/kafka); node i > 1 is "broker-i" on KAFKA_PORT + 10(i-1) (client; +1
+# controller, +2 internal; data $PIPELINE_HOME/kafka-i). The count is recorded in $PIPELINE_HOME/kafka-cluster at the
+# first `up` and a home is never started with another count (its nodes' storage names the quorum it was formatted for).
+kafka_cluster_file() { echo "$PIPELINE_HOME/kafka-cluster"; }
+broker_name() { if [ "$1" = 1 ]; then echo broker; else echo "broker-$1"; fi; }
+broker_data() { if [ "$1" = 1 ]; then echo "$PIPELINE_HOME/kafka"; else echo "$PIPELINE_HOME/kafka-$1"; fi; }
+broker_port() { echo $((KAFKA_PORT + 10 * ($1 - 1))); }
+broker_controller_port() { if [ "$1" = 1 ]; then echo "$KAFKA_CONTROLLER_PORT"; else echo $(($(broker_port "$1") + 1)); fi; }
+broker_internal_port() { if [ "$1" = 1 ]; then kafka_internal_port; else echo $(($(broker_port "$1") + 2)); fi; }
+# The brokers this home runs: KAFKA_BROKERS when set (by `up --brokers N` or the environment), else the recorded count, else 1.
+kafka_brokers() {
+  if [ -n "${KAFKA_BROKERS:-}" ]; then echo "$KAFKA_BROKERS"
+  elif [ -f "$(kafka_cluster_file)" ]; then sed -n 's/^brokers=//p' "$(kafka_cluster_file)"
+  else echo 1; fi
+}
+# Every node's client listener: what each service gets as kafka.bootstrap.servers.
+kafka_bootstrap() {
+  local i n out=""; n=$(kafka_brokers)
+  for ((i = 1; i <= n; i++)); do out+="${out:+,}127.0.0.1:$(broker_port "$i")"; done
+  echo "$out"
+}
+# What provisioning connects to: the internal listeners when secured, else the client ones.
+kafka_provision_bootstrap() {
+  kafka_secured || { kafka_bootstrap; return; }
+  local i n out=""; n=$(kafka_brokers)
+  for ((i = 1; i <= n; i++)); do out+="${out:+,}127.0.0.1:$(broker_internal_port "$i")"; done
+  echo "$out"
+}
+kafka_min_insync() { local n; n=$(kafka_brokers); echo $((n > 1 ? n - 1 : 1)); }
+# A Kafka cluster id (16 random bytes, base64url without padding, not starting with '-', as Kafka's Uuid prints them).
+new_kafka_cluster_id() {
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ $id == -* ]] || { echo "$id"; return; }
+  done
+}
+# Checks the requested count against the home's record (writes it at the first cluster start); prints the cluster id.
+kafka_cluster_record() { # brokers
+  local n=$1 file recorded id
+  file=$(kafka_cluster_file)
+  if [ -f "$file" ]; then
+    recorded=$(sed -n 's/^brokers=//p' "$file"); id=$(sed -n 's/^cluster.id=//p' "$file")
+    [ "$recorded" = "$n" ] || die "$PIPELINE_HOME was set up with $recorded Kafka broker(s), not $n: ./pipeline down, then use another PIPELINE_HOME (or delete this one's data)"
+  else
+    [ "$n" = 1 ] && { echo ""; return; } # a single node keeps its own cluster.id in its data folder (as before)
+    [ -f "$PIPELINE_HOME/kafka/kraft-logs/meta.properties" ] \
+      && die "$PIPELINE_HOME holds a single broker's data: a cluster needs a fresh PIPELINE_HOME"
+    id=$(new_kafka_cluster_id)
+    printf 'brokers=%s\ncluster.id=%s\n' "$n" "$id" > "$file"
+  fi
+  echo "$id"
+}
 kafka_secured() { [ "$KAFKA_SECURITY" != plaintext ]; }
 # A service's Kafka credentials: its Quarkus properties file under secrets/kafka (kafka.* and kafka-streams.* settings).
 # Always one java option (quote it): the file when secured, else a marker that names the plaintext mode.
@@ -26,7 +81,7 @@ INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
 # The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
 DEFAULT_SOURCE_MODEL="$ROOT/models/source.onnx" # the committed source model; SOURCE_MODEL overrides it (read when `up` runs)
 EHR_PORT="${EHR_PORT:-8090}"
-STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge)
+STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge) # plus broker-2.. in cluster mode
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
 STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference retrain fhir-bridge}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
@@ -98,16 +153,20 @@ wait_http() { # name url seconds
 }
 
 wait_kafka() {
-  local i provision=(--bootstrap "127.0.0.1:$KAFKA_PORT")
+  local i j n name provision=(--bootstrap "$(kafka_provision_bootstrap)" --replication-factor "$(kafka_brokers)")
   # Secured: topics, SCRAM users and ACLs through the internal listener, as the provisioning identity (a super user).
-  kafka_secured && provision=(--bootstrap "127.0.0.1:$(kafka_internal_port)" --secrets "$PIPELINE_HOME/secrets")
+  kafka_secured && provision+=(--secrets "$PIPELINE_HOME/secrets")
+  n=$(kafka_brokers)
   for ((i = 0; i < 360; i++)); do
     if java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner "${provision[@]}" \
         >>"$STACK_LOGS/topics.log" 2>&1; then return 0; fi
-    pid_alive broker || { tail -n 30 "$STACK_LOGS/broker.log" >&2; die "broker exited; log: $STACK_LOGS/broker.log"; }
+    for ((j = 1; j <= n; j++)); do
+      name=$(broker_name "$j")
+      pid_alive "$name" || { tail -n 30 "$STACK_LOGS/$name.log" >&2; die "$name exited; log: $STACK_LOGS/$name.log"; }
+    done
     sleep 0.5
   done
-  die "broker did not answer on 127.0.0.1:$KAFKA_PORT"
+  die "Kafka did not answer on $(kafka_bootstrap)"
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -123,25 +182,68 @@ check_ports_free() { # name:port ...
 }
 
 stack_up() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --brokers) [ $# -ge 2 ] || die "up: --brokers needs a count"; KAFKA_BROKERS=$2; shift 2 ;;
+      --brokers=*) KAFKA_BROKERS=${1#*=}; shift ;;
+      *) die "up: unknown option $1 (./pipeline up [--brokers N])" ;;
+    esac
+  done
   mkdir -p "$PIPELINE_HOME"
+  local brokers cluster_id b; brokers=$(kafka_brokers)
+  [[ $brokers =~ ^[1-9]$ ]] || die "up: --brokers must be 1 to 9, not '$brokers'"
+  export KAFKA_BROKERS=$brokers
+  for ((b = 2; b <= brokers; b++)); do
+    check_ports_free "broker-$b:$(broker_port "$b")" "broker-$b:$(broker_controller_port "$b")"
+    kafka_secured && check_ports_free "broker-$b:$(broker_internal_port "$b")"
+  done
+  # No two listeners on one port (a cluster's extra nodes take KAFKA_PORT + 10, + 20, ...).
+  local ports=() seen=" " p
+  for ((b = 1; b <= brokers; b++)); do
+    ports+=("$(broker_name "$b"):$(broker_port "$b")" "$(broker_name "$b"):$(broker_controller_port "$b")")
+    kafka_secured && ports+=("$(broker_name "$b"):$(broker_internal_port "$b")")
+  done
+  ports+=("ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT"
+    "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT")
+  [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || ports+=("ingest:$INGEST_DICOM_TLS_PORT")
+  [ -n "${FHIR_BASE_URL:-}" ] || ports+=("ehr:$EHR_PORT")
+  for p in "${ports[@]}"; do
+    [[ $seen == *":${p#*:} "* ]] && die "up: port ${p#*:} is configured twice (${p%%:*} and$(tr ' ' '\n' <<<"$seen" | grep ":${p#*:}\$" | sed 's/:.*//; s/^/ /'))"
+    seen+="$p "
+  done
+  cluster_id=$(kafka_cluster_record "$brokers") || exit 1
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
   [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || check_ports_free "ingest:$INGEST_DICOM_TLS_PORT"
   kafka_secured && check_ports_free "broker:$(kafka_internal_port)"
   stack_secrets
-  local broker_security=()
-  kafka_secured && broker_security=(--secrets "$PIPELINE_HOME/secrets" --internal-port "$(kafka_internal_port)")
-  start_bg broker java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
-    --data-dir "$PIPELINE_HOME/kafka" --port "$KAFKA_PORT" --controller-port "$KAFKA_CONTROLLER_PORT" "${broker_security[@]}"
-  wait_kafka
-  if kafka_secured; then
-    log "stack: broker ready on 127.0.0.1:$KAFKA_PORT (SASL_SSL, SCRAM-SHA-512, ACLs; credentials in $PIPELINE_HOME/secrets/kafka), topics provisioned"
-  else
-    log "stack: broker ready on 127.0.0.1:$KAFKA_PORT (PLAINTEXT, no authentication: KAFKA_SECURITY=plaintext), topics provisioned"
+  local broker_security=() cluster_opts=() voters=""
+  if [ "$brokers" -gt 1 ]; then
+    for ((b = 1; b <= brokers; b++)); do voters+="${voters:+,}$b@127.0.0.1:$(broker_controller_port "$b")"; done
   fi
+  # Every node starts before any answers: a cluster's nodes become ready together, once a quorum of them runs.
+  for ((b = 1; b <= brokers; b++)); do
+    broker_security=(); cluster_opts=()
+    kafka_secured && broker_security=(--secrets "$PIPELINE_HOME/secrets" --internal-port "$(broker_internal_port "$b")")
+    [ "$brokers" -gt 1 ] && cluster_opts=(--node-id "$b" --voters "$voters" --cluster-id "$cluster_id" --replication "$brokers")
+    start_bg "$(broker_name "$b")" java -Xmx512m -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.KraftBroker \
+      --data-dir "$(broker_data "$b")" --port "$(broker_port "$b")" --controller-port "$(broker_controller_port "$b")" \
+      "${broker_security[@]}" "${cluster_opts[@]}"
+  done
+  wait_kafka
+  local where="127.0.0.1:$KAFKA_PORT"
+  [ "$brokers" -gt 1 ] && where="$(kafka_bootstrap) ($brokers nodes, $brokers replicas per topic, min.insync.replicas $(kafka_min_insync))"
+  if kafka_secured; then
+    log "stack: Kafka ready on $where (SASL_SSL, SCRAM-SHA-512, ACLs; credentials in $PIPELINE_HOME/secrets/kafka), topics provisioned"
+  else
+    log "stack: Kafka ready on $where (PLAINTEXT, no authentication: KAFKA_SECURITY=plaintext), topics provisioned"
+  fi
+  # Kafka Streams' own topics (changelogs, repartitions) get as many replicas as the catalogue's.
+  local streams_replication=(-Dkafka-streams.replication.factor="$brokers")
+  [ "$brokers" -gt 1 ] && streams_replication+=(-Dkafka-streams.topic.min.insync.replicas="$(kafka_min_insync)")
   part ingest && start_bg ingest java -Xmx"${INGEST_XMX:-1g}" "${AUTH_OPTS[@]}" "$(kafka_opt ingest)" \
-    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" \
+    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" \
     -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" -Dingest.dicom.tls.port="$INGEST_DICOM_TLS_PORT" \
     -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
     -Dpipeline.home="$PIPELINE_HOME" \
@@ -173,8 +275,8 @@ stack_up() {
   [ ${#streams_opts[@]} -gt 0 ] || log "stack: streams has no KNOWN reference (no model card at $ref_card or no data at $ref_data):" \
     "every domain stays CANDIDATE until approved (POST /domains/{id}/approve)"
   part streams && start_bg streams java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt streams)" \
-    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
-    -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" \
+    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
+    -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" "${streams_replication[@]}" \
     "${streams_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
   if part inference; then
     [ -f "$source_model" ] || log "stack: no source model at $source_model (set SOURCE_MODEL or ./pipeline train --out it);" \
@@ -188,7 +290,7 @@ stack_up() {
       -Dinference.pacs-tls.trust-store="${PACS_TLS_CA:-$PIPELINE_HOME/secrets/ca.pem}"
       -Dinference.pacs-tls.certificate="$PIPELINE_HOME/secrets/inference.pem" -Dinference.pacs-tls.private-key="$PIPELINE_HOME/secrets/inference-key.pem")
     start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
-      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" "$(kafka_opt inference)" -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
+      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" "$(kafka_opt inference)" -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
       -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
   fi
   # retrain runs each adaptation job in a child JVM of its own installation (retrain.adapt.command=self: the jars of
@@ -204,12 +306,12 @@ stack_up() {
   # Expert-corrected masks by SeriesInstanceUID (the demo's simulated radiologist writes them); the gate decides on them.
   [ -n "${RETRAIN_EXPERT_LABELS:-}" ] && retrain_opts+=(-Dretrain.expert-labels="$RETRAIN_EXPERT_LABELS")
   part retrain && start_bg retrain java -Xmx384m "${AUTH_OPTS[@]}" "${RETRAIN_SIGNING_OPTS[@]}" "$(kafka_opt retrain)" \
-    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
+    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$RETRAIN_HTTP_PORT" \
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.jvm-options="-Xmx${RETRAIN_XMX:-4g}" \
     -Dretrain.adapt.djl-cache="${DJL_CACHE_DIR:-$ROOT/retrain/target/djl-cache}" -Dretrain.adapt.directory="$PIPELINE_HOME" \
     "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
   part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt fhir-bridge)" \
-    -Dkafka.bootstrap.servers="127.0.0.1:$KAFKA_PORT" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \
+    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \
     -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   part ingest && wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120 \
     && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, DICOM TLS 127.0.0.1:$INGEST_DICOM_TLS_PORT, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
@@ -251,12 +353,25 @@ stack_down() {
   stop_one streams
   stop_one ingest
   stop_one ehr
-  stop_one broker
+  stop_brokers
+}
+
+# Every Kafka node at once (SIGTERM to all, then wait): one by one, the last node would wait for a quorum already gone.
+stop_brokers() {
+  local f stopping=()
+  for f in "$STACK_PIDS"/broker.pid "$STACK_PIDS"/broker-*.pid; do
+    [ -f "$f" ] || continue
+    stop_one "$(basename "$f" .pid)" &
+    stopping+=($!)
+  done
+  [ ${#stopping[@]} -eq 0 ] || wait "${stopping[@]}"
+  return 0
 }
 
 stack_status() {
-  local name state out="{" first=1
-  for name in "${STACK_SERVICES[@]}"; do
+  local name state out="{" first=1 b services=("${STACK_SERVICES[@]}")
+  for ((b = 2; b <= $(kafka_brokers); b++)); do services+=("broker-$b"); done
+  for name in "${services[@]}"; do
     if pid_alive "$name"; then state="\"running\",\"pid\":$(cat "$STACK_PIDS/$name.pid")"; else state="\"stopped\""; fi
     [ $first = 1 ] || out+=","; first=0
     out+="\"$name\":{\"state\":$state}"

@@ -31,8 +31,17 @@ public record TopicSpec(String name, int partitions, boolean compacted, Duration
         if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1 for " + name);
     }
 
-    /** Topic-level configuration to apply at creation. */
+    /** Topic-level configuration to apply at creation on a single node (one replica). */
     public Map<String, String> configs() {
+        return configs(1);
+    }
+
+    /**
+     * Topic-level configuration for a topic of {@code replicas} replicas: min.insync.replicas is one fewer, at least 1
+     * (three replicas: a write with acks=all needs two, so one broker may be down).
+     */
+    public Map<String, String> configs(int replicas) {
+        if (replicas < 1) throw new IllegalArgumentException("replicas must be >= 1");
         Map<String, String> c = new LinkedHashMap<>();
         if (compacted) {
             c.put("cleanup.policy", "compact");
@@ -41,8 +50,7 @@ public record TopicSpec(String name, int partitions, boolean compacted, Duration
             c.put("cleanup.policy", "delete");
             c.put("retention.ms", Long.toString(retention.toMillis()));
         }
-        // A single-node broker: one replica; with more brokers the deploy layer raises this.
-        c.put("min.insync.replicas", "1");
+        c.put("min.insync.replicas", Integer.toString(Math.max(1, replicas - 1)));
         if (maxMessageBytes > 0) c.put("max.message.bytes", Integer.toString(maxMessageBytes));
         return c;
     }

@@ -31,15 +31,22 @@ public final class BrokerProcess implements AutoCloseable {
     private final int controllerPort;
     private final KafkaSecrets secrets;
     private final int internalPort;
+    private final List<String> clusterArgs;
     private Process process;
     private static BrokerProcess shared;
 
     private BrokerProcess(Path dataDir, int port, int controllerPort, KafkaSecrets secrets, int internalPort) {
+        this(dataDir, port, controllerPort, secrets, internalPort, List.of());
+    }
+
+    /** One node of a {@link KraftCluster}: {@code clusterArgs} are KraftBroker's --node-id, --voters, ... options. */
+    BrokerProcess(Path dataDir, int port, int controllerPort, KafkaSecrets secrets, int internalPort, List<String> clusterArgs) {
         this.dataDir = dataDir;
         this.port = port;
         this.controllerPort = controllerPort;
         this.secrets = secrets;
         this.internalPort = internalPort;
+        this.clusterArgs = List.copyOf(clusterArgs);
     }
 
     /**
@@ -49,16 +56,6 @@ public final class BrokerProcess implements AutoCloseable {
      */
     public static BrokerProcess startWithTopics(Path dataDir) throws Exception {
         return startWithTopics(dataDir, null);
-    }
-
-    /**
-     * As {@link #startWithTopics(Path)}, secured as {@code ./pipeline up} runs it (KraftBroker {@code --secrets}): the
-     * Kafka credentials are created under {@code secretsFolder} ({@link KafkaSecrets#ensure}), the client listener is
-     * SASL_SSL, and the users and ACLs of {@link org.imagingpipeline.testsupport.kafka.KafkaAccess} are provisioned.
-     * Clients connect with {@link #clientProperties(String)}.
-     */
-    public static BrokerProcess startSecuredWithTopics(Path dataDir, Path secretsFolder) throws Exception {
-        return startWithTopics(dataDir, KafkaSecrets.ensure(secretsFolder));
     }
 
     private static BrokerProcess startWithTopics(Path dataDir, KafkaSecrets secrets) throws Exception {
@@ -139,8 +136,13 @@ public final class BrokerProcess implements AutoCloseable {
      * address and, on a secured broker, that principal's SASL_SSL settings.
      */
     public Map<String, String> clientProperties(String principal) {
+        return clientProperties(bootstrap(), secrets, principal);
+    }
+
+    /** {@code bootstrap} and, when {@code secrets} is not null, {@code principal}'s SASL_SSL settings. */
+    static Map<String, String> clientProperties(String bootstrap, KafkaSecrets secrets, String principal) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("bootstrap.servers", bootstrap());
+        m.put("bootstrap.servers", bootstrap);
         if (secrets != null) m.putAll(secrets.clientProperties(principal));
         return m;
     }
@@ -165,6 +167,23 @@ public final class BrokerProcess implements AutoCloseable {
      */
     public synchronized void start() throws IOException, InterruptedException {
         if (isRunning()) return;
+        launch();
+        awaitStarted();
+    }
+
+    /** Waits until the launched broker answers (a cluster's nodes answer only once a quorum of them runs). */
+    synchronized void awaitStarted() throws IOException, InterruptedException {
+        try {
+            awaitReady(READY_TIMEOUT);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            kill(); // a broker that never answered is not left running behind a failed test
+            throw e;
+        }
+    }
+
+    /** Starts the broker JVM without waiting for it. */
+    synchronized void launch() throws IOException {
+        if (isRunning()) return;
         Files.createDirectories(dataDir);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -177,15 +196,10 @@ public final class BrokerProcess implements AutoCloseable {
         if (secrets != null) {
             cmd.addAll(List.of("--secrets", secrets.folder().getParent().toString(), "--internal-port", Integer.toString(internalPort)));
         }
+        cmd.addAll(clusterArgs);
         File log = dataDir.resolve("broker.log").toFile();
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log)).start();
-        try {
-            awaitReady(READY_TIMEOUT);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            kill(); // a broker that never answered is not left running behind a failed test
-            throw e;
-        }
     }
 
     public static final Duration READY_TIMEOUT = Duration.ofMinutes(4);

@@ -16,15 +16,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Runs a real single-node Kafka broker (KRaft: broker and controller in one process) in this JVM.
- * Meant to be the main class of its own JVM ({@link BrokerProcess} or {@code ./pipeline up} start it).
+ * Runs a real Kafka node (KRaft: broker and controller in one process) in this JVM: alone, or as one node of a
+ * cluster whose nodes are all broker and controller. Meant to be the main class of its own JVM ({@link BrokerProcess}
+ * or {@code ./pipeline up} start it).
  *
- * <p>Usage: {@code KraftBroker --data-dir DIR [--port 9092] [--controller-port 9093] [--host 127.0.0.1]}.
- * On first start it writes {@code DIR/server.properties} and formats the storage under {@code DIR/kraft-logs};
- * later starts reuse both. SIGTERM shuts the broker down cleanly.
+ * <p>Usage: {@code KraftBroker --data-dir DIR [--port 9092] [--controller-port 9093] [--host 127.0.0.1]}; a node of a
+ * three-node cluster adds {@code --node-id 2 --voters 1@127.0.0.1:9093,2@127.0.0.1:9103,3@127.0.0.1:9113
+ * --cluster-id ID --replication 3} (the same voters, cluster id and replication on every node). On first start it
+ * writes {@code DIR/server.properties} and formats the storage under {@code DIR/kraft-logs}; later starts reuse both.
+ * SIGTERM shuts the node down cleanly.
  */
 @Command(name = "kraft-broker", mixinStandardHelpOptions = true,
-        description = "A single-node KRaft broker (broker and controller) in this JVM; SIGTERM stops it cleanly.")
+        description = "A KRaft node (broker and controller) in this JVM, alone or one of a cluster; SIGTERM stops it cleanly.")
 public final class KraftBroker implements Callable<Integer> {
     @Option(names = "--data-dir", required = true, description = "server.properties, cluster.id and the logs live here")
     Path dataDir;
@@ -47,6 +50,21 @@ public final class KraftBroker implements Callable<Integer> {
             + "(default: port + 2)")
     Integer internalPort;
 
+    @Option(names = "--node-id", defaultValue = "1", description = "this node's id (default: ${DEFAULT-VALUE})")
+    int nodeId;
+
+    @Option(names = "--voters", description = "the controller quorum of a cluster, ID@HOST:CONTROLLER_PORT,... (the same "
+            + "list on every node; default: this node alone)")
+    String voters;
+
+    @Option(names = "--cluster-id", description = "the cluster id every node of a cluster is formatted with (default: "
+            + "DIR/cluster.id, created on first start)")
+    String clusterId;
+
+    @Option(names = "--replication", defaultValue = "1", description = "replicas of the internal topics and of topics "
+            + "created without a count; min.insync.replicas is replication - 1, at least 1 (default: ${DEFAULT-VALUE})")
+    int replication;
+
     public static void main(String[] args) {
         int rc = new CommandLine(new KraftBroker()).execute(args);
         if (rc != 0) System.exit(rc);
@@ -58,12 +76,14 @@ public final class KraftBroker implements Callable<Integer> {
         int controllerPort = this.controllerPort == null ? port + 1 : this.controllerPort;
         Files.createDirectories(dataDir);
         int internal = internalPort == null ? port + 2 : internalPort;
+        if (replication < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--replication must be >= 1");
         Map<String, String> config = serverConfig(dataDir, host, port, controllerPort);
+        config.putAll(clusterConfig(nodeId, voters == null ? nodeId + "@" + host + ":" + controllerPort : voters, replication));
         if (secrets != null) config.putAll(securedConfig(KafkaSecrets.at(secrets), host, port, controllerPort, internal));
         Path props = writeServerProperties(dataDir, config);
-        format(dataDir, props);
-        System.err.printf("KraftBroker: starting on %s:%d (controller %d%s), data %s%n", host, port, controllerPort,
-                secrets == null ? ", plaintext" : ", SASL_SSL, internal " + internal, dataDir);
+        format(dataDir, props, clusterId);
+        System.err.printf("KraftBroker: node %d starting on %s:%d (controller %d%s), replication %d, data %s%n", nodeId, host,
+                port, controllerPort, secrets == null ? ", plaintext" : ", SASL_SSL, internal " + internal, replication, dataDir);
         kafka.Kafka.main(new String[] {props.toString()});
         return 0;
     }
@@ -108,6 +128,44 @@ public final class KraftBroker implements Callable<Integer> {
     }
 
     /**
+     * The settings that make this node one of a cluster (laid over {@link #serverConfig}): its id, the static controller
+     * quorum, and {@code replication} replicas for the internal topics (consumer offsets, transaction state, share
+     * state) and for topics created without a count, with {@link #minInSyncReplicas} as the broker's default
+     * min.insync.replicas (a write with acks=all then survives one node's loss from three).
+     */
+    static Map<String, String> clusterConfig(int nodeId, String voters, int replication) {
+        if (!voters.matches("\\d+@[^,@]+:\\d+(,\\d+@[^,@]+:\\d+)*")) {
+            throw new IllegalArgumentException("--voters must be ID@HOST:PORT,...: " + voters);
+        }
+        if (!java.util.Arrays.stream(voters.split(",")).anyMatch(v -> v.startsWith(nodeId + "@"))) {
+            throw new IllegalArgumentException("node " + nodeId + " is not among the voters " + voters
+                    + " (every node here is a controller)");
+        }
+        long count = voters.split(",").length;
+        if (replication > count) {
+            throw new IllegalArgumentException("--replication " + replication + " needs at least as many nodes; the quorum has " + count);
+        }
+        String r = Integer.toString(replication);
+        String minIsr = Integer.toString(minInSyncReplicas(replication));
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("node.id", Integer.toString(nodeId));
+        c.put("controller.quorum.voters", voters);
+        c.put("offsets.topic.replication.factor", r);
+        c.put("transaction.state.log.replication.factor", r);
+        c.put("transaction.state.log.min.isr", minIsr);
+        c.put("share.coordinator.state.topic.replication.factor", r);
+        c.put("share.coordinator.state.topic.min.isr", minIsr);
+        c.put("default.replication.factor", r);
+        c.put("min.insync.replicas", minIsr);
+        return c;
+    }
+
+    /** min.insync.replicas for {@code replicas} replicas: one fewer, at least 1 (3 -> 2), as the Kubernetes topics say. */
+    public static int minInSyncReplicas(int replicas) {
+        return Math.max(1, replicas - 1);
+    }
+
+    /**
      * The settings that secure the broker (laid over {@link #serverConfig}): three listeners, all TLS with the local CA's
      * {@code kafka-broker} certificate. CLIENT (the port every service and tool uses) takes SASL SCRAM-SHA-512 only;
      * INTERNAL (inter-broker traffic, and the provisioning identity) and CONTROLLER require a client certificate of the
@@ -141,11 +199,19 @@ public final class KraftBroker implements Callable<Integer> {
         return c;
     }
 
-    /** Formats the storage once; an already formatted directory is left as it is. */
-    static void format(Path dataDir, Path props) throws IOException {
-        if (Files.exists(dataDir.resolve("kraft-logs").resolve("meta.properties"))) return;
+    /**
+     * Formats the storage once with {@code wantedClusterId} (null: DIR/cluster.id, created once); an already formatted
+     * directory is left as it is, but a node is never started with another cluster's id.
+     */
+    static void format(Path dataDir, Path props, String wantedClusterId) throws IOException {
         Path idFile = dataDir.resolve("cluster.id");
-        String clusterId = Files.exists(idFile) ? Files.readString(idFile).trim() : Uuid.randomUuid().toString();
+        String recorded = Files.exists(idFile) ? Files.readString(idFile).trim() : null;
+        if (wantedClusterId != null && recorded != null && !recorded.equals(wantedClusterId)) {
+            throw new IOException(dataDir + " belongs to cluster " + recorded + ", not " + wantedClusterId
+                    + ": start it with its own cluster id or use an empty data directory");
+        }
+        if (Files.exists(dataDir.resolve("kraft-logs").resolve("meta.properties"))) return;
+        String clusterId = wantedClusterId != null ? wantedClusterId : recorded != null ? recorded : Uuid.randomUuid().toString();
         Files.writeString(idFile, clusterId);
         PrintStream out = System.err;
         int rc = kafka.tools.StorageTool.execute(

@@ -23,7 +23,8 @@ import org.imagingpipeline.events.Topics;
 /**
  * Creates every topic of {@link Topics#ALL} with its documented partitions, retention and compaction, and
  * brings existing topics in line (configs re-applied, partitions only ever increased). Safe to run at
- * every start.
+ * every start. With a replication factor above 1 (a cluster) topics get that many replicas and min.insync.replicas one
+ * fewer ({@link TopicSpec#configs(int)}).
  */
 public final class TopicProvisioner {
     private final Admin admin;
@@ -54,7 +55,7 @@ public final class TopicProvisioner {
         List<NewTopic> toCreate = new ArrayList<>();
         for (TopicSpec s : specs) {
             if (!existing.contains(s.name())) {
-                toCreate.add(new NewTopic(s.name(), s.partitions(), replicationFactor).configs(s.configs()));
+                toCreate.add(new NewTopic(s.name(), s.partitions(), replicationFactor).configs(s.configs(replicationFactor)));
             }
         }
         if (!toCreate.isEmpty()) {
@@ -74,7 +75,7 @@ public final class TopicProvisioner {
         if (!grow.isEmpty()) admin.createPartitions(grow).all().get(20, TimeUnit.SECONDS);
         Map<ConfigResource, Collection<AlterConfigOp>> ops = specs.stream().collect(Collectors.toMap(
                 s -> new ConfigResource(ConfigResource.Type.TOPIC, s.name()),
-                s -> s.configs().entrySet().stream()
+                s -> s.configs(replicationFactor).entrySet().stream()
                         .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET))
                         .toList()));
         admin.incrementalAlterConfigs(ops).all().get(20, TimeUnit.SECONDS);
@@ -98,12 +99,17 @@ public final class TopicProvisioner {
                         + "then set every principal's SCRAM credential and the ACLs")
         java.nio.file.Path secrets;
 
+        @picocli.CommandLine.Option(names = "--replication-factor", defaultValue = "1",
+                description = "replicas of every topic it creates (min.insync.replicas one fewer, at least 1); existing "
+                        + "topics keep their replicas (default: ${DEFAULT-VALUE})")
+        short replicationFactor;
+
         @Override
         public Integer call() throws Exception {
             org.imagingpipeline.testsupport.kafka.KafkaSecrets ks =
                     secrets == null ? null : org.imagingpipeline.testsupport.kafka.KafkaSecrets.at(secrets);
             try (Admin admin = admin(bootstrap, ks == null ? Map.of() : ks.adminProperties())) {
-                List<String> created = new TopicProvisioner(admin, (short) 1).ensure(Topics.ALL);
+                List<String> created = new TopicProvisioner(admin, replicationFactor).ensure(Topics.ALL);
                 System.err.printf("topics: %d in catalogue, created %s%n", Topics.ALL.size(), created);
                 if (ks != null) {
                     var r = new org.imagingpipeline.testsupport.kafka.AccessProvisioner(admin, ks).ensure();

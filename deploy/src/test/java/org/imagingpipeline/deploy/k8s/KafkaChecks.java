@@ -69,7 +69,7 @@ final class KafkaChecks {
         return c;
     }
 
-    /** KafkaTopics = Topics.ALL: names, partitions, configs (min.insync.replicas raised to replicas - 1). */
+    /** KafkaTopics = Topics.ALL: names, partitions, configs (TopicSpec#configs(replicas): min.insync.replicas replicas - 1). */
     private static void checkTopics(Manifests m, Set<String> clusters, Map<String, Integer> brokers, List<String> problems) {
         Map<String, ObjectNode> byTopic = new TreeMap<>();
         for (ObjectNode t : m.ofKind("KafkaTopic")) {
@@ -91,8 +91,7 @@ final class KafkaChecks {
             if (s.path("partitions").asInt() != spec.partitions()) {
                 problems.add("KafkaTopic " + spec.name() + ": " + s.path("partitions").asInt() + " partitions, the catalogue says " + spec.partitions());
             }
-            Map<String, String> want = new TreeMap<>(spec.configs());
-            want.put("min.insync.replicas", Integer.toString(Math.max(1, s.path("replicas").asInt() - 1)));
+            Map<String, String> want = new TreeMap<>(spec.configs(Math.max(1, s.path("replicas").asInt())));
             Map<String, String> have = new TreeMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = s.path("config").fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
