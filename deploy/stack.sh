@@ -81,7 +81,15 @@ INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
 # The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
 DEFAULT_SOURCE_MODEL="$ROOT/models/source.onnx" # the committed source model; SOURCE_MODEL overrides it (read when `up` runs)
 EHR_PORT="${EHR_PORT:-8090}"
-STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge) # plus broker-2.. in cluster mode
+STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge) # plus broker-2.., ingest-2.. in cluster mode
+# Instances (`./pipeline up --instances 2`, or STACK_INSTANCES=2; docs/operations.md "Cluster mode"): instance i > 1 of
+# ingest, streams, inference and fhir-bridge is "SERVICE-i", every port of instance 1 + 100(i-1), in the same consumer
+# groups; ingest instances share the blob store ($PIPELINE_HOME/blobs) and each keeps its own acknowledged index and
+# quarantine ($PIPELINE_HOME/instances/ingest-i), streams instances their own state ($PIPELINE_HOME/instances/streams-i).
+# retrain and the EHR stand-in run once (retrain's job store is one writer's: a second instance would need a lease).
+SCALED_SERVICES=(ingest streams inference fhir-bridge)
+instance_name() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1-$2"; fi; } # service instance
+instance_port() { echo $(($1 + 100 * ($2 - 1))); } # port-of-instance-1 instance
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
 STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference retrain fhir-bridge}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
@@ -186,13 +194,17 @@ stack_up() {
     case "$1" in
       --brokers) [ $# -ge 2 ] || die "up: --brokers needs a count"; KAFKA_BROKERS=$2; shift 2 ;;
       --brokers=*) KAFKA_BROKERS=${1#*=}; shift ;;
-      *) die "up: unknown option $1 (./pipeline up [--brokers N])" ;;
+      --instances) [ $# -ge 2 ] || die "up: --instances needs a count"; STACK_INSTANCES=$2; shift 2 ;;
+      --instances=*) STACK_INSTANCES=${1#*=}; shift ;;
+      *) die "up: unknown option $1 (./pipeline up [--brokers N] [--instances N])" ;;
     esac
   done
   mkdir -p "$PIPELINE_HOME"
   local brokers cluster_id b; brokers=$(kafka_brokers)
   [[ $brokers =~ ^[1-9]$ ]] || die "up: --brokers must be 1 to 9, not '$brokers'"
   export KAFKA_BROKERS=$brokers
+  local instances=${STACK_INSTANCES:-1} i svc
+  [[ $instances =~ ^[1-9]$ ]] || die "up: --instances must be 1 to 9, not '$instances'"
   for ((b = 2; b <= brokers; b++)); do
     check_ports_free "broker-$b:$(broker_port "$b")" "broker-$b:$(broker_controller_port "$b")"
     kafka_secured && check_ports_free "broker-$b:$(broker_internal_port "$b")"
@@ -203,9 +215,14 @@ stack_up() {
     ports+=("$(broker_name "$b"):$(broker_port "$b")" "$(broker_name "$b"):$(broker_controller_port "$b")")
     kafka_secured && ports+=("$(broker_name "$b"):$(broker_internal_port "$b")")
   done
-  ports+=("ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT"
-    "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT")
-  [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || ports+=("ingest:$INGEST_DICOM_TLS_PORT")
+  for ((i = 1; i <= instances; i++)); do
+    ports+=("$(instance_name ingest $i):$(instance_port "$INGEST_DICOM_PORT" $i)" "$(instance_name ingest $i):$(instance_port "$INGEST_HTTP_PORT" $i)"
+      "$(instance_name streams $i):$(instance_port "$STREAMS_HTTP_PORT" $i)" "$(instance_name inference $i):$(instance_port "$INFERENCE_HTTP_PORT" $i)"
+      "$(instance_name fhir-bridge $i):$(instance_port "$FHIR_BRIDGE_HTTP_PORT" $i)")
+    [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || ports+=("$(instance_name ingest $i):$(instance_port "$INGEST_DICOM_TLS_PORT" $i)")
+    [ "$i" = 1 ] || check_ports_free "${ports[@]: -6}"
+  done
+  ports+=("retrain:$RETRAIN_HTTP_PORT")
   [ -n "${FHIR_BASE_URL:-}" ] || ports+=("ehr:$EHR_PORT")
   for p in "${ports[@]}"; do
     [[ $seen == *":${p#*:} "* ]] && die "up: port ${p#*:} is configured twice (${p%%:*} and$(tr ' ' '\n' <<<"$seen" | grep ":${p#*:}\$" | sed 's/:.*//; s/^/ /'))"
@@ -242,12 +259,17 @@ stack_up() {
   # Kafka Streams' own topics (changelogs, repartitions) get as many replicas as the catalogue's.
   local streams_replication=(-Dkafka-streams.replication.factor="$brokers")
   [ "$brokers" -gt 1 ] && streams_replication+=(-Dkafka-streams.topic.min.insync.replicas="$(kafka_min_insync)")
-  part ingest && start_bg ingest java -Xmx"${INGEST_XMX:-1g}" "${AUTH_OPTS[@]}" "$(kafka_opt ingest)" \
-    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" \
-    -Dquarkus.http.port="$INGEST_HTTP_PORT" -Dingest.dicom.port="$INGEST_DICOM_PORT" -Dingest.dicom.tls.port="$INGEST_DICOM_TLS_PORT" \
-    -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
-    -Dpipeline.home="$PIPELINE_HOME" \
-    -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
+  local instance_opts=()
+  for ((i = 1; i <= instances; i++)); do
+    instance_opts=()
+    [ "$i" = 1 ] || instance_opts=(-Dingest.home="$PIPELINE_HOME/instances/ingest-$i" -Dingest.blob-root="$PIPELINE_HOME/blobs")
+    part ingest && start_bg "$(instance_name ingest $i)" java -Xmx"${INGEST_XMX:-1g}" "${AUTH_OPTS[@]}" "$(kafka_opt ingest)" \
+      -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$(instance_port "$INGEST_HTTP_PORT" $i)" \
+      -Dingest.dicom.port="$(instance_port "$INGEST_DICOM_PORT" $i)" -Dingest.dicom.tls.port="$(instance_port "$INGEST_DICOM_TLS_PORT" $i)" \
+      -Dingest.dicom.allowed-calling-aets="${INGEST_ALLOWED_AETS:-}" \
+      -Dpipeline.home="$PIPELINE_HOME" "${instance_opts[@]}" \
+      -jar "$ROOT/ingest/target/quarkus-app/quarkus-run.jar"
+  done
   local fhir_base="${FHIR_BASE_URL:-http://127.0.0.1:$EHR_PORT/fhir}"
   if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
     local q="$ROOT/fhir-bridge/target/quarkus-app" ehr_auth=()
@@ -274,10 +296,14 @@ stack_up() {
   [ -n "${STREAMS_DRIFT_REFERENCE_FILE:-}" ] && streams_opts+=(-Dstreams.drift.reference-file="$STREAMS_DRIFT_REFERENCE_FILE")
   [ ${#streams_opts[@]} -gt 0 ] || log "stack: streams has no KNOWN reference (no model card at $ref_card or no data at $ref_data):" \
     "every domain stays CANDIDATE until approved (POST /domains/{id}/approve)"
-  part streams && start_bg streams java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt streams)" \
-    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$STREAMS_HTTP_PORT" \
-    -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" "${streams_replication[@]}" \
-    "${streams_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
+  for ((i = 1; i <= instances; i++)); do
+    instance_opts=()
+    [ "$i" = 1 ] || instance_opts=(-Dkafka-streams.state.dir="$PIPELINE_HOME/instances/streams-$i/streams-state")
+    part streams && start_bg "$(instance_name streams $i)" java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt streams)" \
+      -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$(instance_port "$STREAMS_HTTP_PORT" $i)" \
+      -Dpipeline.home="$PIPELINE_HOME" -Dstreams.assembly.inactivity="${STREAMS_ASSEMBLY_INACTIVITY:-30s}" "${streams_replication[@]}" \
+      "${streams_opts[@]}" "${instance_opts[@]}" -jar "$ROOT/streams/target/quarkus-app/quarkus-run.jar"
+  done
   if part inference; then
     [ -f "$source_model" ] || log "stack: no source model at $source_model (set SOURCE_MODEL or ./pipeline train --out it);" \
       "inference answers series with ERROR results until a default model is promoted"
@@ -289,9 +315,12 @@ stack_up() {
     [ "${PACS_TLS:-false}" = true ] && pacs_tls=(-Dinference.pacs-tls.enabled=true
       -Dinference.pacs-tls.trust-store="${PACS_TLS_CA:-$PIPELINE_HOME/secrets/ca.pem}"
       -Dinference.pacs-tls.certificate="$PIPELINE_HOME/secrets/inference.pem" -Dinference.pacs-tls.private-key="$PIPELINE_HOME/secrets/inference-key.pem")
-    start_bg inference env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
-      java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" "$(kafka_opt inference)" -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$INFERENCE_HTTP_PORT" \
-      -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
+    for ((i = 1; i <= instances; i++)); do
+      [ "$i" = 1 ] || inference_source="" # one registrar
+      start_bg "$(instance_name inference $i)" env SOURCE_MODEL="$inference_source" PACS_ADDRESS="${PACS_ADDRESS:-}" \
+        java -Xmx1g "${AUTH_OPTS[@]}" "${INFERENCE_SIGNING_OPTS[@]}" "${pacs_tls[@]}" "$(kafka_opt inference)" -Dkafka.bootstrap.servers="$(kafka_bootstrap)" \
+        -Dquarkus.http.port="$(instance_port "$INFERENCE_HTTP_PORT" $i)" -Dpipeline.home="$PIPELINE_HOME" -jar "$ROOT/inference/target/quarkus-app/quarkus-run.jar"
+    done
   fi
   # retrain runs each adaptation job in a child JVM of its own installation (retrain.adapt.command=self: the jars of
   # retrain/target/quarkus-app, nothing from the checkout); libtorch is extracted once into the build's DJL cache.
@@ -310,15 +339,23 @@ stack_up() {
     -Dpipeline.home="$PIPELINE_HOME" -Dretrain.adapt.jvm-options="-Xmx${RETRAIN_XMX:-4g}" \
     -Dretrain.adapt.djl-cache="${DJL_CACHE_DIR:-$ROOT/retrain/target/djl-cache}" -Dretrain.adapt.directory="$PIPELINE_HOME" \
     "${retrain_opts[@]}" -jar "$ROOT/retrain/target/quarkus-app/quarkus-run.jar"
-  part fhir-bridge && start_bg fhir-bridge env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt fhir-bridge)" \
-    -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$FHIR_BRIDGE_HTTP_PORT" -Dpipeline.home="$PIPELINE_HOME" \
-    -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
-  part ingest && wait_http ingest "http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" 120 \
-    && log "stack: ingest ready (DICOM 127.0.0.1:$INGEST_DICOM_PORT AE INGEST, DICOM TLS 127.0.0.1:$INGEST_DICOM_TLS_PORT, HTTP 127.0.0.1:$INGEST_HTTP_PORT)"
-  part streams && wait_http streams "http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" 120 \
-    && log "stack: streams ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$STREAMS_HTTP_PORT)"
-  part inference && wait_http inference "http://127.0.0.1:$INFERENCE_HTTP_PORT/q/health/ready" 120 \
-    && log "stack: inference ready (series -> segmentation results + SEG, HTTP 127.0.0.1:$INFERENCE_HTTP_PORT)"
+  for ((i = 1; i <= instances; i++)); do
+    part fhir-bridge && start_bg "$(instance_name fhir-bridge $i)" env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt fhir-bridge)" \
+      -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$(instance_port "$FHIR_BRIDGE_HTTP_PORT" $i)" -Dpipeline.home="$PIPELINE_HOME" \
+      -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
+  done
+  local n
+  for ((i = 1; i <= instances; i++)); do
+    n=$(instance_name ingest $i)
+    part ingest && wait_http "$n" "http://127.0.0.1:$(instance_port "$INGEST_HTTP_PORT" $i)/q/health/ready" 120 \
+      && log "stack: $n ready (DICOM 127.0.0.1:$(instance_port "$INGEST_DICOM_PORT" $i) AE INGEST, DICOM TLS 127.0.0.1:$(instance_port "$INGEST_DICOM_TLS_PORT" $i), HTTP 127.0.0.1:$(instance_port "$INGEST_HTTP_PORT" $i))"
+    n=$(instance_name streams $i)
+    part streams && wait_http "$n" "http://127.0.0.1:$(instance_port "$STREAMS_HTTP_PORT" $i)/q/health/ready" 120 \
+      && log "stack: $n ready (series assembly -> imaging.series.ready, HTTP 127.0.0.1:$(instance_port "$STREAMS_HTTP_PORT" $i))"
+    n=$(instance_name inference $i)
+    part inference && wait_http "$n" "http://127.0.0.1:$(instance_port "$INFERENCE_HTTP_PORT" $i)/q/health/ready" 120 \
+      && log "stack: $n ready (series -> segmentation results + SEG, HTTP 127.0.0.1:$(instance_port "$INFERENCE_HTTP_PORT" $i))"
+  done
   part retrain && wait_http retrain "http://127.0.0.1:$RETRAIN_HTTP_PORT/q/health/ready" 120 \
     && log "stack: retrain ready (adaptation jobs, HTTP 127.0.0.1:$RETRAIN_HTTP_PORT)"
   if part ehr && [ -z "${FHIR_BASE_URL:-}" ]; then
@@ -326,8 +363,11 @@ stack_up() {
     log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
   fi
   # The bridge validates a sample bundle before it reports ready (10-60 s on 2 cores).
-  part fhir-bridge && wait_http fhir-bridge "http://127.0.0.1:$FHIR_BRIDGE_HTTP_PORT/q/health/ready" 180 \
-    && log "stack: fhir-bridge ready (HTTP 127.0.0.1:$FHIR_BRIDGE_HTTP_PORT, delivering to $fhir_base)"
+  for ((i = 1; i <= instances; i++)); do
+    n=$(instance_name fhir-bridge $i)
+    part fhir-bridge && wait_http "$n" "http://127.0.0.1:$(instance_port "$FHIR_BRIDGE_HTTP_PORT" $i)/q/health/ready" 180 \
+      && log "stack: $n ready (HTTP 127.0.0.1:$(instance_port "$FHIR_BRIDGE_HTTP_PORT" $i), delivering to $fhir_base)"
+  done
   stack_status
   return 0
 }
@@ -347,13 +387,20 @@ stop_one() { # name
 
 stack_down() {
   # Reverse start order: services first, the broker last so that they can flush.
-  stop_one fhir-bridge
-  stop_one inference
+  stop_service fhir-bridge
+  stop_service inference
   stop_one retrain
-  stop_one streams
-  stop_one ingest
+  stop_service streams
+  stop_service ingest
   stop_one ehr
   stop_brokers
+}
+
+# A service's extra instances (SERVICE-2, ...), then instance 1.
+stop_service() { # service
+  local f
+  for f in "$STACK_PIDS/$1"-[0-9]*.pid; do [ -f "$f" ] && stop_one "$(basename "$f" .pid)"; done
+  stop_one "$1"
 }
 
 # Every Kafka node at once (SIGTERM to all, then wait): one by one, the last node would wait for a quorum already gone.
@@ -369,8 +416,11 @@ stop_brokers() {
 }
 
 stack_status() {
-  local name state out="{" first=1 b services=("${STACK_SERVICES[@]}")
+  local name state out="{" first=1 b f services=("${STACK_SERVICES[@]}")
   for ((b = 2; b <= $(kafka_brokers); b++)); do services+=("broker-$b"); done
+  for name in "${SCALED_SERVICES[@]}"; do
+    for f in "$STACK_PIDS/$name"-[0-9]*.pid; do [ -f "$f" ] && services+=("$(basename "$f" .pid)"); done
+  done
   for name in "${services[@]}"; do
     if pid_alive "$name"; then state="\"running\",\"pid\":$(cat "$STACK_PIDS/$name.pid")"; else state="\"stopped\""; fi
     [ $first = 1 ] || out+=","; first=0

@@ -10,8 +10,14 @@ import java.util.Optional;
 @ConfigMapping(prefix = "ingest")
 public interface IngestConfig {
 
-    /** Root of the service's state: blobs, quarantine, acknowledged-instance index. */
+    /** Root of the service's state: quarantine, acknowledged-instance index, and by default the blobs. */
     String home();
+
+    /**
+     * The blob store's root (default {@code ingest.home/blobs}): shared by every ingest instance and read by inference,
+     * while each instance keeps its own {@code home} (its acknowledged index).
+     */
+    Optional<String> blobRoot();
 
     /** Largest instance accepted, in bytes (streamed to a temporary file: the heap does not grow with it). */
     @WithDefault("2147483648")

@@ -17,9 +17,10 @@ public class IngestStorage {
     @Singleton
     BlobStore blobStore(IngestConfig config) {
         try {
-            return new LocalBlobStore(Path.of(config.home()).resolve("blobs"), config.fsync());
+            Path root = config.blobRoot().map(Path::of).orElse(Path.of(config.home()).resolve("blobs"));
+            return new LocalBlobStore(root, config.fsync());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open blob store under " + config.home(), e);
+            throw new UncheckedIOException("cannot open blob store under " + config.blobRoot().orElse(config.home() + "/blobs"), e);
         }
     }
 
