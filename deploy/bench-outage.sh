@@ -51,13 +51,7 @@ bench_ehr_outage() {
   local deadline=$(( $(date +%s) + drain_minutes * 60 )) reported=0
   while :; do
     curl -s --max-time 60 "http://127.0.0.1:$EHR_PORT/fhir/DiagnosticReport?_count=5000" > "$PIPELINE_HOME/reports.json" || true
-    reported=$(python3 -c 'import json,sys
-b=json.load(open(sys.argv[1]))
-s=set()
-for e in b.get("entry",[]):
-    for i in e["resource"].get("identifier",[]):
-        if i.get("system")=="urn:imaging-pipeline:id:segmentation-report": s.add(i["value"].rsplit(":",1)[0])
-print(len(s))' "$PIPELINE_HOME/reports.json" 2>/dev/null || echo 0)
+    reported=$(python3 "$ROOT/deploy/report-count.py" "$PIPELINE_HOME/reports.json" --series 2>/dev/null || echo 0)
     [ "$reported" -ge "$n" ] && break
     [ "$(date +%s)" -ge "$deadline" ] && { log "bench ehr-outage: drain timed out with $reported of $n series reported"; break; }
     sleep 10

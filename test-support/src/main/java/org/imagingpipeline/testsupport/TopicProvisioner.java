@@ -81,6 +81,17 @@ public final class TopicProvisioner {
         admin.incrementalAlterConfigs(ops).all().get(20, TimeUnit.SECONDS);
     }
 
+    /** The catalogue's partitions whose in-sync replicas are fewer than their replicas ("topic-partition"). */
+    static List<String> underReplicated(Admin admin) throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        Map<String, TopicDescription> d = admin.describeTopics(Topics.ALL.stream().map(TopicSpec::name).toList())
+                .allTopicNames().get(20, TimeUnit.SECONDS);
+        List<String> behind = new ArrayList<>();
+        d.values().forEach(t -> t.partitions().forEach(p -> {
+            if (p.isr().size() < p.replicas().size()) behind.add(t.name() + "-" + p.partition());
+        }));
+        return behind;
+    }
+
     /** {@code TopicProvisioner --bootstrap HOST:PORT}: ensures the catalogue, prints what it did. */
     public static void main(String[] args) {
         System.exit(new picocli.CommandLine(new Cli()).execute(args));
@@ -104,11 +115,21 @@ public final class TopicProvisioner {
                         + "topics keep their replicas (default: ${DEFAULT-VALUE})")
         short replicationFactor;
 
+        @picocli.CommandLine.Option(names = "--check-isr",
+                description = "change nothing: exit 0 when every partition of the catalogue has all its replicas in sync, "
+                        + "3 when not (a restarted node has not caught up yet)")
+        boolean checkIsr;
+
         @Override
         public Integer call() throws Exception {
             org.imagingpipeline.testsupport.kafka.KafkaSecrets ks =
                     secrets == null ? null : org.imagingpipeline.testsupport.kafka.KafkaSecrets.at(secrets);
             try (Admin admin = admin(bootstrap, ks == null ? Map.of() : ks.adminProperties())) {
+                if (checkIsr) {
+                    List<String> behind = underReplicated(admin);
+                    System.err.printf("topics: %d partitions not fully in sync%s%n", behind.size(), behind.isEmpty() ? "" : ": " + behind);
+                    return behind.isEmpty() ? 0 : 3;
+                }
                 List<String> created = new TopicProvisioner(admin, replicationFactor).ensure(Topics.ALL);
                 System.err.printf("topics: %d in catalogue, created %s%n", Topics.ALL.size(), created);
                 if (ks != null) {

@@ -1,0 +1,103 @@
+# ./pipeline chaos (issue 16 item 4): the stack in cluster mode (3 Kafka nodes, 2 instances of ingest, streams,
+# inference and fhir-bridge; docs/operations.md "Cluster mode") on ports of its own, CHAOS_SERIES (40) real series sent
+# by the scanner simulator (the DU patients of ../shared/data/lgg-flair, a known domain, so no adaptation job runs;
+# CHAOS_PER_SEND per association batch, each batch under a new --uid-namespace, alternating between the two ingest
+# instances; a batch that fails is sent again, same UIDs, to the other instance), while one process at a time is killed
+# with SIGKILL every CHAOS_KILL_EVERY seconds (20): a Kafka node (broker-2), streams, inference, retrain, fhir-bridge
+# and ingest (instance 1), each started again CHAOS_DOWN_SECONDS (15) later by `up`. Then it waits until every series
+# has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and prints one JSON object: series sent, series with a
+# report, duplicates, lost, and per kill the seconds until the process answered again after its restart (services:
+# /q/health/ready; a Kafka node: its client port and the cluster's in-sync replicas all back) and from the kill.
+stack_chaos() {
+  local n=${CHAOS_SERIES:-40} per_send=${CHAOS_PER_SEND:-5} every=${CHAOS_KILL_EVERY:-20} down=${CHAOS_DOWN_SECONDS:-15}
+  local drain_minutes=${CHAOS_DRAIN_MINUTES:-15} lgg="$SHARED_DATA/lgg-flair"
+  [ -d "$lgg/DU" ] || die "chaos needs $lgg (the shared lgg-flair set)"
+  export PIPELINE_HOME="$ROOT/target/chaos"
+  export KAFKA_PORT=${CHAOS_KAFKA_PORT:-19592} KAFKA_CONTROLLER_PORT=$(( ${CHAOS_KAFKA_PORT:-19592} + 1 ))
+  export KAFKA_INTERNAL_PORT=$(( ${CHAOS_KAFKA_PORT:-19592} + 2 ))
+  export INGEST_DICOM_PORT=11512 INGEST_DICOM_TLS_PORT=11514 INGEST_HTTP_PORT=18581 STREAMS_HTTP_PORT=18582
+  export INFERENCE_HTTP_PORT=18583 RETRAIN_HTTP_PORT=18584 FHIR_BRIDGE_HTTP_PORT=18585 EHR_PORT=18590
+  export SOURCE_MODEL=${SOURCE_MODEL:-$ROOT/models/source.onnx}
+  export STREAMS_ASSEMBLY_INACTIVITY=${STREAMS_ASSEMBLY_INACTIVITY:-5s}
+  export KAFKA_BROKERS=3 STACK_INSTANCES=2
+  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
+  stack_down >/dev/null 2>&1 || true
+  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
+  trap 'stack_down >&2' EXIT
+  local t_start; t_start=$(date +%s)
+  stack_up >/dev/null
+  log "chaos: cluster up in $(( $(date +%s) - t_start ))s; sending $n series while killing one process every ${every}s"
+  local load0; load0=$(cut -d' ' -f1 /proc/loadavg)
+  : > "$PIPELINE_HOME/kills.tsv"
+  (
+    local sent=0 batch=1 k try port ports=("$INGEST_DICOM_PORT" "$(instance_port "$INGEST_DICOM_PORT" 2)")
+    while [ "$sent" -lt "$n" ]; do
+      k=$(( n - sent < per_send ? n - sent : per_send ))
+      for try in 0 1 2 3 4 5; do
+        port=${ports[$(( (batch + try) % 2 ))]}
+        if java -Xmx1g -cp "$(module_cp simulator)" org.imagingpipeline.simulator.SendCommand --data "$lgg" --sites DU \
+            --patients "$k" --uid-namespace "chaos-$batch" --to "127.0.0.1:$port" \
+            >> "$PIPELINE_HOME/send.jsonl" 2>> "$PIPELINE_HOME/send.err"; then
+          break
+        fi
+        echo "$(date +%s) batch $batch to $port failed (try $try): sent again to the other instance" >> "$PIPELINE_HOME/send-retries.log"
+        [ "$try" = 5 ] && { echo "batch $batch failed 6 times" >&2; exit 1; }
+        sleep 2
+      done
+      sent=$(( sent + k )); batch=$(( batch + 1 ))
+    done
+    date +%s > "$PIPELINE_HOME/sent-at"
+  ) &
+  local sender=$! victim t_kill t_restart t_ready
+  for victim in broker-2 streams inference retrain fhir-bridge ingest; do
+    sleep "$every"
+    pid_alive "$victim" || die "chaos: $victim is not running before its kill"
+    t_kill=$(date +%s)
+    kill -KILL "$(cat "$STACK_PIDS/$victim.pid")"
+    log "chaos: killed $victim"
+    sleep "$down"
+    t_restart=$(date +%s)
+    stack_up >/dev/null # starts again what is not running (and waits for every service's readiness)
+    t_ready=$(chaos_ready_at "$victim")
+    printf '%s\t%s\t%s\t%s\n' "$victim" "$t_kill" "$t_restart" "$t_ready" >> "$PIPELINE_HOME/kills.tsv"
+    log "chaos: $victim back $(( t_ready - t_restart ))s after its restart"
+  done
+  wait "$sender" || die "chaos: sending failed (see $PIPELINE_HOME/send.err)"
+  local t_sent; t_sent=$(cat "$PIPELINE_HOME/sent-at")
+  local deadline=$(( $(date +%s) + drain_minutes * 60 )) reported=0
+  while :; do
+    curl -s --max-time 60 "http://127.0.0.1:$EHR_PORT/fhir/DiagnosticReport?_count=5000" > "$PIPELINE_HOME/reports.json" || true
+    reported=$(python3 "$ROOT/deploy/report-count.py" "$PIPELINE_HOME/reports.json" --series 2>/dev/null || echo 0)
+    [ "$reported" -ge "$n" ] && break
+    [ "$(date +%s)" -ge "$deadline" ] && { log "chaos: drain timed out with $reported of $n series reported"; break; }
+    sleep 10
+  done
+  local t_done; t_done=$(date +%s)
+  python3 "$ROOT/deploy/report-count.py" "$PIPELINE_HOME/reports.json" --json chaos "$n" \
+    --kills "$PIPELINE_HOME/kills.tsv" --retries "$PIPELINE_HOME/send-retries.log" \
+    --times "$t_start" "$t_sent" "$t_done" --load "$load0" "$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+# When the restarted process answered (epoch seconds): a service's readiness, or a Kafka node's client port plus every
+# partition of the catalogue back to all its in-sync replicas (TopicProvisioner --check-isr through the internal listeners).
+chaos_ready_at() { # name
+  local name=$1 url i
+  case "$name" in
+    broker*)
+      for ((i = 0; i < 600; i++)); do
+        java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "$(kafka_provision_bootstrap)" \
+          --secrets "$PIPELINE_HOME/secrets" --check-isr >/dev/null 2>&1 && break
+        sleep 1
+      done ;;
+    *)
+      case "$name" in
+        ingest) url="http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" ;;
+        streams) url="http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" ;;
+        inference) url="http://127.0.0.1:$INFERENCE_HTTP_PORT/q/health/ready" ;;
+        retrain) url="http://127.0.0.1:$RETRAIN_HTTP_PORT/q/health/ready" ;;
+        fhir-bridge) url="http://127.0.0.1:$FHIR_BRIDGE_HTTP_PORT/q/health/ready" ;;
+      esac
+      for ((i = 0; i < 2400; i++)); do curl -fsS -o /dev/null "$url" 2>/dev/null && break; sleep 0.25; done ;;
+  esac
+  date +%s
+}
