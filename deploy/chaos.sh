@@ -3,13 +3,14 @@
 # by the scanner simulator (the DU patients of ../shared/data/lgg-flair, a known domain, so no adaptation job runs;
 # CHAOS_PER_SEND per association batch, each batch under a new --uid-namespace, alternating between the two ingest
 # instances; a batch that fails is sent again, same UIDs, to the other instance), while one process at a time is killed
-# with SIGKILL every CHAOS_KILL_EVERY seconds (20): a Kafka node (broker-2), streams, inference, retrain, fhir-bridge
-# and ingest (instance 1), each started again CHAOS_DOWN_SECONDS (15) later by `up`. Then it waits until every series
+# with SIGKILL, CHAOS_KILL_EVERY seconds (10) after the previous one is back: ingest (instance 1, while the sender uses
+# it), a Kafka node (broker-2), streams, inference, fhir-bridge and retrain, each started again CHAOS_DOWN_SECONDS (15)
+# later by `up`. Then it waits until every series
 # has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and prints one JSON object: series sent, series with a
 # report, duplicates, lost, and per kill the seconds until the process answered again after its restart (services:
 # /q/health/ready; a Kafka node: its client port and the cluster's in-sync replicas all back) and from the kill.
 stack_chaos() {
-  local n=${CHAOS_SERIES:-40} per_send=${CHAOS_PER_SEND:-5} every=${CHAOS_KILL_EVERY:-20} down=${CHAOS_DOWN_SECONDS:-15}
+  local n=${CHAOS_SERIES:-40} per_send=${CHAOS_PER_SEND:-5} every=${CHAOS_KILL_EVERY:-10} down=${CHAOS_DOWN_SECONDS:-15}
   local drain_minutes=${CHAOS_DRAIN_MINUTES:-15} lgg="$SHARED_DATA/lgg-flair"
   [ -d "$lgg/DU" ] || die "chaos needs $lgg (the shared lgg-flair set)"
   export PIPELINE_HOME="$ROOT/target/chaos"
@@ -26,7 +27,7 @@ stack_chaos() {
   trap 'stack_down >&2' EXIT
   local t_start; t_start=$(date +%s)
   stack_up >/dev/null
-  log "chaos: cluster up in $(( $(date +%s) - t_start ))s; sending $n series while killing one process every ${every}s"
+  log "chaos: cluster up in $(( $(date +%s) - t_start ))s; sending $n series while killing one process at a time (${every}s after the last is back)"
   local load0; load0=$(cut -d' ' -f1 /proc/loadavg)
   : > "$PIPELINE_HOME/kills.tsv"
   (
@@ -49,7 +50,7 @@ stack_chaos() {
     date +%s > "$PIPELINE_HOME/sent-at"
   ) &
   local sender=$! victim t_kill t_restart t_ready
-  for victim in broker-2 streams inference retrain fhir-bridge ingest; do
+  for victim in ingest broker-2 streams inference fhir-bridge retrain; do
     sleep "$every"
     pid_alive "$victim" || die "chaos: $victim is not running before its kill"
     t_kill=$(date +%s)
