@@ -5,10 +5,10 @@
 # instances; a batch that fails is sent again, same UIDs, to the other instance), while one process at a time is killed
 # with SIGKILL, CHAOS_KILL_EVERY seconds (10) after the previous one is back: ingest (instance 1, while the sender uses
 # it), a Kafka node (broker-2), streams, inference, fhir-bridge and retrain, each started again CHAOS_DOWN_SECONDS (15)
-# later by `up`. Then it waits until every series
-# has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and prints one JSON object: series sent, series with a
-# report, duplicates, lost, and per kill the seconds until the process answered again after its restart (services:
-# /q/health/ready; a Kafka node: its client port and the cluster's in-sync replicas all back) and from the kill.
+# later by `up`. Then it waits until every series has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and
+# prints one JSON object: series sent, series with a report, duplicates, lost, and per kill the seconds until the
+# process was back after its restart (a service: `up` returned, which waits for every /q/health/ready; a Kafka node:
+# also every catalogued partition back to all its in-sync replicas) and from the kill.
 stack_chaos() {
   local n=${CHAOS_SERIES:-40} per_send=${CHAOS_PER_SEND:-5} every=${CHAOS_KILL_EVERY:-10} down=${CHAOS_DOWN_SECONDS:-15}
   local drain_minutes=${CHAOS_DRAIN_MINUTES:-15} lgg="$SHARED_DATA/lgg-flair"
@@ -59,7 +59,8 @@ stack_chaos() {
     sleep "$down"
     t_restart=$(date +%s)
     stack_up >/dev/null # starts again what is not running (and waits for every service's readiness)
-    t_ready=$(chaos_ready_at "$victim")
+    [[ $victim == broker* ]] && chaos_await_isr
+    t_ready=$(date +%s)
     printf '%s\t%s\t%s\t%s\n' "$victim" "$t_kill" "$t_restart" "$t_ready" >> "$PIPELINE_HOME/kills.tsv"
     log "chaos: $victim back $(( t_ready - t_restart ))s after its restart"
   done
@@ -79,26 +80,14 @@ stack_chaos() {
     --times "$t_start" "$t_sent" "$t_done" --load "$load0" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
-# When the restarted process answered (epoch seconds): a service's readiness, or a Kafka node's client port plus every
-# partition of the catalogue back to all its in-sync replicas (TopicProvisioner --check-isr through the internal listeners).
-chaos_ready_at() { # name
-  local name=$1 url i
-  case "$name" in
-    broker*)
-      for ((i = 0; i < 600; i++)); do
-        java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "$(kafka_provision_bootstrap)" \
-          --secrets "$PIPELINE_HOME/secrets" --check-isr >/dev/null 2>&1 && break
-        sleep 1
-      done ;;
-    *)
-      case "$name" in
-        ingest) url="http://127.0.0.1:$INGEST_HTTP_PORT/q/health/ready" ;;
-        streams) url="http://127.0.0.1:$STREAMS_HTTP_PORT/q/health/ready" ;;
-        inference) url="http://127.0.0.1:$INFERENCE_HTTP_PORT/q/health/ready" ;;
-        retrain) url="http://127.0.0.1:$RETRAIN_HTTP_PORT/q/health/ready" ;;
-        fhir-bridge) url="http://127.0.0.1:$FHIR_BRIDGE_HTTP_PORT/q/health/ready" ;;
-      esac
-      for ((i = 0; i < 2400; i++)); do curl -fsS -o /dev/null "$url" 2>/dev/null && break; sleep 0.25; done ;;
-  esac
-  date +%s
+# Waits (at most 10 minutes) until every partition of the catalogue has all its replicas in sync again: a restarted
+# Kafka node has caught up (TopicProvisioner --check-isr through the internal listeners).
+chaos_await_isr() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "$(kafka_provision_bootstrap)" \
+      --secrets "$PIPELINE_HOME/secrets" --check-isr >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  log "chaos: partitions still under-replicated after 10 minutes"
 }

@@ -203,7 +203,7 @@ stack_up() {
   local brokers cluster_id b; brokers=$(kafka_brokers)
   [[ $brokers =~ ^[1-9]$ ]] || die "up: --brokers must be 1 to 9, not '$brokers'"
   export KAFKA_BROKERS=$brokers
-  local instances=${STACK_INSTANCES:-1} i svc
+  local instances=${STACK_INSTANCES:-1} i
   [[ $instances =~ ^[1-9]$ ]] || die "up: --instances must be 1 to 9, not '$instances'"
   for ((b = 2; b <= brokers; b++)); do
     check_ports_free "broker-$b:$(broker_port "$b")" "broker-$b:$(broker_controller_port "$b")"
@@ -215,12 +215,14 @@ stack_up() {
     ports+=("$(broker_name "$b"):$(broker_port "$b")" "$(broker_name "$b"):$(broker_controller_port "$b")")
     kafka_secured && ports+=("$(broker_name "$b"):$(broker_internal_port "$b")")
   done
+  local instance_ports=()
   for ((i = 1; i <= instances; i++)); do
-    ports+=("$(instance_name ingest $i):$(instance_port "$INGEST_DICOM_PORT" $i)" "$(instance_name ingest $i):$(instance_port "$INGEST_HTTP_PORT" $i)"
+    instance_ports=("$(instance_name ingest $i):$(instance_port "$INGEST_DICOM_PORT" $i)" "$(instance_name ingest $i):$(instance_port "$INGEST_HTTP_PORT" $i)"
       "$(instance_name streams $i):$(instance_port "$STREAMS_HTTP_PORT" $i)" "$(instance_name inference $i):$(instance_port "$INFERENCE_HTTP_PORT" $i)"
       "$(instance_name fhir-bridge $i):$(instance_port "$FHIR_BRIDGE_HTTP_PORT" $i)")
-    [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || ports+=("$(instance_name ingest $i):$(instance_port "$INGEST_DICOM_TLS_PORT" $i)")
-    [ "$i" = 1 ] || check_ports_free "${ports[@]: -6}"
+    [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || instance_ports+=("$(instance_name ingest $i):$(instance_port "$INGEST_DICOM_TLS_PORT" $i)")
+    [ "$i" = 1 ] || check_ports_free "${instance_ports[@]}" # instance 1's are checked with the rest below
+    ports+=("${instance_ports[@]}")
   done
   ports+=("retrain:$RETRAIN_HTTP_PORT")
   [ -n "${FHIR_BASE_URL:-}" ] || ports+=("ehr:$EHR_PORT")

@@ -50,9 +50,17 @@ public record TopicSpec(String name, int partitions, boolean compacted, Duration
             c.put("cleanup.policy", "delete");
             c.put("retention.ms", Long.toString(retention.toMillis()));
         }
-        c.put("min.insync.replicas", Integer.toString(Math.max(1, replicas - 1)));
+        c.put("min.insync.replicas", Integer.toString(minInSyncReplicas(replicas)));
         if (maxMessageBytes > 0) c.put("max.message.bytes", Integer.toString(maxMessageBytes));
         return c;
+    }
+
+    /**
+     * min.insync.replicas for {@code replicas} replicas: one fewer, at least 1 (3 -> 2: one of three may be down). The
+     * topics' rule, the brokers' default (KraftBroker) and the Kubernetes topics' (KafkaChecks).
+     */
+    public static int minInSyncReplicas(int replicas) {
+        return Math.max(1, replicas - 1);
     }
 
     /** Human-readable retention, as printed in docs/topics.md. */

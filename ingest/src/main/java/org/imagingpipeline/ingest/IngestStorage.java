@@ -16,11 +16,11 @@ public class IngestStorage {
     @Produces
     @Singleton
     BlobStore blobStore(IngestConfig config) {
+        Path root = config.blobRoot().map(Path::of).orElse(Path.of(config.home()).resolve("blobs"));
         try {
-            Path root = config.blobRoot().map(Path::of).orElse(Path.of(config.home()).resolve("blobs"));
             return new LocalBlobStore(root, config.fsync());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open blob store under " + config.blobRoot().orElse(config.home() + "/blobs"), e);
+            throw new UncheckedIOException("cannot open blob store under " + root, e);
         }
     }
 

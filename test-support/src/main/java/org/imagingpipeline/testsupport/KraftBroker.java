@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.Uuid;
+import org.imagingpipeline.events.TopicSpec;
 import org.imagingpipeline.testsupport.kafka.KafkaSecrets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -98,28 +99,22 @@ public final class KraftBroker implements Callable<Integer> {
         return file;
     }
 
-    /** The broker configuration: one node, one replica, topics only as provisioned. */
+    /**
+     * The node's listeners, storage and defaults, topics only as provisioned; its id, quorum and replication come from
+     * {@link #clusterConfig} (one node, one replica, unless it is one of a cluster).
+     */
     static Map<String, String> serverConfig(Path dataDir, String host, int port, int controllerPort) {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("process.roles", "broker,controller");
-        c.put("node.id", "1");
-        c.put("controller.quorum.voters", "1@" + host + ":" + controllerPort);
         c.put("listeners", "PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + host + ":" + controllerPort);
         c.put("advertised.listeners", "PLAINTEXT://" + host + ":" + port);
         c.put("controller.listener.names", "CONTROLLER");
         c.put("inter.broker.listener.name", "PLAINTEXT");
         c.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         c.put("log.dirs", dataDir.resolve("kraft-logs").toString());
-        c.put("offsets.topic.replication.factor", "1");
         c.put("offsets.topic.num.partitions", "3");
-        c.put("transaction.state.log.replication.factor", "1");
-        c.put("transaction.state.log.min.isr", "1");
         c.put("transaction.state.log.num.partitions", "3");
-        c.put("share.coordinator.state.topic.replication.factor", "1");
-        c.put("share.coordinator.state.topic.min.isr", "1");
         c.put("num.partitions", "1");
-        c.put("default.replication.factor", "1");
-        c.put("min.insync.replicas", "1");
         c.put("group.initial.rebalance.delay.ms", "0");
         // Topics are created by TopicProvisioner with their documented settings, never by accident.
         c.put("auto.create.topics.enable", "false");
@@ -128,9 +123,9 @@ public final class KraftBroker implements Callable<Integer> {
     }
 
     /**
-     * The settings that make this node one of a cluster (laid over {@link #serverConfig}): its id, the static controller
+     * The settings that place this node (laid over {@link #serverConfig}): its id, the static controller
      * quorum, and {@code replication} replicas for the internal topics (consumer offsets, transaction state, share
-     * state) and for topics created without a count, with {@link #minInSyncReplicas} as the broker's default
+     * state) and for topics created without a count, with {@link TopicSpec#minInSyncReplicas} as the broker's default
      * min.insync.replicas (a write with acks=all then survives one node's loss from three).
      */
     static Map<String, String> clusterConfig(int nodeId, String voters, int replication) {
@@ -146,7 +141,7 @@ public final class KraftBroker implements Callable<Integer> {
             throw new IllegalArgumentException("--replication " + replication + " needs at least as many nodes; the quorum has " + count);
         }
         String r = Integer.toString(replication);
-        String minIsr = Integer.toString(minInSyncReplicas(replication));
+        String minIsr = Integer.toString(TopicSpec.minInSyncReplicas(replication));
         Map<String, String> c = new LinkedHashMap<>();
         c.put("node.id", Integer.toString(nodeId));
         c.put("controller.quorum.voters", voters);
@@ -158,11 +153,6 @@ public final class KraftBroker implements Callable<Integer> {
         c.put("default.replication.factor", r);
         c.put("min.insync.replicas", minIsr);
         return c;
-    }
-
-    /** min.insync.replicas for {@code replicas} replicas: one fewer, at least 1 (3 -> 2), as the Kubernetes topics say. */
-    public static int minInSyncReplicas(int replicas) {
-        return Math.max(1, replicas - 1);
     }
 
     /**

@@ -130,9 +130,4 @@ public final class KraftCluster implements AutoCloseable {
         }
         for (Thread t : stopping) t.join();
     }
-
-    /** The data folder of node {@code id}. */
-    public Path dataDir(int id) {
-        return node(id).dataDir();
-    }
 }

@@ -26,7 +26,7 @@ class KraftBrokerConfigTest {
         assertEquals("2", c.get("min.insync.replicas"));
         assertEquals("2", c.get("transaction.state.log.min.isr"));
         assertEquals("1", KraftBroker.clusterConfig(1, "1@127.0.0.1:9093", 1).get("min.insync.replicas"));
-        assertEquals(1, KraftBroker.minInSyncReplicas(2), "two replicas: one may be down");
+        assertEquals(1, org.imagingpipeline.events.TopicSpec.minInSyncReplicas(2), "two replicas: one may be down");
     }
 
     @Test
