@@ -27,6 +27,7 @@ final class ManifestChecks {
             if (o.path("metadata").has("namespace")) namespaces.add(o.path("metadata").path("namespace").asText());
         }
         if (namespaces.size() != 1) problems.add("objects are spread over namespaces " + namespaces + " (want one)");
+        problems.addAll(SchemaChecks.check(m));
         problems.addAll(WorkloadChecks.check(m));
         problems.addAll(KafkaChecks.check(m));
         problems.addAll(KafkaAclChecks.check(m));
