@@ -5,8 +5,9 @@
 # instances; a batch that fails is sent again, same UIDs, to the other instance), while one process at a time is killed
 # with SIGKILL, CHAOS_KILL_EVERY seconds (10) after the previous one is back: ingest (instance 1, while the sender uses
 # it), a Kafka node (broker-2), streams, inference, fhir-bridge and retrain, each started again CHAOS_DOWN_SECONDS (15)
-# later by `up`. Then it waits until every series has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and
-# prints one JSON object: series sent, series with a report, duplicates, lost, and per kill the seconds until the
+# later by `up`. Then it waits until every series has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and every
+# stage has consumed its input (so no redelivered record can still add a report), and prints one JSON object: series
+# sent, series with a report, duplicates, lost, whether the stages drained, and per kill the seconds until the
 # process was back after its restart (a service: `up` returned, which waits for every /q/health/ready; a Kafka node:
 # also every catalogued partition back to all its in-sync replicas) and from the kill.
 stack_chaos() {
@@ -74,10 +75,21 @@ stack_chaos() {
     [ "$(date +%s)" -ge "$deadline" ] && { log "chaos: drain timed out with $reported of $n series reported"; break; }
     sleep 10
   done
+  # Every series has a report; a duplicate would come from a record handled again after a kill or a rebalance. Wait
+  # until every stage has committed past its input (demo module's DrainCommand), then count again: the count is final.
+  local drained=no
+  if java -Xmx256m -cp "$(module_cp demo)" org.imagingpipeline.demo.DrainCommand --bootstrap "$(kafka_bootstrap)" \
+      --client-properties "$PIPELINE_HOME/secrets/kafka/cli.properties" --timeout-seconds 180 2>> "$PIPELINE_HOME/drain.log"; then
+    drained=yes
+    curl -sf --max-time 60 "http://127.0.0.1:$EHR_PORT/fhir/DiagnosticReport?_count=5000" > "$PIPELINE_HOME/reports.json" \
+      || log "chaos: the EHR did not answer after the drain"
+  else
+    log "chaos: the stages did not consume their input within 180 s each (see $PIPELINE_HOME/drain.log)"
+  fi
   local t_done; t_done=$(date +%s)
   python3 "$ROOT/deploy/report-count.py" "$PIPELINE_HOME/reports.json" --json chaos "$n" \
     --kills "$PIPELINE_HOME/kills.tsv" --retries "$PIPELINE_HOME/send-retries.log" \
-    --times "$t_start" "$t_sent" "$t_done" --load "$load0" "$(cut -d' ' -f1 /proc/loadavg)"
+    --times "$t_start" "$t_sent" "$t_done" --drained "$drained" --load "$load0" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # Waits (at most 10 minutes) until every partition of the catalogue has all its replicas in sync again: a restarted

@@ -2,7 +2,8 @@
 """Segmentation reports per series in an EHR search bundle (GET DiagnosticReport?_count=...), for the stack's benchmarks.
 
   report-count.py BUNDLE --series                 the number of series with at least one report
-  report-count.py BUNDLE --json chaos N --kills KILLS.tsv --retries RETRIES.log --times START SENT DONE --load L0 L1
+  report-count.py BUNDLE --json chaos N --kills KILLS.tsv --retries RETRIES.log --times START SENT DONE --drained yes|no
+                                                  --load L0 L1
                                                   ./pipeline chaos's one JSON object
 """
 import argparse
@@ -44,7 +45,8 @@ def chaos_json(args, per_series, updated):
     t_start, t_sent, t_done = (int(t) for t in args.times)
     return {"benchmark": "chaos", "brokers": 3, "instances": 2, "series_sent": n, "series_reported": len(per_series),
             "lost": max(0, n - len(per_series)), "duplicates": sum(c - 1 for c in per_series.values() if c > 1),
-            "reports_updated": updated, "send_batches_resent": retries, "kills": kills,
+            "reports_updated": updated, "stages_drained": args.drained == "yes", "send_batches_resent": retries,
+            "kills": kills,
             "max_recovered_after_kill_seconds": max((k["recovered_after_kill_seconds"] for k in kills), default=None),
             "send_seconds": t_sent - t_start, "drain_after_send_seconds": t_done - t_sent,
             "load_average_start": float(args.load[0]), "load_average_end": float(args.load[1])}
@@ -58,6 +60,7 @@ def main():
     p.add_argument("--kills")
     p.add_argument("--retries")
     p.add_argument("--times", nargs=3)
+    p.add_argument("--drained", choices=("yes", "no"), default="no")
     p.add_argument("--load", nargs=2)
     args = p.parse_args()
     per_series, updated = reports_per_series(args.bundle)

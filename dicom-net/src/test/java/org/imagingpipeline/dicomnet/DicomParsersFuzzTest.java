@@ -65,7 +65,7 @@ class DicomParsersFuzzTest {
         return file;
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void pduStream(byte[] stream) {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(stream));
         try {
@@ -79,7 +79,7 @@ class DicomParsersFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void associateRequest(byte[] body) {
         try {
             AssociateRequest rq = AssociateRequest.parse(body);
@@ -94,7 +94,7 @@ class DicomParsersFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void commandSet(byte[] bytes) {
         try {
             CommandSet c = CommandSet.parse(bytes);
@@ -108,7 +108,7 @@ class DicomParsersFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void part10File(byte[] file) {
         try {
             Part10.Meta meta = Part10.readMeta(file);
@@ -119,7 +119,7 @@ class DicomParsersFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void datasetInEveryTransferSyntax(FuzzedDataProvider data) {
         String ts = data.pickValue(new String[] {TransferSyntaxes.EXPLICIT_VR_LE, TransferSyntaxes.IMPLICIT_VR_LE,
                 TransferSyntaxes.EXPLICIT_VR_BE, TransferSyntaxes.DEFLATED_EXPLICIT_VR_LE, "1.2.840.10008.1.2.4.70"});
@@ -139,7 +139,7 @@ class DicomParsersFuzzTest {
      * the way within {@link #FUZZ_INFLATE} (a deflate bomb ends as {@link InflateLimits.Exceeded}, a corrupt stream as
      * another IOException), never held whole.
      */
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void deflatedDatasetStream(byte[] compressed) {
         try {
             DatasetStructure.verify(new ByteArrayInputStream(compressed), TransferSyntaxes.DEFLATED_EXPLICIT_VR_LE, FUZZ_INFLATE);
@@ -152,7 +152,7 @@ class DicomParsersFuzzTest {
      * A gzip HTTP body (STOW-RS Content-Encoding) read through {@link InflateLimits}: never more than its byte cap comes
      * out, whatever went in.
      */
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void gzipBody(byte[] compressed) {
         long read = 0;
         try (InputStream in = FUZZ_INFLATE.inflate(new ByteArrayInputStream(compressed), InflateLimits.Format.GZIP)) {
@@ -166,7 +166,7 @@ class DicomParsersFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void pixelDataLimits(FuzzedDataProvider data) {
         PixelDataLimits.Claim claim = new PixelDataLimits.Claim(data.consumeBoolean() ? null : data.consumeInt(),
                 data.consumeBoolean() ? null : data.consumeInt(), data.consumeBoolean() ? null : data.consumeInt(),

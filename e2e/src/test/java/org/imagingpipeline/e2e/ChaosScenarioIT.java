@@ -1,124 +1,57 @@
 package org.imagingpipeline.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.imagingpipeline.kafka.KafkaClients;
-import org.imagingpipeline.kafka.TopicReader;
-import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.events.EventJson;
 import org.junit.jupiter.api.Test;
 
 /**
- * Reliability scenario (Maven profile {@code reliability}, run by ./pipeline test): a demo-sized stream of real series
- * while every service is killed with SIGKILL once, one at a time, and the broker is killed and restarted once. A
- * sender that fails (ingest down) retries, as a scanner does. Afterwards every sent series has exactly one report in
- * the EHR: 0 lost, 0 duplicates.
+ * Reliability scenario (Maven profile {@code reliability}, run by ./pipeline test; issue 16): {@code ./pipeline chaos}
+ * as a user runs it. The stack in cluster mode (three Kafka nodes, replication factor 3, min.insync.replicas 2; two
+ * instances of ingest, streams, inference and fhir-bridge) gets 40 real series while one ingest instance (the sender
+ * re-sends a failed batch to the other), one Kafka node, streams, inference, fhir-bridge and retrain are each killed
+ * with SIGKILL and started again, one at a time. Every sent series must end with exactly one report in the EHR, none
+ * updated, after every stage has consumed its input (so no redelivered record can still add one): 0 lost, 0 duplicates.
+ * The recovery times are printed, not asserted (they depend on the machine's load; docs/results.md has measured ones).
  */
-class ReliabilityScenarioIT {
+class ChaosScenarioIT {
+    private static final List<String> VICTIMS = List.of("ingest", "broker-2", "streams", "inference", "fhir-bridge", "retrain");
+
     @Test
-    void everySeriesGetsExactlyOneReportThroughCrashesAndABrokerRestart() throws Exception {
-        Path data = PipelineRun.sharedData("lgg-flair");
-        Path work = Files.createTempDirectory("reliability");
-        PipelineRun run = new PipelineRun(work.resolve("stack"));
+    void everySeriesGetsExactlyOneReportWhileEachPartOfAClusterIsKilledOnce() throws Exception {
+        PipelineRun.sharedData("lgg-flair");
+        Path work = Files.createTempDirectory("chaos");
+        PipelineRun run = new PipelineRun(work.resolve("stack")); // chaos runs on its own home and ports (target/chaos)
         run.env.put("SOURCE_MODEL", PipelineRun.sourceModel().toString());
-        run.env.put("STREAMS_ASSEMBLY_INACTIVITY", "4s");
-        List<String[]> patients = new ArrayList<>(); // {site, patient}
-        patients.addAll(firstPatients(data, "DU", 8));
-        patients.addAll(firstPatients(data, "HT", 4));
-        // After sending patient i, kill this part (then `up` restarts whatever is down).
-        Map<Integer, String> crashes = new TreeMap<>(Map.of(1, "streams", 3, "inference", 5, "fhir-bridge", 7, "ingest", 9, "broker",
-                10, "retrain"));
-        try {
-            up(run);
-            assertBrokerRefusesPlaintext(run);
-            for (int i = 0; i < patients.size(); i++) {
-                sendWithRetry(run, patients.get(i));
-                String part = crashes.get(i);
-                if (part != null) {
-                    run.kill9(part);
-                    System.out.println("reliability: killed " + part + " after series " + (i + 1));
-                    if (part.equals("ingest")) {
-                        PipelineRun.Result refused = run.run(3, "send", "--data", data.toString(), "--sites", patients.get(i + 1)[0],
-                                "--include-patients", patients.get(i + 1)[1]);
-                        assertTrue(refused.exit() != 0, "sending with ingest down fails visibly");
-                    }
-                    up(run);
-                }
-            }
-            Map<String, List<String>> reports = waitForReports(run, patients.size(), Duration.ofMinutes(8));
-            assertEquals(patients.size(), reports.size(), "every series has a report (0 lost): " + reports.keySet());
-            reports.forEach((series, ids) -> assertEquals(1, ids.size(), "exactly one report for " + series + ": " + ids));
-        } finally {
-            PipelineRun.Result down = run.run(3, "down");
-            System.out.println(down.stderr());
+        run.env.put("CHAOS_SERIES", "40");
+        run.env.put("CHAOS_DOWN_SECONDS", "10");
+        run.env.put("CHAOS_KILL_EVERY", "5");
+        PipelineRun.Result r = run.run(40, "chaos");
+        System.out.println(PipelineRun.tail(r.stderr()));
+        System.out.println(r.lastLine());
+        assertEquals(0, r.exit(), "./pipeline chaos:\n" + PipelineRun.tail(r.stderr()));
+        JsonNode j = EventJson.mapper().readTree(r.lastLine());
+        assertEquals("chaos", j.path("benchmark").asText());
+        assertEquals(3, j.path("brokers").asInt());
+        assertEquals(2, j.path("instances").asInt());
+        assertEquals(40, j.path("series_sent").asInt());
+        assertTrue(j.path("stages_drained").asBoolean(), "every stage consumed its input after the last report: " + j);
+        assertEquals(0, j.path("lost").asInt(), "series without a report: " + j);
+        assertEquals(40, j.path("series_reported").asInt(), j.toString());
+        assertEquals(0, j.path("duplicates").asInt(), "a series with two reports: " + j);
+        assertEquals(0, j.path("reports_updated").asInt(), "a report written twice (a second version): " + j);
+        List<String> killed = new ArrayList<>();
+        for (JsonNode k : j.path("kills")) {
+            killed.add(k.path("process").asText());
+            assertTrue(k.path("seconds_down").asInt() >= 10, "down for at least CHAOS_DOWN_SECONDS: " + k);
+            assertTrue(k.has("recovered_after_kill_seconds"), k.toString());
         }
-    }
-
-    private static void up(PipelineRun run) throws Exception {
-        PipelineRun.Result r = run.run(8, "up");
-        assertEquals(0, r.exit(), "./pipeline up:\n" + PipelineRun.tail(r.stderr()));
-    }
-
-    /** Security on by default (issue 19): the stack's Kafka answers no client without credentials. */
-    private static void assertBrokerRefusesPlaintext(PipelineRun run) {
-        KafkaClients plain = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"));
-        try (Admin admin = plain.admin(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000",
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "6000"))) {
-            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.listTopics().names().get(20, TimeUnit.SECONDS));
-            assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException, "plaintext gets no answer: " + e.getCause());
-        }
-    }
-
-    private static void sendWithRetry(PipelineRun run, String[] patient) throws Exception {
-        Path data = PipelineRun.sharedData("lgg-flair");
-        for (int attempt = 1; ; attempt++) {
-            PipelineRun.Result r = run.run(5, "send", "--data", data.toString(), "--sites", patient[0], "--include-patients", patient[1]);
-            if (r.exit() == 0) return;
-            assertTrue(attempt < 5, "send " + patient[1] + " kept failing:\n" + PipelineRun.tail(r.stderr()));
-            Thread.sleep(3000);
-        }
-    }
-
-    private static List<String[]> firstPatients(Path data, String site, int n) throws Exception {
-        try (Stream<Path> s = Files.list(data.resolve(site))) {
-            return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().limit(n).map(p -> new String[] {site, p}).toList();
-        }
-    }
-
-    /**
-     * Series UID -> ids of the DiagnosticReports whose identifiers name it, once the expected number of series have one
-     * and nothing is in flight any more: every stage's consumer group has committed past the last record on its input
-     * topic, checked in data-flow order so that each stage's input is complete when it is checked. A stage commits after
-     * its output was acknowledged (the bridge after the EHR's answer), so a duplicate report from a redelivered record
-     * is in the EHR by then.
-     */
-    private static Map<String, List<String>> waitForReports(PipelineRun run, int expected, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, List<String>> bySeries = run.reportsBySeries();
-        while (bySeries.size() < expected) {
-            if (System.nanoTime() > deadline) return bySeries;
-            Thread.sleep(3000);
-            bySeries = run.reportsBySeries();
-        }
-        // The stack's broker is SASL_SSL with ACLs: read consumer offsets as the read-only cli principal.
-        KafkaClients cli = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"), run.home.resolve("secrets/kafka/cli.properties"));
-        Duration drain = Duration.ofMinutes(3);
-        TopicReader.awaitConsumed(cli, "imaging-streams", drain, Topics.INSTANCES_RECEIVED);
-        TopicReader.awaitConsumed(cli, "inference", drain, Topics.SERIES_READY);
-        TopicReader.awaitConsumed(cli, "fhir-bridge", drain, Topics.SEGMENTATION_RESULTS);
-        return run.reportsBySeries();
+        assertEquals(VICTIMS, killed);
     }
 }

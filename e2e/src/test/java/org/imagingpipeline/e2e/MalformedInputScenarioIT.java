@@ -1,6 +1,7 @@
 package org.imagingpipeline.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,8 +24,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.imagingpipeline.dicomnet.Part10;
 import org.imagingpipeline.dicomnet.StoreScu;
@@ -43,6 +48,7 @@ import org.junit.jupiter.api.Test;
  * 600 by C-STORE and the rest by STOW-RS (plus multi-part requests, broken multipart framing, a part that is not DICOM and
  * a gzip bomb), all to one stack started by {@code ./pipeline up}. Afterwards:
  * <ul>
+ *   <li>the stack's Kafka answers no client without credentials (security on by default);</li>
  *   <li>every answer was a DIMSE status or an HTTP status below 500; no association was aborted;</li>
  *   <li>every intact control was stored; every request (or file meta) naming another instance than its dataset, every UID
  *       with letters and every native image claiming more pixels than it holds was refused;</li>
@@ -78,6 +84,7 @@ class MalformedInputScenarioIT {
         try {
             PipelineRun.Result up = run.run(8, "up");
             assertEquals(0, up.exit(), "./pipeline up:\n" + PipelineRun.tail(up.stderr()));
+            assertBrokerRefusesPlaintext(run);
             Map<String, Long> pidsBefore = pids(run);
 
             // --- C-STORE: associations of 50 mutants each, every (SOP class, transfer syntax) they use proposed ---
@@ -315,6 +322,16 @@ class MalformedInputScenarioIT {
     private static String[] firstPatient(Path data, String site) throws IOException {
         try (Stream<Path> s = Files.list(data.resolve(site))) {
             return new String[] {site, s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().findFirst().orElseThrow()};
+        }
+    }
+
+    /** Security on by default (issue 19): the stack's Kafka answers no client without credentials. */
+    private static void assertBrokerRefusesPlaintext(PipelineRun run) {
+        KafkaClients plain = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"));
+        try (Admin admin = plain.admin(Map.of(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000",
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "6000"))) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.listTopics().names().get(20, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException, "plaintext gets no answer: " + e.getCause());
         }
     }
 }

@@ -36,7 +36,7 @@ class StowMultipartFuzzTest {
     /** Far more parts than a body of the fuzzer's sizes can hold with real delimiters: a loop bound, not a limit. */
     private static final int MAX_PARTS = 100_000;
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void multipartBody(byte[] body) {
         MultipartRelated reader = new MultipartRelated(new ByteArrayInputStream(body), BOUNDARY);
         long total = 0;
@@ -55,7 +55,7 @@ class StowMultipartFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "15s")
+    @FuzzTest(maxDuration = "10s")
     void contentTypeHeader(byte[] value) {
         String header = new String(value, java.nio.charset.StandardCharsets.ISO_8859_1); // what an HTTP header can carry
         Map<String, String> p = MultipartRelated.parameters(header);
