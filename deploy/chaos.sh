@@ -8,8 +8,8 @@
 # later by `up`. Then it waits until every series has its report in the EHR (at most CHAOS_DRAIN_MINUTES, 15) and every
 # stage has consumed its input (so no redelivered record can still add a report), and prints one JSON object: series
 # sent, series with a report, duplicates, lost, whether the stages drained, and per kill the seconds until the
-# process was back after its restart (a service: `up` returned, which waits for every /q/health/ready; a Kafka node:
-# also every catalogued partition back to all its in-sync replicas) and from the kill.
+# process was back after its restart (a service: its own /q/health/ready answers; a Kafka node: every catalogued
+# partition back to all its in-sync replicas) and from the kill.
 stack_chaos() {
   local n=${CHAOS_SERIES:-40} per_send=${CHAOS_PER_SEND:-5} every=${CHAOS_KILL_EVERY:-10} down=${CHAOS_DOWN_SECONDS:-15}
   local drain_minutes=${CHAOS_DRAIN_MINUTES:-15} lgg="$SHARED_DATA/lgg-flair"
@@ -59,9 +59,17 @@ stack_chaos() {
     log "chaos: killed $victim"
     sleep "$down"
     t_restart=$(date +%s)
-    stack_up >/dev/null # starts again what is not running (and waits for every service's readiness)
-    [[ $victim == broker* ]] && chaos_await_isr
+    # `up` starts again what is not running and returns once every service is ready; the victim counts as back when it
+    # is: a service when its own /q/health/ready answers, a Kafka node when every partition has all its replicas in sync.
+    stack_up >/dev/null & local up_pid=$!
+    if [[ $victim == broker* ]]; then
+      wait "$up_pid" || die "chaos: up failed after killing $victim"
+      chaos_await_isr
+    else
+      chaos_await_ready "$victim"
+    fi
     t_ready=$(date +%s)
+    [[ $victim == broker* ]] || wait "$up_pid" || die "chaos: up failed after killing $victim"
     printf '%s\t%s\t%s\t%s\n' "$victim" "$t_kill" "$t_restart" "$t_ready" >> "$PIPELINE_HOME/kills.tsv"
     log "chaos: $victim back $(( t_ready - t_restart ))s after its restart"
   done
@@ -90,6 +98,20 @@ stack_chaos() {
   python3 "$ROOT/deploy/report-count.py" "$PIPELINE_HOME/reports.json" --json chaos "$n" \
     --kills "$PIPELINE_HOME/kills.tsv" --retries "$PIPELINE_HOME/send-retries.log" \
     --times "$t_start" "$t_sent" "$t_done" --drained "$drained" --load "$load0" "$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+# Waits (at most 10 minutes) until the service's own readiness endpoint answers 200 (instance 1's HTTP port).
+chaos_await_ready() {
+  local port i
+  case "$1" in
+    ingest) port=$INGEST_HTTP_PORT ;; streams) port=$STREAMS_HTTP_PORT ;; inference) port=$INFERENCE_HTTP_PORT ;;
+    retrain) port=$RETRAIN_HTTP_PORT ;; fhir-bridge) port=$FHIR_BRIDGE_HTTP_PORT ;; *) die "chaos: no readiness endpoint for $1" ;;
+  esac
+  for ((i = 0; i < 600; i++)); do
+    curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$port/q/health/ready" && return 0
+    sleep 1
+  done
+  log "chaos: $1 not ready 10 minutes after its restart"
 }
 
 # Waits (at most 10 minutes) until every partition of the catalogue has all its replicas in sync again: a restarted
