@@ -49,14 +49,14 @@ final class KustomizeV2Dialect {
     }
 
     private static ArrayNode json6902(JsonNode patches, Path originalDir) throws IOException {
-        List<ObjectNode> unpatched = null;
+        List<ObjectNode> rendered = null;
         ArrayNode out = Kustomize.YAML.createArrayNode();
         for (JsonNode p : patches) {
             if (!p.has("path")) throw new IllegalArgumentException("only patches from files can be rewritten for kustomize v2: " + p);
             String kind = p.path("target").path("kind").asText();
             String name = p.path("target").path("name").asText();
-            if (unpatched == null) unpatched = resourcesOf(originalDir);
-            String apiVersion = unpatched.stream().filter(o -> o.path("kind").asText().equals(kind) && Manifests.name(o).equals(name))
+            if (rendered == null) rendered = Kustomize.build(originalDir); // a patch changes no apiVersion
+            String apiVersion = rendered.stream().filter(o -> o.path("kind").asText().equals(kind) && Manifests.name(o).equals(name))
                     .map(o -> o.path("apiVersion").asText()).findFirst()
                     .orElseThrow(() -> new IllegalStateException("patch target " + kind + "/" + name + " not found"));
             int slash = apiVersion.indexOf('/');
@@ -69,17 +69,6 @@ final class KustomizeV2Dialect {
             entry.set("target", target);
             entry.put("path", p.path("path").asText());
             out.add(entry);
-        }
-        return out;
-    }
-
-    /** The objects the kustomization's resources give before its own patches (rendered by {@link Kustomize}). */
-    private static List<ObjectNode> resourcesOf(Path dir) throws IOException {
-        JsonNode k = Kustomize.YAML.readTree(dir.resolve("kustomization.yaml").toFile());
-        List<ObjectNode> out = new java.util.ArrayList<>();
-        for (JsonNode r : k.path("resources")) {
-            Path p = dir.resolve(r.asText()).normalize();
-            out.addAll(Files.isDirectory(p) ? Kustomize.build(p) : Kustomize.readDocuments(p));
         }
         return out;
     }
