@@ -14,6 +14,8 @@ stack_chaos() {
   local n=${CHAOS_SERIES:-40} per_send=${CHAOS_PER_SEND:-5} every=${CHAOS_KILL_EVERY:-10} down=${CHAOS_DOWN_SECONDS:-15}
   local drain_minutes=${CHAOS_DRAIN_MINUTES:-15} lgg="$SHARED_DATA/lgg-flair"
   [ -d "$lgg/DU" ] || die "chaos needs $lgg (the shared lgg-flair set)"
+  [[ $down =~ ^[0-9]+$ ]] && [ "$down" -ge 10 ] \
+    || die "chaos: CHAOS_DOWN_SECONDS must be 10 or more (a killed Kafka node is fenced after its 9 s session timeout), not '$down'"
   export PIPELINE_HOME="$ROOT/target/chaos"
   export KAFKA_PORT=${CHAOS_KAFKA_PORT:-19592} KAFKA_CONTROLLER_PORT=$(( ${CHAOS_KAFKA_PORT:-19592} + 1 ))
   export KAFKA_INTERNAL_PORT=$(( ${CHAOS_KAFKA_PORT:-19592} + 2 ))
@@ -62,14 +64,9 @@ stack_chaos() {
     # `up` starts again what is not running and returns once every service is ready; the victim counts as back when it
     # is: a service when its own /q/health/ready answers, a Kafka node when every partition has all its replicas in sync.
     stack_up >/dev/null & local up_pid=$!
-    if [[ $victim == broker* ]]; then
-      wait "$up_pid" || die "chaos: up failed after killing $victim"
-      chaos_await_isr
-    else
-      chaos_await_ready "$victim"
-    fi
+    if [[ $victim == broker* ]]; then chaos_await_isr "$victim"; else chaos_await_ready "$victim"; fi
     t_ready=$(date +%s)
-    [[ $victim == broker* ]] || wait "$up_pid" || die "chaos: up failed after killing $victim"
+    wait "$up_pid" || die "chaos: up failed after killing $victim"
     printf '%s\t%s\t%s\t%s\n' "$victim" "$t_kill" "$t_restart" "$t_ready" >> "$PIPELINE_HOME/kills.tsv"
     log "chaos: $victim back $(( t_ready - t_restart ))s after its restart"
   done
@@ -114,14 +111,14 @@ chaos_await_ready() {
   log "chaos: $1 not ready 10 minutes after its restart"
 }
 
-# Waits (at most 10 minutes) until every partition of the catalogue has all its replicas in sync again: a restarted
-# Kafka node has caught up (TopicProvisioner --check-isr through the internal listeners).
+# Waits (at most 10 minutes) until the killed Kafka node runs again and every partition of the catalogue has all its
+# replicas in sync: it has caught up (TopicProvisioner --await-isr through the internal listeners, one JVM polling twice
+# a second). It looks only once the new process runs: by then the killed one is fenced and out of every ISR (broker
+# session timeout 9 s < CHAOS_DOWN_SECONDS), so a full ISR is the new process's, not the dead one's.
 chaos_await_isr() {
   local i
-  for ((i = 0; i < 600; i++)); do
-    java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "$(kafka_provision_bootstrap)" \
-      --secrets "$PIPELINE_HOME/secrets" --check-isr >/dev/null 2>&1 && return 0
-    sleep 1
-  done
-  log "chaos: partitions still under-replicated after 10 minutes"
+  for ((i = 0; i < 1200; i++)); do pid_alive "$1" && break; sleep 0.5; done
+  java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.TopicProvisioner --bootstrap "$(kafka_provision_bootstrap)" \
+    --secrets "$PIPELINE_HOME/secrets" --await-isr 600 >/dev/null 2>>"$PIPELINE_HOME/isr.log" \
+    || log "chaos: partitions still under-replicated 10 minutes after the restart (see $PIPELINE_HOME/isr.log)"
 }

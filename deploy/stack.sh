@@ -112,18 +112,12 @@ stack_token() {
 # model-signing-key.pem; inference trusts model-signing-public.pem plus MODEL_SIGNING_TRUSTED_KEYS (comma-separated
 # public key files of earlier keys, during a rotation; docs/security.md).
 stack_secrets() {
-  java -cp "$(module_cp test-support)" "$ISSUER_MAIN" init --secrets "$PIPELINE_HOME/secrets" >&2 \
-    || die "cannot create the token issuer's key under $PIPELINE_HOME/secrets"
-  java -cp "$(module_cp test-support)" org.imagingpipeline.events.signing.ModelSigning "$PIPELINE_HOME/secrets" >&2 \
-    || die "cannot create the model-signing key under $PIPELINE_HOME/secrets"
-  java -cp "$(module_cp test-support)" org.imagingpipeline.localca.LocalCaCommand init --secrets "$PIPELINE_HOME/secrets" \
-    --issue "ingest${INGEST_TLS_NAMES:+=$INGEST_TLS_NAMES}" --issue scanner --issue inference >&2 \
-    || die "cannot create the local CA and certificates under $PIPELINE_HOME/secrets"
+  # One JVM for the four of test-support's classpath (StackSecrets; each created once, then only checked).
+  local issue_ca=(--issue "ingest${INGEST_TLS_NAMES:+=$INGEST_TLS_NAMES}" --issue scanner --issue inference)
   # Kafka: the broker's and the provisioning identity's certificates, a SCRAM password and client settings per principal.
-  if kafka_secured; then
-    java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.kafka.KafkaSecrets --secrets "$PIPELINE_HOME/secrets" >&2 \
-      || die "cannot create the Kafka credentials under $PIPELINE_HOME/secrets/kafka"
-  fi
+  kafka_secured && issue_ca+=(--kafka)
+  java -cp "$(module_cp test-support)" org.imagingpipeline.testsupport.StackSecrets --secrets "$PIPELINE_HOME/secrets" \
+    "${issue_ca[@]}" >&2 || die "cannot create the keys and certificates under $PIPELINE_HOME/secrets (token issuer, model signing, local CA, Kafka)"
   # fhir-bridge's SMART Backend Services key pair (fhir-bridge SmartKeys): fhir-bridge-smart-key.pem (0600, the client
   # assertions' RS384 key) and fhir-bridge-smart-jwks.json (the public JWK Set an EHR registers); created once.
   if part fhir-bridge || part ehr; then
@@ -175,6 +169,18 @@ wait_kafka() {
     sleep 0.5
   done
   die "Kafka did not answer on $(kafka_bootstrap)"
+}
+
+# What provisioning derives from: the topic catalogue (events), the access rules and the provisioner (test-support), the
+# node count and security, and the Kafka credentials. A rebuild changes the jars, so `up` provisions once more after it.
+kafka_provisioned_file() { echo "$PIPELINE_HOME/kafka-provisioned"; }
+kafka_provision_fingerprint() {
+  {
+    echo "brokers $(kafka_brokers) security ${KAFKA_SECURITY:-sasl_ssl}"
+    cat "$ROOT"/test-support/target/lib/events-*.jar
+    find "$ROOT/test-support/target/classes/org/imagingpipeline/testsupport" -maxdepth 2 -name '*.class' -print0 | sort -z | xargs -0 cat
+    [ -d "$PIPELINE_HOME/secrets/kafka" ] && find "$PIPELINE_HOME/secrets/kafka" -type f -print0 | sort -z | xargs -0 cat
+  } 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -241,6 +247,9 @@ stack_up() {
   if [ "$brokers" -gt 1 ]; then
     for ((b = 1; b <= brokers; b++)); do voters+="${voters:+,}$b@127.0.0.1:$(broker_controller_port "$b")"; done
   fi
+  # Nodes already running: `up` restarts what is missing and provisions again only what changed (below).
+  local running_before=0
+  for ((b = 1; b <= brokers; b++)); do pid_alive "$(broker_name "$b")" && running_before=$((running_before + 1)); done
   # Every node starts before any answers: a cluster's nodes become ready together, once a quorum of them runs.
   for ((b = 1; b <= brokers; b++)); do
     broker_security=(); cluster_opts=()
@@ -250,13 +259,21 @@ stack_up() {
       --data-dir "$(broker_data "$b")" --port "$(broker_port "$b")" --controller-port "$(broker_controller_port "$b")" \
       "${broker_security[@]}" "${cluster_opts[@]}"
   done
-  wait_kafka
-  local where="127.0.0.1:$KAFKA_PORT"
+  local where="127.0.0.1:$KAFKA_PORT" fingerprint; fingerprint=$(kafka_provision_fingerprint)
   [ "$brokers" -gt 1 ] && where="$(kafka_bootstrap) ($brokers nodes, $brokers replicas per topic, min.insync.replicas $(kafka_min_insync))"
-  if kafka_secured; then
-    log "stack: Kafka ready on $where (SASL_SSL, SCRAM-SHA-512, ACLs; credentials in $PIPELINE_HOME/secrets/kafka), topics provisioned"
+  # Provisioning (a JVM, topics reconciled, every SCRAM credential set) is needed when the cluster starts and after a
+  # change of what it derives from; a node restarted into a running cluster only catches up (seconds that count when
+  # `up` restarts a crashed process: docs/operations.md, "What `up` does when some of the stack runs").
+  if [ "$running_before" -gt 0 ] && [ "$(cat "$(kafka_provisioned_file)" 2>/dev/null)" = "$fingerprint" ]; then
+    log "stack: Kafka was running ($running_before of $brokers nodes) on $where; catalogue, access and credentials unchanged since provisioned"
   else
-    log "stack: Kafka ready on $where (PLAINTEXT, no authentication: KAFKA_SECURITY=plaintext), topics provisioned"
+    wait_kafka
+    echo "$fingerprint" > "$(kafka_provisioned_file)"
+    if kafka_secured; then
+      log "stack: Kafka ready on $where (SASL_SSL, SCRAM-SHA-512, ACLs; credentials in $PIPELINE_HOME/secrets/kafka), topics provisioned"
+    else
+      log "stack: Kafka ready on $where (PLAINTEXT, no authentication: KAFKA_SECURITY=plaintext), topics provisioned"
+    fi
   fi
   # Kafka Streams' own topics (changelogs, repartitions) get as many replicas as the catalogue's.
   local streams_replication=(-Dkafka-streams.replication.factor="$brokers")

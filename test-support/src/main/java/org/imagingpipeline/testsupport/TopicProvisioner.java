@@ -92,6 +92,26 @@ public final class TopicProvisioner {
         return behind;
     }
 
+    /**
+     * Polls {@link #underReplicated} twice a second until it is empty or {@code atMost} has passed (at least one look);
+     * a failed look (a node or the controller still starting) counts as not in sync yet. Returns the last look's list,
+     * or every catalogued topic's name when no look succeeded.
+     */
+    public static List<String> awaitInSync(Admin admin, java.time.Duration atMost) throws InterruptedException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        List<String> behind = Topics.ALL.stream().map(TopicSpec::name).toList();
+        while (true) {
+            try {
+                behind = underReplicated(admin);
+                if (behind.isEmpty()) return behind;
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                // not answering yet: look again
+            }
+            if (System.nanoTime() >= deadline) return behind;
+            Thread.sleep(500);
+        }
+    }
+
     /** {@code TopicProvisioner --bootstrap HOST:PORT}: ensures the catalogue, prints what it did. */
     public static void main(String[] args) {
         System.exit(new picocli.CommandLine(new Cli()).execute(args));
@@ -115,18 +135,19 @@ public final class TopicProvisioner {
                         + "topics keep their replicas (default: ${DEFAULT-VALUE})")
         short replicationFactor;
 
-        @picocli.CommandLine.Option(names = "--check-isr",
-                description = "change nothing: exit 0 when every partition of the catalogue has all its replicas in sync, "
-                        + "3 when not (a restarted node has not caught up yet)")
-        boolean checkIsr;
+        @picocli.CommandLine.Option(names = "--await-isr", paramLabel = "SECONDS",
+                description = "change nothing: wait at most SECONDS (0: look once) until every partition of the catalogue "
+                        + "has all its replicas in sync (a restarted node has caught up), polling twice a second in this "
+                        + "one process; exit 0 when it has, 3 when not")
+        Integer awaitIsrSeconds;
 
         @Override
         public Integer call() throws Exception {
             org.imagingpipeline.testsupport.kafka.KafkaSecrets ks =
                     secrets == null ? null : org.imagingpipeline.testsupport.kafka.KafkaSecrets.at(secrets);
             try (Admin admin = admin(bootstrap, ks == null ? Map.of() : ks.adminProperties())) {
-                if (checkIsr) {
-                    List<String> behind = underReplicated(admin);
+                if (awaitIsrSeconds != null) {
+                    List<String> behind = awaitInSync(admin, java.time.Duration.ofSeconds(Math.max(0, awaitIsrSeconds)));
                     System.err.printf("topics: %d partitions not fully in sync%s%n", behind.size(), behind.isEmpty() ? "" : ": " + behind);
                     return behind.isEmpty() ? 0 : 3;
                 }

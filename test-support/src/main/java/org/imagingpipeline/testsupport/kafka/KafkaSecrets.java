@@ -80,25 +80,6 @@ public final class KafkaSecrets {
         return s;
     }
 
-    /** {@code KafkaSecrets --secrets DIR}: {@link #ensure} (what {@code ./pipeline up} runs before the broker starts). */
-    public static void main(String[] args) {
-        System.exit(new picocli.CommandLine(new Init()).execute(args));
-    }
-
-    @picocli.CommandLine.Command(name = "kafka-secrets", mixinStandardHelpOptions = true,
-            description = "Creates the local stack's Kafka credentials under --secrets/kafka (kept when present).")
-    static final class Init implements java.util.concurrent.Callable<Integer> {
-        @picocli.CommandLine.Option(names = "--secrets", required = true, description = "PIPELINE_HOME/secrets")
-        Path secrets;
-
-        @Override
-        public Integer call() throws Exception {
-            KafkaSecrets s = ensure(secrets);
-            System.err.printf("kafka secrets: %d principals' credentials in %s%n", KafkaAccess.PRINCIPALS.size(), s.folder());
-            return 0;
-        }
-    }
-
     public Path folder() {
         return folder;
     }
