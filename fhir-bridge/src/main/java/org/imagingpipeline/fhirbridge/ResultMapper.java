@@ -221,6 +221,10 @@ public final class ResultMapper {
         for (Superseded s : replaced) {
             DiagnosticReport old = s.report().copy();
             String oldId = old.getIdElement().getIdPart();
+            // The version that was read: the PUT carries it as If-Match, so a change made to the report since (by a
+            // clinician, another writer) fails the transaction with 409/412 instead of being overwritten.
+            String readVersion = old.getMeta().hasVersionId() ? old.getMeta().getVersionId()
+                    : old.getIdElement().getVersionIdPart();
             // The entry's fullUrl is the report's absolute URL when the EHR gave one (a search result does), so that
             // the Provenance's relative reference to it resolves inside the bundle too.
             String oldUrl = old.getIdElement().hasBaseUrl() ? old.getIdElement().toVersionless().getValue()
@@ -233,8 +237,9 @@ public final class ResultMapper {
             old.setId(oldId);
             old.getMeta().setVersionId(null).setLastUpdated(null);
             replacedUrls.add(oldUrl);
-            b.addEntry().setFullUrl(oldUrl).setResource(old).getRequest()
+            Bundle.BundleEntryRequestComponent put = b.addEntry().setFullUrl(oldUrl).setResource(old).getRequest()
                     .setMethod(HTTPVerb.PUT).setUrl("DiagnosticReport/" + oldId);
+            if (readVersion != null) put.setIfMatch("W/\"" + readVersion + "\"");
         }
 
         // Provenance: PUT to a deterministic id (R4 Provenance has no identifier for a conditional create).

@@ -23,6 +23,8 @@ import org.jboss.logging.Logger;
  */
 public final class ResultProcessor {
     private static final Logger LOG = Logger.getLogger(ResultProcessor.class);
+    /** Attempts at a record the EHR answers 409/412 (a version conflict) before it is dead-lettered as rejected. */
+    static final int CONFLICT_ATTEMPTS = 5;
     private final FhirContext ctx;
     private final ResultMapper mapper;
     private final BundleValidator validator;
@@ -168,6 +170,14 @@ public final class ResultProcessor {
             LOG.warnf("EHR answered HTTP 401 for series %s model %s: credentials refused, will retry",
                     r.seriesInstanceUid(), r.model().version());
             return retry(r, "http_401", "HTTP 401");
+        }
+        if ((s == 409 || s == 412) && attempt < CONFLICT_ATTEMPTS) {
+            // A version conflict: the superseded report changed between our search and our update (If-Match), so the
+            // next attempt reads it again and keeps the other writer's change. A 412 can also be a conditional URL
+            // that matches several resources, which no retry fixes: after CONFLICT_ATTEMPTS it is dead-lettered.
+            LOG.infof("EHR answered HTTP %d for series %s model %s (attempt %d): a concurrent change, will read and retry",
+                    s, r.seriesInstanceUid(), r.model().version(), attempt);
+            return retry(r, "http_" + s, "HTTP " + s + ": version conflict");
         }
         LOG.warnf("EHR rejected series %s model %s with HTTP %d", r.seriesInstanceUid(), r.model().version(), s);
         return dlq(DeliveryFailure.Reason.EHR_REJECTED, "EHR answered HTTP " + s, s, outcomeOf(resp), bundle, r, null,

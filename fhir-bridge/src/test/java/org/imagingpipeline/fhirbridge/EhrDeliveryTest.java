@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ca.uhn.fhir.rest.server.exceptions.InternalErrorException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.OperationOutcome;
@@ -123,6 +125,51 @@ class EhrDeliveryTest {
         assertTrue(prov.getEntity().stream().anyMatch(e -> e.getRole() == Provenance.ProvenanceEntityRole.REVISION
                 && e.getWhat().getReference().equals("DiagnosticReport/" + v3.getIdElement().getIdPart())));
         assertEquals(1, ehr.store().count("Patient"));
+    }
+
+    @Test
+    void aReportChangedAfterTheBridgeReadItIsReadAgainNotOverwritten() throws Exception {
+        String series = TestResults.series(18);
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(series, "3", "PAT-018")));
+        String oldId = byKey(TestSupport.all(ehr, "DiagnosticReport"), ResultMapper.reportKey(series, "3"))
+                .getIdElement().getIdPart();
+        // Another writer changes the version-3 report after the bridge searched it and before its transaction lands.
+        AtomicBoolean changed = new AtomicBoolean();
+        ehr.setTransactionFault(b -> {
+            if (changed.compareAndSet(false, true)) {
+                DiagnosticReport now = (DiagnosticReport) ehr.store().read("DiagnosticReport", oldId);
+                ehr.store().put("DiagnosticReport", oldId, now.setConclusion(now.getConclusion() + " Addendum: reviewed."));
+            }
+            return null;
+        });
+        SegmentationResult v4 = TestResults.ok(series, "4", "PAT-018");
+        byte[] value = EventJson.mapper().writeValueAsBytes(v4);
+        ResultProcessor.Decision first = processor.attempt(value, SRC, 1, Instant.now());
+        assertEquals("http_412", assertInstanceOf(ResultProcessor.Retry.class, first).reason(),
+                "the PUT of the superseded report carries If-Match with the version read, so the stale copy is refused");
+        assertEquals(1, ehr.store().count("DiagnosticReport"), "all or nothing: no version-4 report yet");
+
+        assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 2, Instant.now()));
+        List<Resource> reports = TestSupport.all(ehr, "DiagnosticReport");
+        assertEquals(2, reports.size());
+        DiagnosticReport old = byKey(reports, ResultMapper.reportKey(series, "3"));
+        assertNotNull(old.getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED));
+        assertTrue(old.getConclusion().endsWith(" Addendum: reviewed."), "the other writer's change is kept: " + old.getConclusion());
+        assertEquals("3", old.getMeta().getVersionId(), "created, changed by the other writer, superseded");
+    }
+
+    @Test
+    void aConflictThatPersistsIsDeadLetteredAfterFiveAttempts() throws Exception {
+        ehr.setTransactionFault(b -> new PreconditionFailedException("Conditional URL matched 2 resources"));
+        byte[] value = EventJson.mapper().writeValueAsBytes(TestResults.ok(TestResults.series(19), "3", "PAT-019"));
+        for (int attempt = 1; attempt < ResultProcessor.CONFLICT_ATTEMPTS; attempt++) {
+            assertEquals("http_412", assertInstanceOf(ResultProcessor.Retry.class,
+                    processor.attempt(value, SRC, attempt, Instant.now())).reason());
+        }
+        DeliveryFailure f = assertInstanceOf(ResultProcessor.DeadLetter.class,
+                processor.attempt(value, SRC, ResultProcessor.CONFLICT_ATTEMPTS, Instant.now())).failure();
+        assertEquals(DeliveryFailure.Reason.EHR_REJECTED, f.reason());
+        assertEquals(412, f.httpStatus());
     }
 
     private static DiagnosticReport byKey(List<Resource> reports, String key) {

@@ -4,6 +4,7 @@ import ca.uhn.fhir.rest.annotation.Transaction;
 import ca.uhn.fhir.rest.annotation.TransactionParam;
 import ca.uhn.fhir.rest.server.exceptions.BaseServerResponseException;
 import ca.uhn.fhir.rest.server.exceptions.InvalidRequestException;
+import ca.uhn.fhir.rest.server.exceptions.PreconditionFailedException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * System-level transaction for the EHR stand-in: POST (plain or conditional with {@code ifNoneExist}) and PUT
- * (by id, or conditional by search URL) entries, placeholder ({@code urn:uuid:}) references rewritten to the
+ * (by id, with or without {@code ifMatch}, or conditional by search URL) entries, placeholder ({@code urn:uuid:}) references rewritten to the
  * stored ids, references to stored resources checked (an unknown one is a 400, as on a HAPI JPA server), all or
  * nothing under the store's lock.
  */
@@ -104,9 +105,24 @@ public final class TransactionProvider {
             if (parts.length != 2 || !parts[0].equals(type)) {
                 throw new InvalidRequestException("PUT url must be " + type + "/[id], got " + url);
             }
+            if (e.getRequest().hasIfMatch()) ifMatch(type, parts[1], e.getRequest().getIfMatch());
             return new Planned(type, parts[1], r, true, !store.exists(type, parts[1]));
         }
         throw new InvalidRequestException("The EHR stand-in supports POST and PUT entries only, got " + verb);
+    }
+
+    /**
+     * An update with {@code If-Match: W/"N"} (entry.request.ifMatch) goes through only while the stored resource is at
+     * version N; otherwise 412 Precondition Failed, as FHIR R4 prescribes (http.html#concurrency; a HAPI JPA server
+     * answers 409 Conflict), and the whole transaction is refused.
+     */
+    private void ifMatch(String type, String id, String header) {
+        String want = header.trim().replaceFirst("^W/", "").replace("\"", "");
+        String have = store.exists(type, id) ? store.read(type, id).getMeta().getVersionId() : null;
+        if (!want.equals(have)) {
+            throw new PreconditionFailedException("If-Match " + header + ": " + type + "/" + id
+                    + (have == null ? " does not exist" : " is at version " + have));
+        }
     }
 
     private record Planned(String type, String id, Resource resource, boolean write, boolean created) {
