@@ -10,7 +10,7 @@ Out-of-sample only: the corrected patients (the row's `expert_patients`) are lef
 candidates a rule passes it serves the one with the highest labelled Dice after (ties: lowest TTA disagreement after),
 as the retraining service does. Per rule: rows promoted, harmful promotions (mean paired change < 0), mean paired change
 over all rows (0 where nothing is promoted), and the pre-registered choice."""
-import importlib.util, json, os, sys
+import importlib.util, os, sys
 
 _spec = importlib.util.spec_from_file_location('gate_rules', os.path.join(os.path.dirname(__file__), 'gate-rules.py'))
 gate_rules = importlib.util.module_from_spec(_spec)
@@ -40,18 +40,6 @@ RULES = {'L0': l0}
 RULES.update({f'L1({d:.2f})': l1(d) for d in DELTAS})
 RULES.update({f'L2({d:.2f})': l2(d) for d in DELTAS})
 
-def rows_of(paths):
-    merged = {}
-    for p in paths:
-        for line in open(p):
-            r = json.loads(line)
-            key = (r.get('id', r.get('site')), r.get('seed'))
-            if key in merged:
-                merged[key]['candidates'].update(r['candidates'])
-            else:
-                merged[key] = r
-    return list(merged.values())
-
 def change(row, cand):
     keep = [p for p in row['source_only'] if p not in set(row.get('expert_patients') or [])]
     return sum(cand['dice'][p] - row['source_only'][p] for p in keep) / len(keep)
@@ -70,7 +58,7 @@ def served(row, rule):
 
 def main(args):
     show_rows = '--rows' in args
-    rows = rows_of([a for a in args if a != '--rows'])
+    rows = gate_rules.rows_of([a for a in args if a != '--rows'])
     if not rows:
         sys.exit('no rows')
     if show_rows:

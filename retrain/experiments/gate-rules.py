@@ -40,11 +40,9 @@ RULES = {
 
 GATE = lambda g: rule_a(*verdicts(g)) or rule_b(g, 0.25, 0.20)
 
-def main(paths):
-    grid = '--grid' in paths
-    paths = [p for p in paths if p != '--grid']
-    # Rows of the same shift (or real site) and seed from several runs (e.g. one per candidate set) are merged: the
-    # rule then chooses among all their candidates, as one auto job with all of them would.
+def rows_of(paths):
+    """Rows of the same shift (or real site) and seed from several runs (e.g. one per candidate set) are merged: a
+    rule then chooses among all their candidates, as one auto job with all of them would."""
     merged = {}
     for p in paths:
         for l in open(p):
@@ -54,7 +52,12 @@ def main(paths):
                 merged[key]['candidates'].update(r['candidates'])
             else:
                 merged[key] = r
-    rows = list(merged.values())
+    return list(merged.values())
+
+def main(paths):
+    grid = '--grid' in paths
+    paths = [p for p in paths if p != '--grid']
+    rows = rows_of(paths)
     rules = {name: (lambda r: lambda g: r(*verdicts(g)))(rule) for name, rule in RULES.items()}
     rules['the gate now: rule A or rule B (tau 0.25, rho 0.20)'] = GATE
     if grid:

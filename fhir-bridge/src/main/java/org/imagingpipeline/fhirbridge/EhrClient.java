@@ -18,7 +18,7 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * The EHR's FHIR REST API as the bridge uses it: POST a transaction Bundle to the base URL, and search
- * DiagnosticReports by identifier. Plain {@link HttpClient}, so every status code and I/O failure reaches the
+ * resources (DiagnosticReport, ImagingStudy, Patient) by identifier. Plain {@link HttpClient}, so every status code and I/O failure reaches the
  * retry policy unchanged; the HAPI parser reads and writes the bodies.
  */
 public final class EhrClient {
@@ -58,22 +58,31 @@ public final class EhrClient {
     /** Current DiagnosticReports with the identifier; a non-2xx answer is returned as {@link SearchFailed}. */
     public List<DiagnosticReport> reportsByIdentifier(String system, String value)
             throws IOException, InterruptedException, SearchFailed {
-        String q = "DiagnosticReport?identifier=" + URLEncoder.encode(system + "|" + value, StandardCharsets.UTF_8);
+        return byIdentifier(DiagnosticReport.class, system, value);
+    }
+
+    /**
+     * Current resources of {@code type} with the identifier (a search by {@code identifier=system|value}, checked on
+     * the answer too); a non-2xx answer is returned as {@link SearchFailed}.
+     */
+    public <T extends Resource> List<T> byIdentifier(Class<T> type, String system, String value)
+            throws IOException, InterruptedException, SearchFailed {
+        String q = type.getSimpleName() + "?identifier=" + URLEncoder.encode(system + "|" + value, StandardCharsets.UTF_8);
         HttpRequest.Builder rb = HttpRequest.newBuilder(base.resolve(q)).timeout(requestTimeout)
                 .header("Accept", FHIR_JSON).GET();
         Response r = send(rb);
         if (!r.ok()) throw new SearchFailed(r);
         Bundle b = ctx.newJsonParser().parseResource(Bundle.class, r.body());
-        List<DiagnosticReport> out = new ArrayList<>();
+        List<T> out = new ArrayList<>();
         for (Bundle.BundleEntryComponent e : b.getEntry()) {
             Resource res = e.getResource();
-            if (res instanceof DiagnosticReport d && hasIdentifier(d, system, value)) out.add(d);
+            if (type.isInstance(res) && hasIdentifier(res, system, value)) out.add(type.cast(res));
         }
         return out;
     }
 
-    private static boolean hasIdentifier(DiagnosticReport d, String system, String value) {
-        for (Identifier i : d.getIdentifier()) {
+    private boolean hasIdentifier(Resource res, String system, String value) {
+        for (Identifier i : ctx.newTerser().getValues(res, "identifier", Identifier.class)) {
             if (system.equals(i.getSystem()) && value.equals(i.getValue())) return true;
         }
         return false;

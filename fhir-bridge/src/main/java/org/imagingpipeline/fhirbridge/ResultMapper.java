@@ -55,12 +55,39 @@ public final class ResultMapper {
     public record Superseded(DiagnosticReport report) {
     }
 
+    /** The ImagingStudy already in the EHR for the result's study, of the same patient, as read (to add its series to). */
+    public record StudyToMerge(ImagingStudy study) {
+    }
+
+    /** The ImagingStudy's identifier for the result's StudyInstanceUID (what the EHR is searched by). */
+    public static Identifier studyIdentifier(SegmentationResult r) {
+        return dicomUid(r.studyInstanceUid());
+    }
+
+    /** The Patient's identifier for the result (what the EHR is searched by). */
+    public Identifier patientIdentifier(SegmentationResult r) {
+        return new Identifier().setSystem(patientSystem(r.issuerOfPatientId())).setValue(r.patientId());
+    }
+
+    /** The series UIDs the result puts into its study: the source series and, when there is one, the SEG series. */
+    public static List<String> seriesOf(SegmentationResult r) {
+        return r.seg() == null ? List.of(r.seriesInstanceUid()) : List.of(r.seriesInstanceUid(), r.seg().seriesInstanceUid());
+    }
+
     /** The report identifier value for (series, model version). */
     public static String reportKey(String seriesUid, String modelVersion) {
         return seriesUid + ":" + modelVersion;
     }
 
     public Bundle map(SegmentationResult r, List<Superseded> superseded) {
+        return map(r, superseded, null);
+    }
+
+    /**
+     * @param merge the study to add this result's series to (an update with If-Match), or null: the ImagingStudy is
+     *              then a conditional create on the StudyInstanceUID (which matches, unchanged, when it exists)
+     */
+    public Bundle map(SegmentationResult r, List<Superseded> superseded, StudyToMerge merge) {
         require(r.patientId(), "patientId");
         require(r.model().version(), "model.version");
         boolean ok = r.status() == SegmentationResult.Status.OK;
@@ -73,14 +100,14 @@ public final class ResultMapper {
         Date issued = r.completedAt() == null ? null : Date.from(r.completedAt());
 
         // Patient
-        Identifier patientId = new Identifier().setSystem(patientSystem(r.issuerOfPatientId())).setValue(r.patientId());
+        Identifier patientId = patientIdentifier(r);
         Patient patient = new Patient();
         patient.addIdentifier(patientId.copy().setUse(Identifier.IdentifierUse.USUAL));
         String patientUrl = add(b, patient, r, "patient", ifNone(patientId));
 
         // ImagingStudy with the source series and the SEG series
         ImagingStudy study = new ImagingStudy();
-        Identifier studyUid = dicomUid(r.studyInstanceUid());
+        Identifier studyUid = studyIdentifier(r);
         study.addIdentifier(studyUid);
         if (r.accessionNumber() != null && !r.accessionNumber().isBlank()) {
             study.addIdentifier().setType(new CodeableConcept(new Coding(Codes.V2_0203, "ACSN", "Accession ID")))
@@ -103,7 +130,7 @@ public final class ResultMapper {
                     .setSopClass(new Coding(Codes.URN_IETF_RFC_3986, "urn:oid:" + Codes.SEG_SOP_CLASS,
                             "Segmentation Storage"));
         }
-        String studyUrl = add(b, study, r, "study", ifNone(studyUid));
+        String studyUrl = merge == null ? add(b, study, r, "study", ifNone(studyUid)) : mergeInto(b, merge.study(), study, r);
 
         // Device: the model
         Device device = new Device();
@@ -293,6 +320,34 @@ public final class ResultMapper {
         return String.format(Locale.ROOT, "Lesion volume %.1f mL on %d slices (model %s; mean predictive entropy "
                         + "%.3f nat, mean foreground probability %.2f). AI result, not reviewed by a radiologist.",
                 l.volumeMl(), l.slicesWithLesion(), model, l.meanPredictiveEntropy(), l.meanForegroundProbability());
+    }
+
+    /**
+     * The stored study with the series and modalities of {@code built} it lacks, PUT back under its id with
+     * {@code If-Match} on the version read: a study changed meanwhile (another series' result, another writer) fails
+     * the transaction (409/412) and the next attempt reads it again. Everything else in the stored study is kept.
+     */
+    private static String mergeInto(Bundle b, ImagingStudy stored, ImagingStudy built, SegmentationResult r) {
+        ImagingStudy merged = stored.copy();
+        String id = merged.getIdElement().getIdPart();
+        String readVersion = merged.getMeta().hasVersionId() ? merged.getMeta().getVersionId()
+                : merged.getIdElement().getVersionIdPart();
+        for (ImagingStudy.ImagingStudySeriesComponent series : built.getSeries()) {
+            if (merged.getSeries().stream().noneMatch(x -> series.getUid().equals(x.getUid()))) merged.addSeries(series.copy());
+        }
+        for (Coding m : built.getModality()) {
+            if (merged.getModality().stream().noneMatch(x -> x.getSystem() != null && x.getSystem().equals(m.getSystem())
+                    && x.getCode() != null && x.getCode().equals(m.getCode()))) {
+                merged.addModality(m.copy());
+            }
+        }
+        merged.setId(id);
+        merged.getMeta().setVersionId(null).setLastUpdated(null);
+        String url = placeholder(r, "study");
+        Bundle.BundleEntryRequestComponent put = b.addEntry().setFullUrl(url).setResource(merged).getRequest()
+                .setMethod(HTTPVerb.PUT).setUrl("ImagingStudy/" + id);
+        if (readVersion != null) put.setIfMatch("W/\"" + readVersion + "\"");
+        return url;
     }
 
     private static String add(Bundle b, Resource res, SegmentationResult r, String kind, String ifNoneExist) {

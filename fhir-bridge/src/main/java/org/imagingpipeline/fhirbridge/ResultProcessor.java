@@ -9,6 +9,9 @@ import java.time.Instant;
 import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
+import org.hl7.fhir.r4.model.Identifier;
+import org.hl7.fhir.r4.model.ImagingStudy;
+import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.imagingpipeline.events.DeliveryFailure;
 import org.imagingpipeline.events.JsonSerde;
@@ -78,8 +81,10 @@ public final class ResultProcessor {
         String version = r.model().version();
 
         List<ResultMapper.Superseded> superseded;
+        ResultMapper.StudyToMerge study;
         try {
             superseded = supersededReports(r);
+            study = studyToMerge(r);
         } catch (EhrClient.SearchFailed e) {
             return classify(e.response(), r, null, source, attempt);
         } catch (IOException e) {
@@ -88,7 +93,7 @@ public final class ResultProcessor {
 
         Bundle bundle;
         try {
-            bundle = mapper.map(r, superseded);
+            bundle = mapper.map(r, superseded, study);
         } catch (RuntimeException e) {
             LOG.warnf("result for series %s model %s cannot be mapped: %s", series, version, e.getMessage());
             return dlq(DeliveryFailure.Reason.MAPPING_FAILED, e.getMessage(), null, null, null, r, null, source,
@@ -200,6 +205,31 @@ public final class ResultProcessor {
         if (ownIsCurrent) return List.of();
         if (!ehr.reportsByIdentifier(Codes.ID_REPORT, key).isEmpty()) return List.of();
         return current.stream().map(ResultMapper.Superseded::new).toList();
+    }
+
+    /**
+     * The study's ImagingStudy when the EHR has exactly one, it belongs to this result's patient and it does not list
+     * every series of this result yet; else null (the bundle's conditional create then creates it, or matches it
+     * unchanged). A study of another Patient resource under the same StudyInstanceUID is left alone and logged
+     * (UIDs only): merging would put one patient's series into another's study.
+     */
+    ResultMapper.StudyToMerge studyToMerge(SegmentationResult r)
+            throws IOException, InterruptedException, EhrClient.SearchFailed {
+        Identifier sid = ResultMapper.studyIdentifier(r);
+        List<ImagingStudy> studies = ehr.byIdentifier(ImagingStudy.class, sid.getSystem(), sid.getValue());
+        if (studies.size() != 1) return null;
+        ImagingStudy stored = studies.get(0);
+        List<String> listed = stored.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList();
+        if (listed.containsAll(ResultMapper.seriesOf(r))) return null;
+        Identifier pid = mapper.patientIdentifier(r);
+        List<Patient> patients = ehr.byIdentifier(Patient.class, pid.getSystem(), pid.getValue());
+        String subject = stored.getSubject().getReferenceElement().getIdPart();
+        if (patients.size() != 1 || subject == null || !subject.equals(patients.get(0).getIdElement().getIdPart())) {
+            LOG.warnf("study %s is in the EHR for another patient resource than series %s's: its series are not added "
+                    + "to that ImagingStudy", r.studyInstanceUid(), r.seriesInstanceUid());
+            return null;
+        }
+        return new ResultMapper.StudyToMerge(stored);
     }
 
     private String outcomeOf(EhrClient.Response resp) {

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
+import org.hl7.fhir.r4.model.ImagingStudy;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Provenance;
@@ -170,6 +171,58 @@ class EhrDeliveryTest {
                 processor.attempt(value, SRC, ResultProcessor.CONFLICT_ATTEMPTS, Instant.now())).failure();
         assertEquals(DeliveryFailure.Reason.EHR_REJECTED, f.reason());
         assertEquals(412, f.httpStatus());
+    }
+
+    @Test
+    void everySeriesOfAStudyIsListedInItsOneImagingStudy() throws Exception {
+        String a = TestResults.series(20), b = TestResults.series(21);
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(a, "3", "PAT-020")));
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-020")));
+        assertEquals(1, ehr.store().count("ImagingStudy"));
+        ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
+        assertEquals(List.of(a, a + ".9", b, b + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals("2", study.getMeta().getVersionId(), "created, then the second series added");
+        // Redelivery and a result of a series already listed change nothing.
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-020")));
+        assertEquals("2", ((ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0)).getMeta().getVersionId());
+        List<Resource> reports = TestSupport.all(ehr, "DiagnosticReport");
+        assertEquals(2, reports.size());
+        for (Resource r : reports) {
+            assertEquals("ImagingStudy/" + study.getIdElement().getIdPart(),
+                    ((DiagnosticReport) r).getImagingStudyFirstRep().getReference());
+        }
+    }
+
+    @Test
+    void aStudyOfAnotherPatientWithTheSameUidIsNotMergedInto() throws Exception {
+        String a = TestResults.series(22), b = TestResults.series(23);
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(a, "3", "PAT-022")));
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-023")));
+        ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
+        assertEquals(List.of(a, a + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals("1", study.getMeta().getVersionId());
+    }
+
+    @Test
+    void aStudyChangedAfterTheBridgeReadItIsReadAgainAndKeepsTheChange() throws Exception {
+        String a = TestResults.series(24), b = TestResults.series(25);
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(a, "3", "PAT-024")));
+        String studyId = TestSupport.all(ehr, "ImagingStudy").get(0).getIdElement().getIdPart();
+        AtomicBoolean changed = new AtomicBoolean();
+        ehr.setTransactionFault(bundle -> {
+            if (changed.compareAndSet(false, true)) {
+                ImagingStudy now = (ImagingStudy) ehr.store().read("ImagingStudy", studyId);
+                ehr.store().put("ImagingStudy", studyId, now.setDescription("MR brain, edited by the archive"));
+            }
+            return null;
+        });
+        byte[] value = EventJson.mapper().writeValueAsBytes(TestResults.ok(b, "3", "PAT-024"));
+        assertEquals("http_412", assertInstanceOf(ResultProcessor.Retry.class,
+                processor.attempt(value, SRC, 1, Instant.now())).reason());
+        assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 2, Instant.now()));
+        ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
+        assertEquals("MR brain, edited by the archive", study.getDescription());
+        assertEquals(List.of(a, a + ".9", b, b + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
     }
 
     private static DiagnosticReport byKey(List<Resource> reports, String key) {
