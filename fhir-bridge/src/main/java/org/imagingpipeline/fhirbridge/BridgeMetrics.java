@@ -50,6 +50,13 @@ public final class BridgeMetrics {
         deadLetterCounter(reason).increment();
     }
 
+    /** A result whose StudyInstanceUID the EHR holds for another patient (filed without the study link). */
+    public void studyPatientConflict() {
+        Counter.builder("fhir_bridge.study_patient_conflicts")
+                .description("results whose StudyInstanceUID the EHR holds for another patient: filed without a link to that study")
+                .register(registry).increment();
+    }
+
     public void validationErrors(int n) {
         validationErrors.increment(n);
     }

@@ -55,8 +55,11 @@ public final class ResultMapper {
     public record Superseded(DiagnosticReport report) {
     }
 
-    /** The ImagingStudy already in the EHR for the result's study, of the same patient, as read (to add its series to). */
-    public record StudyToMerge(ImagingStudy study) {
+    /**
+     * The ImagingStudy already in the EHR for the result's StudyInstanceUID, as read: of this result's patient and
+     * without its series (they are added), or of another patient ({@code otherPatient}: the result is not linked to it).
+     */
+    public record StoredStudy(ImagingStudy study, boolean otherPatient) {
     }
 
     /** The ImagingStudy's identifier for the result's StudyInstanceUID (what the EHR is searched by). */
@@ -84,10 +87,12 @@ public final class ResultMapper {
     }
 
     /**
-     * @param merge the study to add this result's series to (an update with If-Match), or null: the ImagingStudy is
-     *              then a conditional create on the StudyInstanceUID (which matches, unchanged, when it exists)
+     * @param stored the study to add this result's series to (an update with If-Match), or one of another patient
+     *               (no ImagingStudy entry and no reference to a study: one patient's report must not point at another's
+     *               study), or null: the ImagingStudy is then a conditional create on the StudyInstanceUID (which
+     *               matches, unchanged, when it exists)
      */
-    public Bundle map(SegmentationResult r, List<Superseded> superseded, StudyToMerge merge) {
+    public Bundle map(SegmentationResult r, List<Superseded> superseded, StoredStudy stored) {
         require(r.patientId(), "patientId");
         require(r.model().version(), "model.version");
         boolean ok = r.status() == SegmentationResult.Status.OK;
@@ -130,7 +135,8 @@ public final class ResultMapper {
                     .setSopClass(new Coding(Codes.URN_IETF_RFC_3986, "urn:oid:" + Codes.SEG_SOP_CLASS,
                             "Segmentation Storage"));
         }
-        String studyUrl = merge == null ? add(b, study, r, "study", ifNone(studyUid)) : mergeInto(b, merge.study(), study, r);
+        String studyUrl = stored == null ? add(b, study, r, "study", ifNone(studyUid))
+                : stored.otherPatient() ? null : mergeInto(b, stored.study(), study, r);
 
         // Device: the model
         Device device = new Device();
@@ -208,7 +214,7 @@ public final class ResultMapper {
                 media.setType(new CodeableConcept(new Coding(Codes.MEDIA_TYPE, "image", "Image")));
                 media.setModality(new CodeableConcept(dcm("SEG", "Segmentation")));
                 media.setSubject(new Reference(patientUrl));
-                media.addPartOf(new Reference(studyUrl));
+                if (studyUrl != null) media.addPartOf(new Reference(studyUrl));
                 media.setDevice(new Reference(deviceUrl));
                 if (issued != null) media.setCreated(new DateTimeType(issued));
                 media.setBodySite(new CodeableConcept(brain()));
@@ -237,7 +243,7 @@ public final class ResultMapper {
         report.setSubject(new Reference(patientUrl));
         if (effective != null) report.setEffective(effective);
         if (issued != null) report.setIssuedElement(new InstantType(issued, TemporalPrecisionEnum.MILLI));
-        report.addImagingStudy(new Reference(studyUrl));
+        if (studyUrl != null) report.addImagingStudy(new Reference(studyUrl));
         for (String o : observationUrls) report.addResult(new Reference(o));
         if (mediaUrl != null) report.addMedia().setComment("DICOM SEG").setLink(new Reference(mediaUrl));
         report.setConclusion(conclusion(r));
@@ -280,7 +286,7 @@ public final class ResultMapper {
         prov.setActivity(new CodeableConcept(new Coding(Codes.DATA_OPERATION, "CREATE", "create")));
         prov.addAgent().setType(new CodeableConcept(new Coding(Codes.PROVENANCE_AGENT, "author", "Author")))
                 .setWho(new Reference(deviceUrl));
-        prov.addEntity().setRole(Provenance.ProvenanceEntityRole.SOURCE).setWhat(new Reference(studyUrl));
+        if (studyUrl != null) prov.addEntity().setRole(Provenance.ProvenanceEntityRole.SOURCE).setWhat(new Reference(studyUrl));
         for (String url : replacedUrls) {
             prov.addEntity().setRole(Provenance.ProvenanceEntityRole.REVISION).setWhat(new Reference(url));
         }
@@ -304,7 +310,7 @@ public final class ResultMapper {
         o.setMethod(new CodeableConcept().setText("Automated segmentation, model " + nz(r.model().name()) + " "
                 + r.model().version()));
         o.setDevice(new Reference(deviceUrl));
-        o.addDerivedFrom(new Reference(studyUrl));
+        if (studyUrl != null) o.addDerivedFrom(new Reference(studyUrl));
         return o;
     }
 

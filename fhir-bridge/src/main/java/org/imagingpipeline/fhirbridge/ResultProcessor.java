@@ -81,10 +81,10 @@ public final class ResultProcessor {
         String version = r.model().version();
 
         List<ResultMapper.Superseded> superseded;
-        ResultMapper.StudyToMerge study;
+        ResultMapper.StoredStudy study;
         try {
             superseded = supersededReports(r);
-            study = studyToMerge(r);
+            study = storedStudy(r);
         } catch (EhrClient.SearchFailed e) {
             return classify(e.response(), r, null, source, attempt);
         } catch (IOException e) {
@@ -208,28 +208,29 @@ public final class ResultProcessor {
     }
 
     /**
-     * The study's ImagingStudy when the EHR has exactly one, it belongs to this result's patient and it does not list
-     * every series of this result yet; else null (the bundle's conditional create then creates it, or matches it
-     * unchanged). A study of another Patient resource under the same StudyInstanceUID is left alone and logged
-     * (UIDs only): merging would put one patient's series into another's study.
+     * What the EHR holds for the result's StudyInstanceUID, when it holds exactly one ImagingStudy: of another Patient
+     * resource than this result's (patient safety: the report must not point at it; logged with UIDs only, counted in
+     * {@code fhir_bridge_study_patient_conflicts_total}), or of this patient without every series of this result (they
+     * are added). Null otherwise (none, several, or all series listed): the bundle's conditional create then creates
+     * the study or matches it unchanged.
      */
-    ResultMapper.StudyToMerge studyToMerge(SegmentationResult r)
+    ResultMapper.StoredStudy storedStudy(SegmentationResult r)
             throws IOException, InterruptedException, EhrClient.SearchFailed {
         Identifier sid = ResultMapper.studyIdentifier(r);
         List<ImagingStudy> studies = ehr.byIdentifier(ImagingStudy.class, sid.getSystem(), sid.getValue());
         if (studies.size() != 1) return null;
         ImagingStudy stored = studies.get(0);
-        List<String> listed = stored.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList();
-        if (listed.containsAll(ResultMapper.seriesOf(r))) return null;
         Identifier pid = mapper.patientIdentifier(r);
         List<Patient> patients = ehr.byIdentifier(Patient.class, pid.getSystem(), pid.getValue());
         String subject = stored.getSubject().getReferenceElement().getIdPart();
         if (patients.size() != 1 || subject == null || !subject.equals(patients.get(0).getIdElement().getIdPart())) {
-            LOG.warnf("study %s is in the EHR for another patient resource than series %s's: its series are not added "
-                    + "to that ImagingStudy", r.studyInstanceUid(), r.seriesInstanceUid());
-            return null;
+            LOG.warnf("study %s is in the EHR for another patient than series %s: the report is filed without a link to "
+                    + "that ImagingStudy", r.studyInstanceUid(), r.seriesInstanceUid());
+            metrics.studyPatientConflict();
+            return new ResultMapper.StoredStudy(stored, true);
         }
-        return new ResultMapper.StudyToMerge(stored);
+        List<String> listed = stored.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList();
+        return listed.containsAll(ResultMapper.seriesOf(r)) ? null : new ResultMapper.StoredStudy(stored, false);
     }
 
     private String outcomeOf(EhrClient.Response resp) {

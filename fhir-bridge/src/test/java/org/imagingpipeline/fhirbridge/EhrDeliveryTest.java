@@ -194,13 +194,31 @@ class EhrDeliveryTest {
     }
 
     @Test
-    void aStudyOfAnotherPatientWithTheSameUidIsNotMergedInto() throws Exception {
+    void aStudyOfAnotherPatientUnderTheSameUidIsNeitherChangedNorLinkedFromThisPatientsReport() throws Exception {
         String a = TestResults.series(22), b = TestResults.series(23);
         assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(a, "3", "PAT-022")));
-        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-023")));
+        double conflicts = conflicts();
+        // PAT-023's series arrives under PAT-022's StudyInstanceUID (a modality reusing UIDs, a mis-merge upstream).
+        assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-023", TestResults.study("PAT-022"))));
+        assertEquals(conflicts + 1, conflicts());
         ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
+        assertEquals(1, ehr.store().count("ImagingStudy"));
         assertEquals(List.of(a, a + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
         assertEquals("1", study.getMeta().getVersionId());
+        DiagnosticReport other = byKey(TestSupport.all(ehr, "DiagnosticReport"), ResultMapper.reportKey(b, "3"));
+        assertTrue(other.getImagingStudy().isEmpty(), "PAT-023's report must not point at PAT-022's study");
+        String studyRef = "ImagingStudy/" + study.getIdElement().getIdPart();
+        for (Resource o : ehr.store().search("Observation", x -> true)) {
+            if (((org.hl7.fhir.r4.model.Observation) o).getSubject().getReference().equals(other.getSubject().getReference())) {
+                assertTrue(((org.hl7.fhir.r4.model.Observation) o).getDerivedFrom().stream().noneMatch(d -> d.getReference().equals(studyRef)));
+            }
+        }
+        assertFalse(other.getSubject().getReference().equals(study.getSubject().getReference()));
+    }
+
+    private static double conflicts() {
+        var c = registry.find("fhir_bridge.study_patient_conflicts").counter();
+        return c == null ? 0 : c.count();
     }
 
     @Test

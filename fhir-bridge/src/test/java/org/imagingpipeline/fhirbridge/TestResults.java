@@ -11,12 +11,21 @@ final class TestResults {
     }
 
     static final String STUDY = "2.25.118079387165472137271245131296826946617";
+
+    /** Each patient's own study (a StudyInstanceUID belongs to one patient, as the bridge checks). */
+    static String study(String patientId) {
+        return STUDY + "." + Integer.toUnsignedString(patientId.hashCode());
+    }
     static final String SHA = "3f9a1c0b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6";
 
     static SegmentationResult ok(String seriesUid, String modelVersion, String patientId) {
+        return ok(seriesUid, modelVersion, patientId, study(patientId));
+    }
+
+    static SegmentationResult ok(String seriesUid, String modelVersion, String patientId, String studyUid) {
         return new SegmentationResult(SegmentationResult.SCHEMA_VERSION,
                 SegmentationResult.eventIdFor(seriesUid, modelVersion), SegmentationResult.Status.OK, null,
-                STUDY, seriesUid, List.of(seriesUid + ".1", seriesUid + ".2"), patientId, "SITE_A", "ACC-0042", "MR", 22,
+                studyUid, seriesUid, List.of(seriesUid + ".1", seriesUid + ".2"), patientId, "SITE_A", "ACC-0042", "MR", 22,
                 "20261120", "site-a-siemens-1.5T",
                 new SegmentationResult.Model("lgg-flair-unet", modelVersion, SHA),
                 new SegmentationResult.Lesion(13214, 11.894, "PixelSpacing 0.9375x0.9375 mm and "
@@ -33,7 +42,7 @@ final class TestResults {
     static SegmentationResult error(String seriesUid, String modelVersion, String patientId) {
         return new SegmentationResult(SegmentationResult.SCHEMA_VERSION,
                 SegmentationResult.eventIdFor(seriesUid, modelVersion), SegmentationResult.Status.ERROR,
-                "series has 3 slices, need at least 8", STUDY, seriesUid, null, patientId, null, null, "MR", 3,
+                "series has 3 slices, need at least 8", study(patientId), seriesUid, null, patientId, null, null, "MR", 3,
                 null, "site-b", new SegmentationResult.Model("lgg-flair-unet", modelVersion, SHA), null, null,
                 null, Instant.parse("2026-11-20T10:00:00Z"));
     }
