@@ -254,10 +254,9 @@ public final class ResultMapper {
         for (Superseded s : replaced) {
             DiagnosticReport old = s.report().copy();
             String oldId = old.getIdElement().getIdPart();
-            // The version that was read: the PUT carries it as If-Match, so a change made to the report since (by a
-            // clinician, another writer) fails the transaction with 409/412 instead of being overwritten.
-            String readVersion = old.getMeta().hasVersionId() ? old.getMeta().getVersionId()
-                    : old.getIdElement().getVersionIdPart();
+            // The PUT carries the version read as If-Match, so a change made to the report since (by a clinician,
+            // another writer) fails the transaction with 409/412 instead of being overwritten.
+            String ifMatch = ifMatchOf(old);
             // The entry's fullUrl is the report's absolute URL when the EHR gave one (a search result does), so that
             // the Provenance's relative reference to it resolves inside the bundle too.
             String oldUrl = old.getIdElement().hasBaseUrl() ? old.getIdElement().toVersionless().getValue()
@@ -270,9 +269,8 @@ public final class ResultMapper {
             old.setId(oldId);
             old.getMeta().setVersionId(null).setLastUpdated(null);
             replacedUrls.add(oldUrl);
-            Bundle.BundleEntryRequestComponent put = b.addEntry().setFullUrl(oldUrl).setResource(old).getRequest()
-                    .setMethod(HTTPVerb.PUT).setUrl("DiagnosticReport/" + oldId);
-            if (readVersion != null) put.setIfMatch("W/\"" + readVersion + "\"");
+            b.addEntry().setFullUrl(oldUrl).setResource(old).getRequest()
+                    .setMethod(HTTPVerb.PUT).setUrl("DiagnosticReport/" + oldId).setIfMatch(ifMatch);
         }
 
         // Provenance: PUT to a deterministic id (R4 Provenance has no identifier for a conditional create).
@@ -336,8 +334,7 @@ public final class ResultMapper {
     private static String mergeInto(Bundle b, ImagingStudy stored, ImagingStudy built, SegmentationResult r) {
         ImagingStudy merged = stored.copy();
         String id = merged.getIdElement().getIdPart();
-        String readVersion = merged.getMeta().hasVersionId() ? merged.getMeta().getVersionId()
-                : merged.getIdElement().getVersionIdPart();
+        String ifMatch = ifMatchOf(merged);
         for (ImagingStudy.ImagingStudySeriesComponent series : built.getSeries()) {
             if (merged.getSeries().stream().noneMatch(x -> series.getUid().equals(x.getUid()))) merged.addSeries(series.copy());
         }
@@ -350,10 +347,15 @@ public final class ResultMapper {
         merged.setId(id);
         merged.getMeta().setVersionId(null).setLastUpdated(null);
         String url = placeholder(r, "study");
-        Bundle.BundleEntryRequestComponent put = b.addEntry().setFullUrl(url).setResource(merged).getRequest()
-                .setMethod(HTTPVerb.PUT).setUrl("ImagingStudy/" + id);
-        if (readVersion != null) put.setIfMatch("W/\"" + readVersion + "\"");
+        b.addEntry().setFullUrl(url).setResource(merged).getRequest()
+                .setMethod(HTTPVerb.PUT).setUrl("ImagingStudy/" + id).setIfMatch(ifMatch);
         return url;
+    }
+
+    /** {@code W/"V"} for the version of {@code read} as the EHR returned it (meta.versionId, else the id's), or null. */
+    private static String ifMatchOf(Resource read) {
+        String v = read.getMeta().hasVersionId() ? read.getMeta().getVersionId() : read.getIdElement().getVersionIdPart();
+        return v == null ? null : "W/\"" + v + "\"";
     }
 
     private static String add(Bundle b, Resource res, SegmentationResult r, String kind, String ifNoneExist) {
