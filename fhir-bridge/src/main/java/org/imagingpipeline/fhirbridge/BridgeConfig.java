@@ -113,6 +113,11 @@ public interface BridgeConfig {
         @WithDefault("urn:imaging-pipeline:patient-id:")
         String issuerSystemPrefix();
 
+        /** The DICOMweb base the ImagingStudy's Endpoint and the SEG Media's WADO-RS URL point at; "none" = neither. */
+        @WithName("dicomweb-base-url")
+        @WithDefault(MappingOptions.LOCAL_DICOMWEB)
+        String dicomWebBaseUrl();
+
         /** IssuerOfPatientID -> identifier system, e.g. bridge.mapping.issuer-systems.SITE_A=urn:oid:1.2.3 */
         @WithName("issuer-systems")
         Map<String, String> issuerSystems();

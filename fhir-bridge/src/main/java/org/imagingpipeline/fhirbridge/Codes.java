@@ -24,6 +24,10 @@ public final class Codes {
     public static final String ID_SERIES_REPORT = "urn:imaging-pipeline:id:series-current-report";
     public static final String ID_OBSERVATION = "urn:imaging-pipeline:id:segmentation-observation";
     public static final String ID_MODEL = "urn:imaging-pipeline:id:model";
+    /** Endpoint.identifier: the DICOMweb base URL (one Endpoint resource per service, found by conditional create). */
+    public static final String ID_DICOMWEB_ENDPOINT = "urn:imaging-pipeline:id:dicomweb-endpoint";
+    /** Endpoint.connectionType (R4 endpoint-connection-type). */
+    public static final String ENDPOINT_CONNECTION_TYPE = "http://terminology.hl7.org/CodeSystem/endpoint-connection-type";
     public static final String ID_MODEL_SHA256 = "urn:imaging-pipeline:id:model-sha256";
     public static final String PIPELINE_CODES = "urn:imaging-pipeline:codes";
     public static final String TAG_SYSTEM = "urn:imaging-pipeline:tag";

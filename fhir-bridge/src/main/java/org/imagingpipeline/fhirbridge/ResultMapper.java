@@ -17,6 +17,7 @@ import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DateTimeType;
 import org.hl7.fhir.r4.model.Device;
+import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.DiagnosticReport.DiagnosticReportStatus;
 import org.hl7.fhir.r4.model.Identifier;
@@ -135,6 +136,12 @@ public final class ResultMapper {
                     .setSopClass(new Coding(Codes.URN_IETF_RFC_3986, "urn:oid:" + Codes.SEG_SOP_CLASS,
                             "Segmentation Storage"));
         }
+        boolean writeStudy = stored == null || !stored.otherPatient();
+        if (writeStudy && options.dicomWebBaseUrl() != null) {
+            // Where a viewer retrieves the study (WADO-RS) and searches it (QIDO-RS): one Endpoint per DICOMweb service.
+            study.addEndpoint(new Reference(add(b, dicomWebEndpoint(), r, "endpoint",
+                    ifNone(new Identifier().setSystem(Codes.ID_DICOMWEB_ENDPOINT).setValue(options.dicomWebBaseUrl())))));
+        }
         String studyUrl = stored == null ? add(b, study, r, "study", ifNone(studyUid))
                 : stored.otherPatient() ? null : mergeInto(b, stored.study(), study, r);
 
@@ -220,8 +227,11 @@ public final class ResultMapper {
                 media.setBodySite(new CodeableConcept(brain()));
                 Attachment a = media.getContent().setContentType("application/dicom")
                         .setTitle("DICOM SEG " + r.seg().sopInstanceUid());
+                if (options.dicomWebBaseUrl() != null) {
+                    // WADO-RS (PS3.18 10.4): the SEG instance itself, Part-10 in multipart/related; type="application/dicom".
+                    a.setUrl(wadoInstanceUrl(r.studyInstanceUid(), r.seg().seriesInstanceUid(), r.seg().sopInstanceUid()));
+                }
                 if (r.seg().blob() != null) {
-                    a.setUrl(r.seg().blob().uri());
                     if (r.seg().blob().size() <= Integer.MAX_VALUE) a.setSize((int) r.seg().blob().size());
                     media.addNote().setText("sha256 " + r.seg().blob().sha256());
                 }
@@ -338,6 +348,9 @@ public final class ResultMapper {
         for (ImagingStudy.ImagingStudySeriesComponent series : built.getSeries()) {
             if (merged.getSeries().stream().noneMatch(x -> series.getUid().equals(x.getUid()))) merged.addSeries(series.copy());
         }
+        if (!merged.hasEndpoint()) {
+            for (Reference endpoint : built.getEndpoint()) merged.addEndpoint(endpoint.copy());
+        }
         for (Coding m : built.getModality()) {
             if (merged.getModality().stream().noneMatch(x -> x.getSystem() != null && x.getSystem().equals(m.getSystem())
                     && x.getCode() != null && x.getCode().equals(m.getCode()))) {
@@ -368,6 +381,23 @@ public final class ResultMapper {
     private static String placeholder(SegmentationResult r, String kind) {
         String seed = r.seriesInstanceUid() + "|" + r.model().version() + "|" + kind;
         return "urn:uuid:" + UUID.nameUUIDFromBytes(seed.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The WADO-RS URL of one instance under the configured DICOMweb base (UIDs need no escaping: digits and dots). */
+    String wadoInstanceUrl(String study, String series, String instance) {
+        return options.dicomWebBaseUrl() + "/studies/" + study + "/series/" + series + "/instances/" + instance;
+    }
+
+    private Endpoint dicomWebEndpoint() {
+        Endpoint e = new Endpoint();
+        e.addIdentifier().setSystem(Codes.ID_DICOMWEB_ENDPOINT).setValue(options.dicomWebBaseUrl());
+        e.setStatus(Endpoint.EndpointStatus.ACTIVE);
+        e.setConnectionType(new Coding(Codes.ENDPOINT_CONNECTION_TYPE, "dicom-wado-rs", "DICOM WADO-RS"));
+        e.setName("Imaging pipeline DICOMweb (WADO-RS, QIDO-RS)");
+        e.addPayloadType(new CodeableConcept().setText("DICOM"));
+        e.addPayloadMimeType("application/dicom");
+        e.setAddress(options.dicomWebBaseUrl());
+        return e;
     }
 
     static String ifNone(Identifier id) {

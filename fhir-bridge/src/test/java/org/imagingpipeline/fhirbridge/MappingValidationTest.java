@@ -8,6 +8,9 @@ import ca.uhn.fhir.validation.SingleValidationMessage;
 import java.util.List;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
+import org.hl7.fhir.r4.model.Endpoint;
+import org.hl7.fhir.r4.model.ImagingStudy;
+import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.Observation;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,7 +40,40 @@ class MappingValidationTest {
         Bundle b = MAPPER.map(TestResults.ok(TestResults.series(1), "3", "PAT-001"), List.of());
         System.out.println(ctx.newJsonParser().setPrettyPrint(true).encodeResourceToString(b));
         assertValid(b);
-        assertEquals(9, b.getEntry().size(), "Patient, ImagingStudy, Device, 3 Observations, Media, DiagnosticReport, Provenance");
+        assertEquals(10, b.getEntry().size(),
+                "Patient, Endpoint, ImagingStudy, Device, 3 Observations, Media, DiagnosticReport, Provenance");
+    }
+
+    @Test
+    void studyAndSegPointAtDicomWeb() {
+        var r = TestResults.ok(TestResults.series(7), "3", "PAT-007");
+        Bundle b = MAPPER.map(r, List.of());
+        assertValid(b);
+        Bundle.BundleEntryComponent endpointEntry = b.getEntry().stream().filter(e -> e.getResource() instanceof Endpoint)
+                .findFirst().orElseThrow();
+        Endpoint endpoint = (Endpoint) endpointEntry.getResource();
+        assertEquals("dicom-wado-rs", endpoint.getConnectionType().getCode());
+        assertEquals(MappingOptions.LOCAL_DICOMWEB, endpoint.getAddress());
+        assertEquals("identifier=" + java.net.URLEncoder.encode(Codes.ID_DICOMWEB_ENDPOINT + "|" + MappingOptions.LOCAL_DICOMWEB,
+                java.nio.charset.StandardCharsets.UTF_8), endpointEntry.getRequest().getIfNoneExist(), "one Endpoint per service");
+        ImagingStudy study = b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x instanceof ImagingStudy).map(ImagingStudy.class::cast).findFirst().orElseThrow();
+        assertEquals(endpointEntry.getFullUrl(), study.getEndpointFirstRep().getReference());
+        Media media = b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x instanceof Media).map(Media.class::cast).findFirst().orElseThrow();
+        assertEquals(MappingOptions.LOCAL_DICOMWEB + "/studies/" + r.studyInstanceUid() + "/series/" + r.seg().seriesInstanceUid()
+                + "/instances/" + r.seg().sopInstanceUid(), media.getContent().getUrl());
+        assertTrue(b.getEntry().stream().noneMatch(e -> ctx.newJsonParser().encodeResourceToString(e.getResource()).contains("file:")),
+                "no internal blob path reaches the EHR");
+
+        MappingOptions none = new MappingOptions(DiagnosticReport.DiagnosticReportStatus.PRELIMINARY,
+                "urn:imaging-pipeline:patient-id:local", "urn:imaging-pipeline:patient-id:", java.util.Map.of(), " ");
+        Bundle without = new ResultMapper(none).map(r, List.of());
+        assertValid(without);
+        assertTrue(without.getEntry().stream().noneMatch(e -> e.getResource() instanceof Endpoint));
+        Media bare = without.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x instanceof Media).map(Media.class::cast).findFirst().orElseThrow();
+        assertTrue(!bare.getContent().hasUrl(), "no DICOMweb configured: identifiers only");
     }
 
     @Test
@@ -52,7 +88,8 @@ class MappingValidationTest {
     @Test
     void supersedingBundleUnderFinalValidatesAndIsAmended() {
         MappingOptions finalStatus = new MappingOptions(DiagnosticReport.DiagnosticReportStatus.FINAL,
-                "urn:imaging-pipeline:patient-id:local", "urn:imaging-pipeline:patient-id:", java.util.Map.of());
+                "urn:imaging-pipeline:patient-id:local", "urn:imaging-pipeline:patient-id:", java.util.Map.of(),
+                MappingOptions.LOCAL_DICOMWEB);
         String series = TestResults.series(4);
         // the earlier report as the EHR returns it: stored id, meta, references resolved
         DiagnosticReport old = (DiagnosticReport) new ResultMapper(finalStatus).map(TestResults.ok(series, "3", "PAT-004"),
@@ -75,8 +112,8 @@ class MappingValidationTest {
         assertEquals(DiagnosticReport.DiagnosticReportStatus.AMENDED, reports.get(0).getStatus());
         assertEquals(DiagnosticReport.DiagnosticReportStatus.FINAL, reports.get(1).getStatus(), "old keeps its status");
         assertTrue(reports.get(1).getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED) != null);
-        assertEquals("DiagnosticReport/17", b.getEntry().get(8).getRequest().getUrl());
-        assertEquals("http://ehr.example.org/fhir/DiagnosticReport/17", b.getEntry().get(8).getFullUrl());
+        assertEquals("DiagnosticReport/17", b.getEntry().get(9).getRequest().getUrl());
+        assertEquals("http://ehr.example.org/fhir/DiagnosticReport/17", b.getEntry().get(9).getFullUrl());
     }
 
     @Test

@@ -24,6 +24,7 @@ import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.Device;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.DocumentReference;
+import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.ImagingStudy;
 import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.Observation;
@@ -38,7 +39,7 @@ import org.hl7.fhir.r4.model.Provenance;
 public final class EhrServer implements AutoCloseable {
     public static final List<Class<? extends IBaseResource>> TYPES = List.of(Patient.class, ImagingStudy.class,
             Device.class, Observation.class, DiagnosticReport.class, Media.class, Provenance.class,
-            DocumentReference.class);
+            DocumentReference.class, Endpoint.class);
 
     private final String host;
     private final int port;
