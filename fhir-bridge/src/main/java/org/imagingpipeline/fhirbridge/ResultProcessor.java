@@ -81,10 +81,12 @@ public final class ResultProcessor {
         String version = r.model().version();
 
         List<ResultMapper.Superseded> superseded;
+        List<ImagingStudy> studies;
         ResultMapper.StoredStudy study;
         try {
             superseded = supersededReports(r);
-            study = storedStudy(r);
+            studies = studiesOf(r);
+            study = storedStudy(r, studies);
         } catch (EhrClient.SearchFailed e) {
             return classify(e.response(), r, null, source, attempt);
         } catch (IOException e) {
@@ -99,12 +101,25 @@ public final class ResultProcessor {
             return dlq(DeliveryFailure.Reason.MAPPING_FAILED, e.getMessage(), null, null, null, r, null, source,
                     attempt);
         }
-        return validateAndSend(r, bundle, source, attempt, firstAttempt);
+        return send(r, bundle, source, attempt, firstAttempt, studies.isEmpty());
     }
 
     /** Validation and POST of an already mapped bundle (also the entry point for tests that break a mapping). */
     public Decision validateAndSend(SegmentationResult r, Bundle bundle, DeliveryFailure.SourceRecord source,
                                     int attempt, Instant firstAttempt) throws InterruptedException {
+        return send(r, bundle, source, attempt, firstAttempt, false);
+    }
+
+    /**
+     * @param studyWasAbsent the EHR held no ImagingStudy for the result's StudyInstanceUID when it was searched: the
+     *                       bundle creates it, and when the transaction says its conditional create matched one instead
+     *                       (another result of the same new study, e.g. on another partition or bridge instance, created
+     *                       it in between) that study may lack this result's series. The result is then tried again:
+     *                       the next attempt finds the study and adds the series (with If-Match); everything else in the
+     *                       bundle is idempotent.
+     */
+    private Decision send(SegmentationResult r, Bundle bundle, DeliveryFailure.SourceRecord source, int attempt,
+                          Instant firstAttempt, boolean studyWasAbsent) throws InterruptedException {
         String series = r.seriesInstanceUid();
         String version = r.model().version();
         BundleValidator.Outcome v = validator.validate(bundle);
@@ -122,6 +137,11 @@ public final class ResultProcessor {
             return retry(r, ioReason(e), e.toString());
         }
         if (resp.ok()) {
+            if (studyWasAbsent && studyCreateMatched(bundle, resp)) {
+                LOG.infof("study %s was created by another result while series %s model %s was delivered: trying again "
+                        + "to add the series to it", r.studyInstanceUid(), series, version);
+                return retry(r, "study_created_concurrently", "ImagingStudy conditional create matched a new study");
+            }
             Instant now = Instant.now();
             Instant complete = r.timings() == null ? null : r.timings().seriesCompleteAt();
             metrics.delivered(Duration.between(firstAttempt, now), complete == null ? null : Duration.between(complete, now));
@@ -214,10 +234,8 @@ public final class ResultProcessor {
      * are added). Null otherwise (none, several, or all series listed): the bundle's conditional create then creates
      * the study or matches it unchanged.
      */
-    ResultMapper.StoredStudy storedStudy(SegmentationResult r)
+    ResultMapper.StoredStudy storedStudy(SegmentationResult r, List<ImagingStudy> studies)
             throws IOException, InterruptedException, EhrClient.SearchFailed {
-        Identifier sid = ResultMapper.studyIdentifier(r);
-        List<ImagingStudy> studies = ehr.byIdentifier(ImagingStudy.class, sid.getSystem(), sid.getValue());
         if (studies.size() != 1) return null;
         ImagingStudy stored = studies.get(0);
         Identifier pid = mapper.patientIdentifier(r);
@@ -231,6 +249,35 @@ public final class ResultProcessor {
         }
         List<String> listed = stored.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList();
         return listed.containsAll(ResultMapper.seriesOf(r)) ? null : new ResultMapper.StoredStudy(stored, false);
+    }
+
+    /** The ImagingStudy resources the EHR holds under the result's StudyInstanceUID. */
+    List<ImagingStudy> studiesOf(SegmentationResult r) throws IOException, InterruptedException, EhrClient.SearchFailed {
+        Identifier sid = ResultMapper.studyIdentifier(r);
+        return ehr.byIdentifier(ImagingStudy.class, sid.getSystem(), sid.getValue());
+    }
+
+    /**
+     * Whether the bundle's ImagingStudy conditional create (POST with ifNoneExist) answered 200 (an existing study
+     * matched) rather than 201 in the transaction-response, whose entries follow the request's order (FHIR R4
+     * http.html#transaction-response). False when the bundle has no such entry or the response cannot be read.
+     */
+    private boolean studyCreateMatched(Bundle bundle, EhrClient.Response resp) {
+        int i = 0;
+        for (; i < bundle.getEntry().size(); i++) {
+            Bundle.BundleEntryComponent e = bundle.getEntry().get(i);
+            if (e.getResource() instanceof ImagingStudy && e.getRequest().getMethod() == Bundle.HTTPVerb.POST) break;
+        }
+        if (i == bundle.getEntry().size()) return false;
+        try {
+            Bundle answer = ctx.newJsonParser().parseResource(Bundle.class, resp.body());
+            if (answer.getEntry().size() != bundle.getEntry().size()) return false;
+            String status = answer.getEntry().get(i).getResponse().getStatus();
+            return status != null && status.startsWith("200");
+        } catch (RuntimeException e) {
+            LOG.debugf("transaction-response not readable: %s", e.getMessage());
+            return false;
+        }
     }
 
     private String outcomeOf(EhrClient.Response resp) {

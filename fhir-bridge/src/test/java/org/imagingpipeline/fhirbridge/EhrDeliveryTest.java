@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.ImagingStudy;
+import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.OperationOutcome;
 import org.hl7.fhir.r4.model.Patient;
 import org.hl7.fhir.r4.model.Provenance;
@@ -214,6 +215,37 @@ class EhrDeliveryTest {
             }
         }
         assertFalse(other.getSubject().getReference().equals(study.getSubject().getReference()));
+    }
+
+    @Test
+    void theFirstResultsOfTwoSeriesOfANewStudyAtOnceBothEndUpInTheStudy() throws Exception {
+        String a = TestResults.series(26), b = TestResults.series(27);
+        // Result b searched and found no study; before its transaction runs, result a (another partition or bridge
+        // instance) creates the patient and the study with its own series only. b's conditional create then matches it.
+        AtomicBoolean raced = new AtomicBoolean();
+        ehr.setTransactionFault(bundle -> {
+            if (raced.compareAndSet(false, true)) {
+                Bundle first = new ResultMapper(MappingOptions.defaults()).map(TestResults.ok(a, "3", "PAT-026"), List.of());
+                Patient p = (Patient) first.getEntry().get(0).getResource().copy();
+                ehr.store().put("Patient", "race-patient", p);
+                ImagingStudy s = (ImagingStudy) first.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                        .filter(x -> x instanceof ImagingStudy).findFirst().orElseThrow().copy();
+                s.setSubject(new Reference("Patient/race-patient"));
+                s.getEndpoint().clear();
+                ehr.store().put("ImagingStudy", "race-study", s);
+            }
+            return null;
+        });
+        byte[] value = EventJson.mapper().writeValueAsBytes(TestResults.ok(b, "3", "PAT-026"));
+        assertEquals("study_created_concurrently", assertInstanceOf(ResultProcessor.Retry.class,
+                processor.attempt(value, SRC, 1, Instant.now())).reason());
+        assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 2, Instant.now()));
+        assertEquals(1, ehr.store().count("ImagingStudy"));
+        ImagingStudy study = (ImagingStudy) ehr.store().read("ImagingStudy", "race-study");
+        assertEquals(List.of(a, a + ".9", b, b + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals(1, TestSupport.all(ehr, "DiagnosticReport").size(), "the second attempt matched the first's report");
+        // A third delivery (redelivery) finds every series listed and is not retried again.
+        assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 1, Instant.now()));
     }
 
     private static double conflicts() {
