@@ -361,6 +361,7 @@ stack_up() {
   for ((i = 1; i <= instances; i++)); do
     part fhir-bridge && start_bg "$(instance_name fhir-bridge $i)" env FHIR_BASE_URL="$fhir_base" java -Xmx768m "${AUTH_OPTS[@]}" "$(kafka_opt fhir-bridge)" \
       -Dkafka.bootstrap.servers="$(kafka_bootstrap)" -Dquarkus.http.port="$(instance_port "$FHIR_BRIDGE_HTTP_PORT" $i)" -Dpipeline.home="$PIPELINE_HOME" \
+      -Dbridge.mapping.dicomweb-base-url="${BRIDGE_MAPPING_DICOMWEB_BASE_URL:-http://127.0.0.1:$INGEST_HTTP_PORT/dicomweb}" \
       -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   done
   local n
