@@ -116,5 +116,5 @@ public final class DicomWebIndex {
     }
 
     private static final Comparator<IndexedInstance> BY_INSTANCE_NUMBER = Comparator.comparing(
-            (IndexedInstance i) -> i.header().instanceNumber(), Comparator.nullsLast(Comparator.naturalOrder()));
+            (IndexedInstance i) -> i.instanceNumber(), Comparator.nullsLast(Comparator.naturalOrder()));
 }

@@ -137,10 +137,10 @@ public final class QidoQuery {
         if (study.isEmpty()) return false;
         return matchesAll((key, v) -> switch (key) {
             case StudyInstanceUID -> uid(v, study.get(0).studyInstanceUid());
-            case PatientID -> study.stream().anyMatch(i -> single(v, i.header().patientId()));
-            case AccessionNumber -> study.stream().anyMatch(i -> single(v, i.header().accessionNumber()));
-            case StudyDate -> study.stream().anyMatch(i -> date(v, i.header().studyDate()));
-            case ModalitiesInStudy -> study.stream().anyMatch(i -> anySingle(v, i.header().modality()));
+            case PatientID -> study.stream().anyMatch(i -> single(v, i.patientId()));
+            case AccessionNumber -> study.stream().anyMatch(i -> single(v, i.accessionNumber()));
+            case StudyDate -> study.stream().anyMatch(i -> date(v, i.studyDate()));
+            case ModalitiesInStudy -> study.stream().anyMatch(i -> anySingle(v, i.modality()));
             default -> true;
         });
     }
@@ -150,7 +150,7 @@ public final class QidoQuery {
         if (series.isEmpty()) return false;
         return matchesAll((key, v) -> switch (key) {
             case SeriesInstanceUID -> uid(v, series.get(0).seriesInstanceUid());
-            case Modality -> series.stream().anyMatch(i -> anySingle(v, i.header().modality()));
+            case Modality -> series.stream().anyMatch(i -> anySingle(v, i.modality()));
             default -> true;
         });
     }

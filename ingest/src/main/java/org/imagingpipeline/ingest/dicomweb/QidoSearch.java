@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.imagingpipeline.events.EventJson;
-import org.imagingpipeline.events.InstanceHeader;
 
 /**
  * Answers QIDO-RS searches from the {@link DicomWebIndex}: one DICOM JSON dataset per matching study, series or
@@ -70,7 +69,7 @@ public final class QidoSearch {
     static ObjectNode studyDataset(String base, String study, Map<String, List<IndexedInstance>> bySeries, List<IndexedInstance> all) {
         ObjectNode d = studyAttributes(all.get(0));
         Set<String> modalities = new LinkedHashSet<>();
-        for (IndexedInstance i : all) if (i.header().modality() != null) modalities.add(i.header().modality());
+        for (IndexedInstance i : all) if (i.modality() != null) modalities.add(i.modality());
         DicomJson.put(d, TagFromName.ModalitiesInStudy, "CS", modalities);
         DicomJson.put(d, TagFromName.NumberOfStudyRelatedSeries, "IS", bySeries.size());
         DicomJson.put(d, TagFromName.NumberOfStudyRelatedInstances, "IS", all.size());
@@ -90,14 +89,13 @@ public final class QidoSearch {
     static ObjectNode instanceDataset(String base, IndexedInstance i) {
         ObjectNode d = studyAttributes(i);
         seriesAttributes(d, i);
-        InstanceHeader h = i.header();
         DicomJson.put(d, TagFromName.SOPClassUID, "UI", i.sopClassUid());
         DicomJson.put(d, TagFromName.SOPInstanceUID, "UI", i.sopInstanceUid());
         DicomJson.put(d, DicomJson.AVAILABLE_TRANSFER_SYNTAX_UID, "UI", i.transferSyntaxUid());
-        DicomJson.put(d, TagFromName.InstanceNumber, "IS", h.instanceNumber());
-        DicomJson.put(d, TagFromName.Rows, "US", h.rows());
-        DicomJson.put(d, TagFromName.Columns, "US", h.columns());
-        DicomJson.put(d, TagFromName.NumberOfFrames, "IS", h.numberOfFrames());
+        DicomJson.put(d, TagFromName.InstanceNumber, "IS", i.instanceNumber());
+        DicomJson.put(d, TagFromName.Rows, "US", i.rows());
+        DicomJson.put(d, TagFromName.Columns, "US", i.columns());
+        DicomJson.put(d, TagFromName.NumberOfFrames, "IS", i.numberOfFrames());
         DicomJson.put(d, DicomJson.RETRIEVE_URL, "UR", base + "/studies/" + i.studyInstanceUid() + "/series/" + i.seriesInstanceUid()
                 + "/instances/" + i.sopInstanceUid());
         return DicomJson.sorted(d);
@@ -105,19 +103,17 @@ public final class QidoSearch {
 
     private static ObjectNode studyAttributes(IndexedInstance i) {
         ObjectNode d = EventJson.mapper().createObjectNode();
-        InstanceHeader h = i.header();
-        DicomJson.put(d, TagFromName.StudyDate, "DA", h.studyDate());
-        DicomJson.put(d, TagFromName.AccessionNumber, "SH", h.accessionNumber());
-        DicomJson.put(d, TagFromName.PatientID, "LO", h.patientId());
+        DicomJson.put(d, TagFromName.StudyDate, "DA", i.studyDate());
+        DicomJson.put(d, TagFromName.AccessionNumber, "SH", i.accessionNumber());
+        DicomJson.put(d, TagFromName.PatientID, "LO", i.patientId());
         DicomJson.put(d, TagFromName.StudyInstanceUID, "UI", i.studyInstanceUid());
         return d;
     }
 
     private static void seriesAttributes(ObjectNode d, IndexedInstance i) {
-        InstanceHeader h = i.header();
-        DicomJson.put(d, TagFromName.Modality, "CS", h.modality());
-        DicomJson.put(d, TagFromName.SeriesDescription, "LO", h.seriesDescription());
+        DicomJson.put(d, TagFromName.Modality, "CS", i.modality());
+        DicomJson.put(d, TagFromName.SeriesDescription, "LO", i.seriesDescription());
         DicomJson.put(d, TagFromName.SeriesInstanceUID, "UI", i.seriesInstanceUid());
-        DicomJson.put(d, TagFromName.SeriesNumber, "IS", h.seriesNumber());
+        DicomJson.put(d, TagFromName.SeriesNumber, "IS", i.seriesNumber());
     }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.List;
 import java.util.Map;
+import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +21,8 @@ class DicomWebIndexTest {
         InstanceHeader h = new InstanceHeader(patient, null, "ACC-" + study, modality, null, null, null, null, null, null, null,
                 "desc " + series, null, null, null, null, null, null, null, null, null, null, null, null, 16, 16, null, null, null, null,
                 null, null, null, null, 7, number, null, null, date);
-        return new IndexedInstance(study, series, sop, "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.1.2.1", SHA, 100, h);
+        return IndexedInstance.of(study, series, sop, "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.1.2.1",
+                new BlobRef(SHA, "file:/blobs/" + SHA, 100, "application/dicom"), h);
     }
 
     @Test
