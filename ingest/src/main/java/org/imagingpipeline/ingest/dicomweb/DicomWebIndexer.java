@@ -157,6 +157,8 @@ public class DicomWebIndexer {
     /** The consumer thread: assigns every partition of {@link #TOPICS} from the beginning, then polls until closed. */
     private final class Reader extends PollingThread {
         private final Set<TopicPartition> assigned = new HashSet<>();
+        /** Topics whose lookup failure was logged at WARN (once each; then DEBUG would add nothing). */
+        private final Set<String> warnedTopics = new HashSet<>();
 
         Reader(KafkaConsumer<String, byte[]> consumer) {
             super("dicomweb-index", consumer);
@@ -194,7 +196,10 @@ public class DicomWebIndexer {
                     throw e;
                 } catch (RuntimeException e) { // broker not reachable yet, not authorized: try again later
                     complete = false;
-                    LOG.debugf("partitions of %s not known yet: %s", topic, e.getMessage());
+                    if (warnedTopics.add(topic)) {
+                        LOG.warnf("DICOMweb index cannot read the partitions of %s yet (%s: %s); trying again every 2 s", topic,
+                                e.getClass().getSimpleName(), e.getMessage());
+                    }
                 }
             }
             List<TopicPartition> added = all.stream().filter(tp -> !assigned.contains(tp)).toList();
