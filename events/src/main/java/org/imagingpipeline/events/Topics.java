@@ -31,7 +31,7 @@ public final class Topics {
             new TopicSpec(INSTANCES_RECEIVED, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID (all instances of a series share a partition, so series assembly sees them in order)",
                     "InstanceReceived (JSON, schemaVersion 1): UIDs, header fields, blob reference of the Part-10 file",
-                    "ingest", "streams"),
+                    "ingest", "streams; ingest (DICOMweb index, no group)"),
             new TopicSpec(SERIES_READY, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
                     "SeriesReady (JSON): ordered blob references, geometry, series fingerprint; an update re-emits the series"
@@ -57,7 +57,7 @@ public final class Topics {
             new TopicSpec(SEGMENTATION_RESULTS, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
                     "SegmentationResult (JSON): model version and sha256, lesion measures, SEG blob reference, status",
-                    "inference", "fhir-bridge"),
+                    "inference", "fhir-bridge; ingest (DICOMweb index, no group)"),
             new TopicSpec(SEGMENTATION_DLQ, 1, false, Duration.ofDays(30),
                     "SeriesInstanceUID",
                     "SegmentationResult (JSON) of a series that failed (status ERROR) or whose SEG the PACS refused;"

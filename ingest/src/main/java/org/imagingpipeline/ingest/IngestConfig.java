@@ -43,6 +43,23 @@ public interface IngestConfig {
         long maxRequestBytes();
     }
 
+    DicomWeb dicomweb();
+
+    /** WADO-RS and QIDO-RS beside STOW-RS (docs/dicomweb.md). */
+    interface DicomWeb {
+        /** Build the index (a consumer of imaging.instances.received and imaging.segmentation.results). */
+        @WithDefault("true")
+        boolean indexEnabled();
+
+        /** Most instances the in-memory index holds; beyond it new instances are refused (WARN and a metric). */
+        @WithDefault("250000")
+        int maxInstances();
+
+        /** Most results one QIDO-RS answer holds (the cap on {@code limit}, and the limit when none is given). */
+        @WithDefault("1000")
+        int maxResults();
+    }
+
     /** How long to wait for Kafka to acknowledge an event before answering failure. */
     @WithDefault("10s")
     Duration ackTimeout();

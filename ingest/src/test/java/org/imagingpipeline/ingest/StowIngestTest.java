@@ -239,7 +239,8 @@ class StowIngestTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(gzipped)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static byte[] multipart(String boundary, List<byte[]> parts) {
+    /** A multipart/related body of application/dicom parts (also DicomWebRetrieveTest's STOW requests). */
+    static byte[] multipart(String boundary, List<byte[]> parts) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         for (byte[] p : parts) {
             body.writeBytes(("--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -35,7 +35,9 @@ import org.imagingpipeline.ingest.RejectReason;
  * {@link InflateLimits}), each part streamed to a staged blob: the heap does not grow with the request. Callers need a bearer token
  * with role scanner (or admin): 401 without, 403 with another role (docs/security.md).
  */
-@Path("/dicomweb/studies")
+// The class path is /dicomweb (not /dicomweb/studies) so that the GET resources of the same URLs (QIDO-RS, WADO-RS in
+// dicomweb.DicomWebResource, also at /dicomweb) are found: a longer class path here would claim them and answer 405.
+@Path("/dicomweb")
 @RolesAllowed({"scanner", "admin"})
 public class StowResource {
     private static final String DICOM_JSON = "application/dicom+json";
@@ -48,6 +50,7 @@ public class StowResource {
     }
 
     @POST
+    @Path("/studies")
     @Consumes("multipart/related")
     @Produces(DICOM_JSON)
     public Response store(@HeaderParam("Content-Type") String contentType, InputStream body, @Context HttpServerRequest request)
@@ -56,7 +59,7 @@ public class StowResource {
     }
 
     @POST
-    @Path("/{study}")
+    @Path("/studies/{study}")
     @Consumes("multipart/related")
     @Produces(DICOM_JSON)
     public Response storeInStudy(@PathParam("study") String study, @HeaderParam("Content-Type") String contentType, InputStream body,

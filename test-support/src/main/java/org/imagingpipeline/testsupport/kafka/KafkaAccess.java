@@ -65,6 +65,9 @@ public final class KafkaAccess {
         List<Grant> g = new ArrayList<>();
         // ingest: publishes what it stored; records refused associations.
         topic(g, INGEST, WRITE, Topics.INSTANCES_RECEIVED, Topics.AUDIT_EVENTS);
+        // ingest's DICOMweb index (QIDO-RS/WADO-RS): reads what was received and the SEGs inference produced, with assigned
+        // partitions from the beginning and no consumer group (every instance builds the whole index), so no GROUP grant.
+        topic(g, INGEST, READ, Topics.INSTANCES_RECEIVED, Topics.SEGMENTATION_RESULTS);
 
         // streams: series assembly and drift detection (exactly-once Kafka Streams) plus the approve endpoint's commands.
         topic(g, STREAMS, READ, Topics.INSTANCES_RECEIVED, Topics.DOMAIN_COMMANDS, Topics.DOMAIN_EVENTS, Topics.SERIES_READY,

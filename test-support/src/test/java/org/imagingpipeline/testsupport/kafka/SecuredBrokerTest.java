@@ -132,6 +132,9 @@ class SecuredBrokerTest {
         assertThrows(TopicAuthorizationException.class, () -> send(KafkaAccess.INFERENCE, Topics.INSTANCES_RECEIVED, "s", "x"));
         send(KafkaAccess.INGEST, Topics.INSTANCES_RECEIVED, "1.2.3", "instance");
         assertTrue(readAll(KafkaAccess.CLI, null, Topics.INSTANCES_RECEIVED).contains("instance"));
+        // ingest's DICOMweb index reads what it published and the results, with assigned partitions and no group.
+        assertTrue(readAll(KafkaAccess.INGEST, null, Topics.INSTANCES_RECEIVED).contains("instance"));
+        readAll(KafkaAccess.INGEST, null, Topics.SEGMENTATION_RESULTS);
         // fhir-bridge reads results, not received instances; inference may not use retrain's consumer group.
         assertThrows(TopicAuthorizationException.class, () -> readAll(KafkaAccess.FHIR_BRIDGE, null, Topics.INSTANCES_RECEIVED));
         assertThrows(GroupAuthorizationException.class, () -> readAll(KafkaAccess.INFERENCE, "retrain", Topics.SERIES_READY));
