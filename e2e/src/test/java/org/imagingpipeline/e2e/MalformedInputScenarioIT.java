@@ -211,6 +211,9 @@ class MalformedInputScenarioIT {
             }
             if (fresh.size() != 1 || fresh.values().iterator().next().size() != 1) {
                 problems.add("the valid series sent after the flood: reports " + fresh);
+            } else {
+                // ... which a viewer opens from the EHR by the report's own URLs (WADO-RS, QIDO-RS; issue 18).
+                problems.addAll(ReportImages.check(run, fresh.values().iterator().next().get(0), work));
             }
 
             int total = tally.values().stream().mapToInt(m -> m.values().stream().mapToInt(Integer::intValue).sum()).sum();
