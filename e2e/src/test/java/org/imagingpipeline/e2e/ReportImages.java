@@ -31,8 +31,9 @@ final class ReportImages {
     /**
      * From the DiagnosticReport {@code reportId} in the stand-in EHR: retrieves its SEG by the Media's URL (WADO-RS,
      * multipart/related; type="application/dicom"), checks it is one Segmentation Storage instance that dciodvfy finds
-     * no error in, that the same URL without a token is refused, and that QIDO-RS at the study's Endpoint lists the
-     * source and SEG series. Returns the problems found (empty when all is well).
+     * no error in, that the same URL without a token is refused, that the SR (TID 1500 measurement report) the ImagingStudy
+     * lists comes from the study's Endpoint by WADO-RS and is dciodvfy-clean too, and that QIDO-RS there lists the source,
+     * SEG and SR series. Returns the problems found (empty when all is well).
      */
     static List<String> check(PipelineRun run, String reportId, Path work) throws Exception {
         List<String> problems = new ArrayList<>();
@@ -90,6 +91,31 @@ final class ReportImages {
         for (JsonNode id : study.path("identifier")) {
             if ("urn:dicom:uid".equals(id.path("system").asText())) studyUid = id.path("value").asText().replaceFirst("^urn:oid:", "");
         }
+        // The measurement report (DICOM SR, TID 1500) the ImagingStudy lists: retrieved at the Endpoint, dciodvfy-clean.
+        int reports = 0;
+        for (JsonNode s : study.path("series")) {
+            if (!"SR".equals(s.path("modality").path("code").asText())) continue;
+            String srUid = s.path("instance").path(0).path("uid").asText();
+            String srUrl = base + "/studies/" + studyUid + "/series/" + s.path("uid").asText() + "/instances/" + srUid;
+            HttpResponse<byte[]> sr = HTTP.send(HttpRequest.newBuilder(URI.create(srUrl)).timeout(Duration.ofSeconds(60))
+                    .header("Authorization", "Bearer " + token)
+                    .header("Accept", "multipart/related; type=\"application/dicom\"").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            String srType = sr.headers().firstValue("Content-Type").orElse("");
+            List<byte[]> srParts = sr.statusCode() == 200 ? parts(sr.body(), boundary(srType)) : List.of();
+            if (srParts.size() != 1) {
+                problems.add("WADO-RS " + srUrl + " answered " + sr.statusCode() + " with " + srParts.size() + " parts");
+                continue;
+            }
+            Path srFile = work.resolve("sr-" + reportId + ".dcm");
+            Files.write(srFile, srParts.get(0));
+            List<String> srErrors = exec(List.of("dciodvfy", srFile.toString())).lines().filter(l -> l.startsWith("Error")).toList();
+            if (!srErrors.isEmpty()) problems.add("dciodvfy finds errors in the SR retrieved by WADO-RS:\n" + String.join("\n", srErrors));
+            if (!exec(List.of("dcmdump", "-Un", "+P", "SOPClassUID", srFile.toString())).contains("1.2.840.10008.5.1.4.1.1.88.33")) {
+                problems.add("the SR retrieved from " + srUrl + " is not a Comprehensive SR");
+            }
+            reports++;
+        }
+        if (reports != 1) problems.add("the ImagingStudy lists " + reports + " measurement reports (SR), not 1");
         JsonNode series = getJson(base + "/studies/" + studyUid + "/series", token);
         List<String> found = new ArrayList<>();
         for (JsonNode s : series) found.add(s.path("0020000E").path("Value").path(0).asText());

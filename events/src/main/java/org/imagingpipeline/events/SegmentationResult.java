@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param model              the model that produced the result
  * @param lesion             the measures; null when status is ERROR
  * @param seg                the DICOM SEG written for the result; null when none was written
+ * @param sr                 the DICOM SR measurement report (TID 1500) written beside the SEG; null when none was
+ *                           written (an ERROR result, or a producer older than this field)
  * @param timings            how long the stages took
  * @param completedAt        when inference finished
  */
@@ -36,7 +38,7 @@ public record SegmentationResult(int schemaVersion, String eventId, Status statu
                                  String studyInstanceUid, String seriesInstanceUid, java.util.List<String> sopInstanceUids,
                                  String patientId, String issuerOfPatientId, String accessionNumber, String modality,
                                  int instanceCount, String studyDate, String domainId, Model model, Lesion lesion,
-                                 Seg seg, Timings timings, Instant completedAt) {
+                                 Seg seg, Sr sr, Timings timings, Instant completedAt) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -86,6 +88,16 @@ public record SegmentationResult(int schemaVersion, String eventId, Status statu
      * @param blob              the Part-10 SEG file in the blob store
      */
     public record Seg(String sopInstanceUid, String seriesInstanceUid, BlobRef blob) {
+    }
+
+    /**
+     * The DICOM SR (Comprehensive SR, TID 1500 "Measurement Report") with the lesion's measurements, referencing the SEG.
+     *
+     * @param sopInstanceUid    SOP Instance UID of the SR
+     * @param seriesInstanceUid Series Instance UID of the SR series
+     * @param blob              the Part-10 SR file in the blob store
+     */
+    public record Sr(String sopInstanceUid, String seriesInstanceUid, BlobRef blob) {
     }
 
     /**

@@ -56,7 +56,7 @@ public final class Topics {
                     "streams", "operators", 16 << 20),
             new TopicSpec(SEGMENTATION_RESULTS, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
-                    "SegmentationResult (JSON): model version and sha256, lesion measures, SEG blob reference, status",
+                    "SegmentationResult (JSON): model version and sha256, lesion measures, SEG and SR blob references, status",
                     "inference", "fhir-bridge; ingest (DICOMweb index, no group)"),
             new TopicSpec(SEGMENTATION_DLQ, 1, false, Duration.ofDays(30),
                     "SeriesInstanceUID",

@@ -35,4 +35,5 @@ public final class Codes {
 
     /** SOP Class UID of DICOM Segmentation Storage. */
     public static final String SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4";
+    public static final String COMPREHENSIVE_SR_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.33";
 }

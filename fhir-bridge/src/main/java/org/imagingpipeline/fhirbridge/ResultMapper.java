@@ -73,9 +73,13 @@ public final class ResultMapper {
         return new Identifier().setSystem(patientSystem(r.issuerOfPatientId())).setValue(r.patientId());
     }
 
-    /** The series UIDs the result puts into its study: the source series and, when there is one, the SEG series. */
+    /** The series UIDs the result puts into its study: the source series and, when written, the SEG and SR series. */
     public static List<String> seriesOf(SegmentationResult r) {
-        return r.seg() == null ? List.of(r.seriesInstanceUid()) : List.of(r.seriesInstanceUid(), r.seg().seriesInstanceUid());
+        List<String> out = new ArrayList<>(3);
+        out.add(r.seriesInstanceUid());
+        if (r.seg() != null) out.add(r.seg().seriesInstanceUid());
+        if (r.sr() != null) out.add(r.sr().seriesInstanceUid());
+        return out;
     }
 
     /** The report identifier value for (series, model version). */
@@ -135,6 +139,16 @@ public final class ResultMapper {
             seg.addInstance().setUid(r.seg().sopInstanceUid())
                     .setSopClass(new Coding(Codes.URN_IETF_RFC_3986, "urn:oid:" + Codes.SEG_SOP_CLASS,
                             "Segmentation Storage"));
+        }
+        if (r.sr() != null) {
+            // the measurement report (DICOM SR, TID 1500) beside the SEG: retrievable from the study's Endpoint
+            study.addModality(dcm("SR", "SR Document"));
+            ImagingStudy.ImagingStudySeriesComponent sr = study.addSeries().setUid(r.sr().seriesInstanceUid())
+                    .setModality(dcm("SR", "SR Document")).setNumberOfInstances(1)
+                    .setDescription("AI lesion measurements, TID 1500 (" + r.model().name() + " " + r.model().version() + ")");
+            sr.addInstance().setUid(r.sr().sopInstanceUid())
+                    .setSopClass(new Coding(Codes.URN_IETF_RFC_3986, "urn:oid:" + Codes.COMPREHENSIVE_SR_SOP_CLASS,
+                            "Comprehensive SR Storage"));
         }
         boolean writeStudy = stored == null || !stored.otherPatient();
         if (writeStudy && options.dicomWebBaseUrl() != null) {

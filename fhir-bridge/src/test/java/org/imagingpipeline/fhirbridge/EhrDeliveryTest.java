@@ -181,7 +181,7 @@ class EhrDeliveryTest {
         assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-020")));
         assertEquals(1, ehr.store().count("ImagingStudy"));
         ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
-        assertEquals(List.of(a, a + ".9", b, b + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals(List.of(a, a + ".9", a + ".8", b, b + ".9", b + ".8"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
         assertEquals("2", study.getMeta().getVersionId(), "created, then the second series added");
         // Redelivery and a result of a series already listed change nothing.
         assertInstanceOf(ResultProcessor.Delivered.class, deliver(TestResults.ok(b, "3", "PAT-020")));
@@ -204,7 +204,7 @@ class EhrDeliveryTest {
         assertEquals(conflicts + 1, conflicts());
         ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
         assertEquals(1, ehr.store().count("ImagingStudy"));
-        assertEquals(List.of(a, a + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals(List.of(a, a + ".9", a + ".8"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
         assertEquals("1", study.getMeta().getVersionId());
         DiagnosticReport other = byKey(TestSupport.all(ehr, "DiagnosticReport"), ResultMapper.reportKey(b, "3"));
         assertTrue(other.getImagingStudy().isEmpty(), "PAT-023's report must not point at PAT-022's study");
@@ -242,7 +242,7 @@ class EhrDeliveryTest {
         assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 2, Instant.now()));
         assertEquals(1, ehr.store().count("ImagingStudy"));
         ImagingStudy study = (ImagingStudy) ehr.store().read("ImagingStudy", "race-study");
-        assertEquals(List.of(a, a + ".9", b, b + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals(List.of(a, a + ".9", a + ".8", b, b + ".9", b + ".8"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
         assertEquals(1, TestSupport.all(ehr, "DiagnosticReport").size(), "the second attempt matched the first's report");
         // A third delivery (redelivery) finds every series listed and is not retried again.
         assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 1, Instant.now()));
@@ -272,7 +272,7 @@ class EhrDeliveryTest {
         assertInstanceOf(ResultProcessor.Delivered.class, processor.attempt(value, SRC, 2, Instant.now()));
         ImagingStudy study = (ImagingStudy) TestSupport.all(ehr, "ImagingStudy").get(0);
         assertEquals("MR brain, edited by the archive", study.getDescription());
-        assertEquals(List.of(a, a + ".9", b, b + ".9"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
+        assertEquals(List.of(a, a + ".9", a + ".8", b, b + ".9", b + ".8"), study.getSeries().stream().map(ImagingStudy.ImagingStudySeriesComponent::getUid).toList());
     }
 
     private static DiagnosticReport byKey(List<Resource> reports, String key) {

@@ -35,6 +35,10 @@ final class TestResults {
                         new BlobRef("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
                                 "file:///var/pipeline/blobs/a1/b2/a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
                                 184320, "application/dicom")),
+                new SegmentationResult.Sr(seriesUid + ".8.1", seriesUid + ".8",
+                        new BlobRef("b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                                "file:///var/pipeline/blobs/b1/b2/b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                                12288, "application/dicom")),
                 new SegmentationResult.Timings(Instant.parse("2026-11-20T09:14:03Z"), 120, 840, 95),
                 Instant.parse("2026-11-20T09:14:05.250Z"));
     }
@@ -44,7 +48,7 @@ final class TestResults {
                 SegmentationResult.eventIdFor(seriesUid, modelVersion), SegmentationResult.Status.ERROR,
                 "series has 3 slices, need at least 8", study(patientId), seriesUid, null, patientId, null, null, "MR", 3,
                 null, "site-b", new SegmentationResult.Model("lgg-flair-unet", modelVersion, SHA), null, null,
-                null, Instant.parse("2026-11-20T10:00:00Z"));
+                null, null, Instant.parse("2026-11-20T10:00:00Z"));
     }
 
     static String series(int n) {

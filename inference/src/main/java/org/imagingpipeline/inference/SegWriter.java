@@ -44,16 +44,6 @@ public final class SegWriter {
     public static final String MANUFACTURER = "imaging-pipeline";
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HHmmss").withZone(ZoneOffset.UTC);
-    private static final AttributeTag[] COPIED = {
-            TagFromName.SpecificCharacterSet, TagFromName.PatientName, TagFromName.PatientID, TagFromName.IssuerOfPatientID,
-            TagFromName.PatientBirthDate, TagFromName.PatientSex, TagFromName.StudyInstanceUID, TagFromName.StudyDate,
-            TagFromName.StudyTime, TagFromName.ReferringPhysicianName, TagFromName.StudyID, TagFromName.AccessionNumber,
-            TagFromName.StudyDescription, TagFromName.FrameOfReferenceUID, TagFromName.PositionReferenceIndicator};
-    private static final AttributeTag[] TYPE2 = {
-            TagFromName.PatientName, TagFromName.PatientID, TagFromName.PatientBirthDate, TagFromName.PatientSex,
-            TagFromName.StudyDate, TagFromName.StudyTime, TagFromName.ReferringPhysicianName, TagFromName.StudyID,
-            TagFromName.AccessionNumber};
-
     /** The SEG's UIDs (deterministic per source series and model version). */
     public record Uids(String seriesInstanceUid, String sopInstanceUid) {
         public static Uids of(String sourceSeriesUid, String modelVersion) {
@@ -74,12 +64,10 @@ public final class SegWriter {
             throws DicomException {
         AttributeList src = stack.firstHeader();
         AttributeList l = new AttributeList();
-        for (AttributeTag t : COPIED) {
+        DerivedObjects.copyPatientAndStudy(src, l);
+        for (AttributeTag t : new AttributeTag[] {TagFromName.FrameOfReferenceUID, TagFromName.PositionReferenceIndicator}) {
             Attribute a = src.get(t);
             if (a != null) l.put(a);
-        }
-        for (AttributeTag t : TYPE2) {
-            if (l.get(t) == null) l.putNewAttribute(t);
         }
         String frameOfReference = Attribute.getSingleStringValueOrNull(src, TagFromName.FrameOfReferenceUID);
         if (frameOfReference != null && l.get(TagFromName.PositionReferenceIndicator) == null) {
@@ -254,17 +242,8 @@ public final class SegWriter {
     }
 
     private static SequenceAttribute commonInstanceReference(SliceStack stack, String sourceSeriesUid) throws DicomException {
-        SequenceAttribute instances = new SequenceAttribute(TagFromName.ReferencedInstanceSequence);
-        for (SliceStack.Source s : stack.sources()) {
-            AttributeList ref = new AttributeList();
-            set(ref, TagFromName.ReferencedSOPClassUID, s.sopClassUid());
-            set(ref, TagFromName.ReferencedSOPInstanceUID, s.sopInstanceUid());
-            instances.addItem(ref);
-        }
-        AttributeList series = new AttributeList();
-        set(series, TagFromName.SeriesInstanceUID, sourceSeriesUid);
-        series.put(instances);
-        return sequence(TagFromName.ReferencedSeriesSequence, series);
+        return sequence(TagFromName.ReferencedSeriesSequence,
+                DerivedObjects.sourceSeriesItem(stack, sourceSeriesUid, TagFromName.ReferencedInstanceSequence));
     }
 
     /** Frames one after the other, 1 bit per pixel, first pixel in the least significant bit; padded to even length. */
@@ -299,8 +278,7 @@ public final class SegWriter {
     }
 
     private static void set(AttributeList l, AttributeTag tag, String... values) throws DicomException {
-        Attribute a = l.putNewAttribute(tag);
-        for (String v : values) a.addValue(v);
+        DerivedObjects.set(l, tag, values);
     }
 
     private static String ds(double v) {
@@ -311,7 +289,7 @@ public final class SegWriter {
     }
 
     private static String clip(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max);
+        return DerivedObjects.clip(s, max);
     }
 
     /** "2.25." + the first 16 bytes of SHA-256 over the parts, as a decimal integer. */

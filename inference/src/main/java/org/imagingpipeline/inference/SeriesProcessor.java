@@ -69,6 +69,7 @@ public final class SeriesProcessor {
     private final ModelRoutes router;
     private final SeriesSegmenter segmenter;
     private final SegWriter segWriter = new SegWriter();
+    private final SrWriter srWriter = new SrWriter();
     private final BlobStore blobs;
     private final PacsSender pacs;
     private final InferenceMetrics metrics;
@@ -120,16 +121,23 @@ public final class SeriesProcessor {
             long t2 = System.nanoTime();
             SegmentationResult.Lesion lesion = LesionMeasures.of(seg, stack);
             SegWriter.Uids uids = SegWriter.Uids.of(series.seriesInstanceUid(), model.version());
+            SrWriter.Uids srUids = SrWriter.Uids.of(series.seriesInstanceUid(), model.version());
             Instant now = Instant.now();
             byte[] segBytes;
             BlobRef segRef;
+            BlobRef srRef;
+            byte[] srBytes;
             try {
                 segBytes = segWriter.write(stack, seg, model, uids, now);
                 segRef = blobs.put(segBytes, SEG_MEDIA_TYPE);
+                // the measurement report (TID 1500) beside it, naming the SEG's segment as the lesion's region
+                srBytes = srWriter.write(stack, lesion, model, uids, srUids, now);
+                srRef = blobs.put(srBytes, SEG_MEDIA_TYPE);
             } catch (IOException e) {
-                throw new InferenceFailure(InferenceFailure.Kind.OUTPUT_ERROR, "SEG not written: " + e.getMessage(), e);
+                throw new InferenceFailure(InferenceFailure.Kind.OUTPUT_ERROR, "SEG or SR not written: " + e.getMessage(), e);
             }
-            String dlq = sendToPacs(series, segBytes);
+            String dlq = sendToPacs(series, "SEG", segBytes);
+            if (dlq == null) dlq = sendToPacs(series, "SR", srBytes);
             long postNs = System.nanoTime() - t2;
             metrics.stages(loadNs, inferNs, postNs, System.nanoTime() - start);
             metrics.series("ok", stack.size());
@@ -139,6 +147,7 @@ public final class SeriesProcessor {
                     lesion.slicesWithLesion(), ms(loadNs), ms(inferNs), ms(postNs));
             SegmentationResult result = result(series, SegmentationResult.Status.OK, null, model, lesion,
                     new SegmentationResult.Seg(uids.sopInstanceUid(), uids.seriesInstanceUid(), segRef),
+                    new SegmentationResult.Sr(srUids.sopInstanceUid(), srUids.seriesInstanceUid(), srRef),
                     new SegmentationResult.Timings(series.completedAt(), ms(loadNs), ms(inferNs), ms(postNs)), now);
             return new Outcome(result, dlq, segBytes);
         } catch (InferenceFailure f) {
@@ -160,7 +169,8 @@ public final class SeriesProcessor {
         }
     }
 
-    private String sendToPacs(SeriesReady series, byte[] segBytes) throws InterruptedException {
+    /** C-STORE of one object ({@code what}: SEG or SR) with the policy's retries; the DLQ reason when it failed, else null. */
+    private String sendToPacs(SeriesReady series, String what, byte[] segBytes) throws InterruptedException {
         if (pacs == null) return null;
         long delay = policy.pacsRetryDelay().toMillis();
         for (int attempt = 1; ; attempt++) {
@@ -172,17 +182,17 @@ public final class SeriesProcessor {
                 boolean refused = e instanceof PacsSender.Refused;
                 if (!refused && attempt < policy.pacsAttempts()) {
                     metrics.pacs("retried");
-                    LOG.warnf("series %s: PACS %s attempt %d of %d failed (%s); trying again in %d ms",
-                            series.seriesInstanceUid(), pacs.address(), attempt, policy.pacsAttempts(), e.getMessage(), delay);
+                    LOG.warnf("series %s: %s to PACS %s, attempt %d of %d failed (%s); trying again in %d ms",
+                            series.seriesInstanceUid(), what, pacs.address(), attempt, policy.pacsAttempts(), e.getMessage(), delay);
                     Thread.sleep(delay);
                     delay = Math.min(delay * 2, 60_000);
                     continue;
                 }
                 metrics.pacs("failed");
                 String why = e.getMessage() + (refused ? " (refused: not retried)" : " (" + attempt + " attempt(s))");
-                LOG.errorf("series %s: SEG not stored to PACS %s: %s (result stays OK; DLQ record PACS_STORE_FAILED)",
-                        series.seriesInstanceUid(), pacs.address(), why);
-                return "PACS_STORE_FAILED: " + why;
+                LOG.errorf("series %s: %s not stored to PACS %s: %s (result stays OK; DLQ record PACS_STORE_FAILED)",
+                        series.seriesInstanceUid(), what, pacs.address(), why);
+                return "PACS_STORE_FAILED: " + what + ": " + why;
             }
         }
     }
@@ -195,14 +205,15 @@ public final class SeriesProcessor {
                 f.describe());
         if (f.kind() == InferenceFailure.Kind.INTERNAL_ERROR) LOG.error("defect while segmenting", f);
         long post = Math.max(0, System.nanoTime() - start - loadNs - inferNs);
-        SegmentationResult r = result(series, SegmentationResult.Status.ERROR, f.describe(), model, null, null,
+        SegmentationResult r = result(series, SegmentationResult.Status.ERROR, f.describe(), model, null, null, null,
                 new SegmentationResult.Timings(series.completedAt(), ms(loadNs), ms(inferNs), ms(post)), Instant.now());
         return new Outcome(r, f.kind().name(), null);
     }
 
     private static SegmentationResult result(SeriesReady s, SegmentationResult.Status status, String error,
                                              SegmentationResult.Model model, SegmentationResult.Lesion lesion,
-                                             SegmentationResult.Seg seg, SegmentationResult.Timings timings, Instant now) {
+                                             SegmentationResult.Seg seg, SegmentationResult.Sr sr,
+                                             SegmentationResult.Timings timings, Instant now) {
         InstanceHeader h = s.header();
         List<String> sops = s.instances().stream().map(SeriesReady.Instance::sopInstanceUid).toList();
         return new SegmentationResult(SegmentationResult.SCHEMA_VERSION,
@@ -210,7 +221,7 @@ public final class SeriesProcessor {
                 s.studyInstanceUid() == null ? "" : s.studyInstanceUid(), s.seriesInstanceUid(), sops,
                 h == null ? null : h.patientId(), h == null ? null : h.issuerOfPatientId(),
                 h == null ? null : h.accessionNumber(), h == null ? null : h.modality(), s.instances().size(),
-                h == null ? null : h.studyDate(), s.domainId(), model, lesion, seg, timings, now);
+                h == null ? null : h.studyDate(), s.domainId(), model, lesion, seg, sr, timings, now);
     }
 
     private static long ms(long nanos) {

@@ -140,9 +140,9 @@ class FailurePolicyTest {
             assertEquals(SegmentationResult.Status.OK, out.result().status(), out.result().error());
             assertNull(out.dlqReason(), "the SEG reached the PACS on a later attempt");
             assertTrue(meters.get("inference.pacs").tag("outcome", "retried").counter().count() >= 1);
-            assertEquals(1.0, meters.get("inference.pacs").tag("outcome", "stored").counter().count());
+            assertEquals(2.0, meters.get("inference.pacs").tag("outcome", "stored").counter().count(), "the SEG, then the SR");
             try (Stream<Path> files = Files.list(received)) {
-                assertEquals(1, files.count(), "storescp wrote the SEG");
+                assertEquals(2, files.count(), "storescp wrote the SEG and the SR");
             }
         } finally {
             starter.join();

@@ -137,13 +137,16 @@ class OrthancPacsTest {
             SeriesProcessor.Outcome out = process(blobs, m, model, pacs, meters, s);
             assertEquals(SegmentationResult.Status.OK, out.result().status(), out.result().error());
             assertNull(out.dlqReason());
-            assertEquals(1.0, meters.get("inference.pacs").tag("outcome", "stored").counter().count());
+            assertEquals(2.0, meters.get("inference.pacs").tag("outcome", "stored").counter().count(), "the SEG and the SR");
 
             String segUid = out.result().seg().sopInstanceUid();
             String tags = plain.tagsOf(segUid);
             assertTrue(tags.contains("1.2.840.10008.5.1.4.1.1.66.4"), tags);
             assertTrue(tags.contains(s.seriesInstanceUid()), "the SEG references the source series: " + tags);
             assertTrue(tags.contains(s.studyInstanceUid()), tags);
+            String srTags = plain.tagsOf(out.result().sr().sopInstanceUid());
+            assertTrue(srTags.contains("1.2.840.10008.5.1.4.1.1.88.33") && srTags.contains(s.studyInstanceUid()),
+                    "the PACS has the measurement report in the same study: " + srTags);
 
             PacsSender nowhere = new PacsSender(PacsSender.Address.parse("127.0.0.1:" + BrokerProcess.freePort() + ":NONE"),
                     "INFERENCE", Duration.ofSeconds(2));

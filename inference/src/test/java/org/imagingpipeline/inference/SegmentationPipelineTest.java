@@ -91,6 +91,8 @@ class SegmentationPipelineTest {
         assertEquals("PAT-101", r.patientId());
         assertNotNull(r.seg());
         assertTrue(Files.exists(blobs.pathOf(r.seg().blob().sha256())));
+        assertNotNull(r.sr(), "the measurement report beside the SEG");
+        assertTrue(Files.exists(blobs.pathOf(r.sr().blob().sha256())));
     }
 
     @Test

@@ -70,9 +70,12 @@ class DicomWebRetrieveTest {
     private static final String SERIES_2 = uid();
     private static final String SEG_SERIES = uid();
     private static final String SEG_SOP = uid();
+    private static final String SR_SERIES = uid();
+    private static final String SR_SOP = uid();
     /** SOP Instance UID -> the Part-10 bytes sent. */
     private static final Map<String, byte[]> SENT = new java.util.LinkedHashMap<>();
     private static byte[] segBytes;
+    private static byte[] srBytes;
 
     @ConfigProperty(name = "quarkus.http.test-port")
     int httpPort;
@@ -204,10 +207,13 @@ class DicomWebRetrieveTest {
         segBytes = seg();
         LocalBlobStore blobs = new LocalBlobStore(KafkaStack.home.resolve("ingest/blobs"), false);
         BlobRef ref = blobs.put(segBytes, "application/dicom");
+        srBytes = sr();
+        BlobRef srRef = blobs.put(srBytes, "application/dicom");
         SegmentationResult result = new SegmentationResult(SegmentationResult.SCHEMA_VERSION,
                 SegmentationResult.eventIdFor(SERIES_1, "1"), SegmentationResult.Status.OK, null, STUDY, SERIES_1, null, "DW-PATIENT", null,
                 "ACC-DW", "MR", 2, "20240315", "site-a", new SegmentationResult.Model("unet", "1", "0".repeat(64)),
-                null, new SegmentationResult.Seg(SEG_SOP, SEG_SERIES, ref), null, Instant.now());
+                null, new SegmentationResult.Seg(SEG_SOP, SEG_SERIES, ref),
+                new SegmentationResult.Sr(SR_SOP, SR_SERIES, srRef), null, Instant.now());
         try (KafkaProducer<String, byte[]> producer = KafkaClients.of(KafkaStack.broker.bootstrap()).producer(Map.of())) {
             // A record nobody can read first: skipped with a WARN, the reader goes on.
             producer.send(new ProducerRecord<>(Topics.SEGMENTATION_RESULTS, SERIES_1, "{not json".getBytes(StandardCharsets.UTF_8))).get();
@@ -218,10 +224,14 @@ class DicomWebRetrieveTest {
         JsonNode series = awaitJson("/dicomweb/studies/" + STUDY + "/series?Modality=SEG", a -> a.size() == 1);
         assertEquals(SEG_SERIES, series.get(0).path("0020000E").path("Value").get(0).asText());
         assertEquals(1, series.get(0).path("00201209").path("Value").get(0).asInt());
-        JsonNode study = getJson("/dicomweb/studies?StudyInstanceUID=" + STUDY).get(0);
-        assertEquals(3, study.path("00201206").path("Value").get(0).asInt());
-        assertEquals(4, study.path("00201208").path("Value").get(0).asInt());
-        assertEquals("[\"MR\",\"SEG\"]", study.path("00080061").path("Value").toString());
+        JsonNode study = awaitJson("/dicomweb/studies?StudyInstanceUID=" + STUDY, a -> a.size() == 1
+                && a.get(0).path("00201206").path("Value").get(0).asInt() == 4).get(0);
+        assertEquals(5, study.path("00201208").path("Value").get(0).asInt(), "2 + 1 MR images, the SEG and the SR");
+        assertEquals("[\"MR\",\"SEG\",\"SR\"]", study.path("00080061").path("Value").toString());
+        // The measurement report (TID 1500) beside the SEG: found and retrieved byte for byte.
+        List<byte[]> srParts = retrieve("/dicomweb/studies/" + STUDY + "/series/" + SR_SERIES + "/instances/" + SR_SOP, null);
+        assertEquals(1, srParts.size());
+        assertArrayEquals(srBytes, srParts.get(0));
         JsonNode instance = getJson("/dicomweb/instances?SOPInstanceUID=" + SEG_SOP).get(0);
         assertEquals("1.2.840.10008.5.1.4.1.1.66.4", instance.path("00080016").path("Value").get(0).asText());
         assertEquals(EXPLICIT_LE, instance.path("00083002").path("Value").get(0).asText());
@@ -235,7 +245,7 @@ class DicomWebRetrieveTest {
         assertEquals("SEG", meta.path("00080060").path("Value").get(0).asText());
         assertTrue(meta.path("7FE00010").isMissingNode());
         assertTrue(metric("ingest_dicomweb_index_refused_total{reason=\"unreadable\"}") >= 1);
-        assertTrue(metric("ingest_dicomweb_indexed_instances") >= 4);
+        assertTrue(metric("ingest_dicomweb_indexed_instances") >= 5);
     }
 
     @Test
@@ -394,6 +404,17 @@ class DicomWebRetrieveTest {
         bits[5] = (byte) 0xff;
         pixels.setValues(bits);
         l.put(pixels);
+        return part10(l);
+    }
+
+    /** A minimal Comprehensive SR of the study, standing in for inference's measurement report. */
+    private static byte[] sr() throws Exception {
+        AttributeList l = studyAttributes("1.2.840.10008.5.1.4.1.1.88.33", SR_SOP, SR_SERIES, "SR");
+        put(l, TagFromName.SeriesNumber, "98");
+        put(l, TagFromName.InstanceNumber, "1");
+        put(l, TagFromName.ValueType, "CONTAINER");
+        put(l, TagFromName.CompletionFlag, "COMPLETE");
+        put(l, TagFromName.VerificationFlag, "UNVERIFIED");
         return part10(l);
     }
 

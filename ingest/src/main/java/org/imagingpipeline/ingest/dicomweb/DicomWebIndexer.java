@@ -26,6 +26,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.Config;
 import org.imagingpipeline.blob.BlobNotFoundException;
 import org.imagingpipeline.blob.BlobStore;
+import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.EventJson;
 import org.imagingpipeline.events.InstanceReceived;
 import org.imagingpipeline.events.SegmentationResult;
@@ -99,26 +100,30 @@ public class DicomWebIndexer {
         if (reader != null) reader.close();
     }
 
-    /** Indexes one record's value; false (after a WARN) when it was not indexed. */
+    /** Indexes one record's value (an instance; a result's SEG and SR); false (after a WARN) when nothing was indexed. */
     boolean accept(String topic, int partition, long offset, byte[] value) {
         String where = topic + "-" + partition + "@" + offset;
         try {
             if (value == null) return false;
-            IndexedInstance instance = Topics.INSTANCES_RECEIVED.equals(topic) ? fromInstance(value) : fromResult(value, where);
-            if (instance == null) return false;
-            DicomWebIndex.Added added = index.add(instance);
-            if (added == DicomWebIndex.Added.REFUSED_FULL) {
-                full.increment();
-                if (full.count() == 1 || (long) full.count() % 1000 == 0) {
-                    LOG.warnf("DICOMweb index full (ingest.dicomweb.max-instances=%d): instance %s of study %s (%s) not indexed; %d refused so far",
-                            index.maxInstances(), instance.sopInstanceUid(), instance.studyInstanceUid(), where, (long) full.count());
+            List<IndexedInstance> instances = Topics.INSTANCES_RECEIVED.equals(topic) ? List.of(fromInstance(value))
+                    : fromResult(value, where);
+            boolean any = false;
+            for (IndexedInstance instance : instances) {
+                DicomWebIndex.Added added = index.add(instance);
+                if (added == DicomWebIndex.Added.REFUSED_FULL) {
+                    full.increment();
+                    if (full.count() == 1 || (long) full.count() % 1000 == 0) {
+                        LOG.warnf("DICOMweb index full (ingest.dicomweb.max-instances=%d): instance %s of study %s (%s) not indexed; %d refused so far",
+                                index.maxInstances(), instance.sopInstanceUid(), instance.studyInstanceUid(), where, (long) full.count());
+                    }
+                } else {
+                    any = true;
                 }
-                return false;
             }
-            return true;
+            return any;
         } catch (BlobNotFoundException e) {
             blobMissing.increment();
-            LOG.warnf("skipped %s: the SEG's blob is not in the blob store", where);
+            LOG.warnf("skipped %s: a SEG or SR blob is not in the blob store", where);
             return false;
         } catch (JsonProcessingException e) {
             unreadable.increment();
@@ -139,19 +144,30 @@ public class DicomWebIndexer {
                 e.transferSyntaxUid(), e.blob(), e.header());
     }
 
-    private IndexedInstance fromResult(byte[] value, String where) throws Exception {
+    /** The result's SEG and SR (each when written), filed under the result's source study. */
+    private List<IndexedInstance> fromResult(byte[] value, String where) throws Exception {
         SegmentationResult r = EventJson.mapper().readValue(value, SegmentationResult.class);
-        if (r.seg() == null || r.seg().blob() == null) return null; // no SEG written (an ERROR result): nothing to serve
-        AttributeList l = BlobHeaders.header(blobs, r.seg().blob().sha256());
-        String sop = Objects.requireNonNullElse(Attribute.getSingleStringValueOrNull(l, TagFromName.SOPInstanceUID), r.seg().sopInstanceUid());
-        String series = Objects.requireNonNullElse(Attribute.getSingleStringValueOrNull(l, TagFromName.SeriesInstanceUID),
-                r.seg().seriesInstanceUid());
+        List<IndexedInstance> out = new ArrayList<>(2);
+        if (r.seg() != null && r.seg().blob() != null) {
+            out.add(derived(r, r.seg().sopInstanceUid(), r.seg().seriesInstanceUid(), r.seg().blob(), where));
+        }
+        if (r.sr() != null && r.sr().blob() != null) {
+            out.add(derived(r, r.sr().sopInstanceUid(), r.sr().seriesInstanceUid(), r.sr().blob(), where));
+        }
+        return out; // an ERROR result wrote neither: nothing to serve
+    }
+
+    /** An object inference derived from the result's series, its attributes read from its Part-10 header. */
+    private IndexedInstance derived(SegmentationResult r, String eventSop, String eventSeries, BlobRef blob, String where) throws Exception {
+        AttributeList l = BlobHeaders.header(blobs, blob.sha256());
+        String sop = Objects.requireNonNullElse(Attribute.getSingleStringValueOrNull(l, TagFromName.SOPInstanceUID), eventSop);
+        String series = Objects.requireNonNullElse(Attribute.getSingleStringValueOrNull(l, TagFromName.SeriesInstanceUID), eventSeries);
         String fileStudy = Attribute.getSingleStringValueOrNull(l, TagFromName.StudyInstanceUID);
         if (fileStudy != null && !fileStudy.equals(r.studyInstanceUid())) {
-            LOG.warnf("%s: SEG %s names study %s, the result study %s; filed under the result's", where, sop, fileStudy, r.studyInstanceUid());
+            LOG.warnf("%s: instance %s names study %s, the result study %s; filed under the result's", where, sop, fileStudy, r.studyInstanceUid());
         }
         return IndexedInstance.of(r.studyInstanceUid(), series, sop, Attribute.getSingleStringValueOrNull(l, TagFromName.SOPClassUID),
-                Attribute.getSingleStringValueOrNull(l, TagFromName.TransferSyntaxUID), r.seg().blob(), HeaderExtractor.extract(l));
+                Attribute.getSingleStringValueOrNull(l, TagFromName.TransferSyntaxUID), blob, HeaderExtractor.extract(l));
     }
 
     /** The consumer thread: assigns every partition of {@link #TOPICS} from the beginning, then polls until closed. */

@@ -1,0 +1,56 @@
+package org.imagingpipeline.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.StructuredReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.SegmentationResult;
+import org.imagingpipeline.events.SeriesReady;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The TID 1500 measurement report beside the SEG: dciodvfy (IOD and template checks) and its content. */
+class SrWriterTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void measurementReportPassesDciodvfyAndNamesTheSegAndTheMeasures() throws Exception {
+        Path dciodvfy = Prerequisites.program("dciodvfy", "dicom3tools");
+        LocalBlobStore blobs = new LocalBlobStore(dir.resolve("blobs"), false);
+        SeriesReady s = SyntheticSeries.write(blobs, "301", "dom-a", 3, 1);
+        SliceStack stack = new SeriesLoader(blobs).load(s);
+        SegmentationResult.Model model = new SegmentationResult.Model("lgg-flair-unet", "7", "ab".repeat(32));
+        SegmentationResult.Lesion lesion = new SegmentationResult.Lesion(256, 1.2345678, "assumed 1x1x1 mm", 1, 0.93, 0.0123456);
+        SegWriter.Uids seg = SegWriter.Uids.of(s.seriesInstanceUid(), "7");
+        SrWriter.Uids uids = SrWriter.Uids.of(s.seriesInstanceUid(), "7");
+        byte[] sr = new SrWriter().write(stack, lesion, model, seg, uids, Instant.parse("2026-12-07T10:00:00Z"));
+        Path file = dir.resolve("sr.dcm");
+        Files.write(file, sr);
+
+        String verify = SegmentationPipelineTest.run(dciodvfy.toString(), file.toString());
+        List<String> errors = verify.lines().filter(l -> l.startsWith("Error")).toList();
+        assertTrue(errors.isEmpty(), "dciodvfy errors:\n" + verify);
+        System.out.println(verify);
+
+        AttributeList l = new AttributeList();
+        l.read(file.toFile());
+        assertEquals("1.2.840.10008.5.1.4.1.1.88.33", com.pixelmed.dicom.Attribute.getSingleStringValueOrNull(l, com.pixelmed.dicom.TagFromName.SOPClassUID));
+        assertEquals(uids.sopInstanceUid(), com.pixelmed.dicom.Attribute.getSingleStringValueOrNull(l, com.pixelmed.dicom.TagFromName.SOPInstanceUID));
+        assertEquals(s.studyInstanceUid(), com.pixelmed.dicom.Attribute.getSingleStringValueOrNull(l, com.pixelmed.dicom.TagFromName.StudyInstanceUID));
+        String tree = new StructuredReport(l).toString();
+        System.out.println(tree);
+        assertTrue(tree.contains("Imaging Measurement Report"), tree);
+        assertTrue(tree.contains("Referenced Segment") && tree.contains(seg.sopInstanceUid()), tree);
+        assertTrue(tree.contains("Volume = 1.235 milliliter"), "the volume, rounded, in mL:\n" + tree);
+        assertTrue(tree.contains("Algorithm Version") && tree.contains("lgg-flair-unet"), tree);
+        // the same series and model give the same SR UIDs (a redelivery writes the same object)
+        assertEquals(uids, SrWriter.Uids.of(s.seriesInstanceUid(), "7"));
+    }
+}
