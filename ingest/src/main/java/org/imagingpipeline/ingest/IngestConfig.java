@@ -58,6 +58,10 @@ public interface IngestConfig {
         /** Most results one QIDO-RS answer holds (the cap on {@code limit}, and the limit when none is given). */
         @WithDefault("1000")
         int maxResults();
+
+        /** One audit event per principal, access and target within this window (the requests between are counted). */
+        @WithDefault("60s")
+        Duration auditWindow();
     }
 
     /** How long to wait for Kafka to acknowledge an event before answering failure. */

@@ -246,6 +246,22 @@ class DicomWebRetrieveTest {
         assertTrue(meta.path("7FE00010").isMissingNode());
         assertTrue(metric("ingest_dicomweb_index_refused_total{reason=\"unreadable\"}") >= 1);
         assertTrue(metric("ingest_dicomweb_indexed_instances") >= 5);
+        // Who read which images is on audit.events (one event per principal, access and study within the window).
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<org.imagingpipeline.events.AuditEvent> reads = List.of();
+        while (reads.isEmpty() && System.nanoTime() < deadline) {
+            reads = KafkaStack.auditEvents().stream().filter(a -> "dicomweb-retrieve".equals(a.action())
+                    && ("study " + STUDY).equals(a.target())).toList();
+            if (reads.isEmpty()) Thread.sleep(500);
+        }
+        assertFalse(reads.isEmpty(), "a WADO-RS retrieval of the study is audited");
+        assertEquals("allowed", reads.get(0).outcome());
+        assertFalse(reads.get(0).principal().isBlank() || "anonymous".equals(reads.get(0).principal()), reads.get(0).toString());
+        List<org.imagingpipeline.events.AuditEvent> searches = KafkaStack.auditEvents().stream()
+                .filter(a -> "dicomweb-search".equals(a.action())).toList();
+        assertTrue(searches.stream().anyMatch(a -> a.detail().contains("PatientID")), "QIDO-RS searches are audited: " + searches);
+        assertTrue(searches.stream().noneMatch(a -> (a.target() + a.detail()).contains("DW-PATIENT")),
+                "with the query's keys, never its values: " + searches);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.imagingpipeline.ingest.dicomweb;
 
+import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import org.imagingpipeline.blob.BlobStore;
 import org.imagingpipeline.ingest.IngestConfig;
+import org.imagingpipeline.securityaudit.Principals;
 
 /**
  * QIDO-RS (PS3.18 10.6) and WADO-RS (10.4) beside STOW-RS, over what the pipeline holds (docs/dicomweb.md). Thin: the
@@ -26,8 +28,13 @@ public class DicomWebResource {
     private final QidoSearch qido;
     private final WadoRetrieve wado;
     private final int maxResults;
+    private final DicomWebAccessAudit audit;
+    private final SecurityIdentity identity;
 
-    public DicomWebResource(DicomWebIndexer indexer, BlobStore blobs, IngestConfig config) {
+    public DicomWebResource(DicomWebIndexer indexer, BlobStore blobs, IngestConfig config, DicomWebAccessAudit audit,
+                            SecurityIdentity identity) {
+        this.audit = audit;
+        this.identity = identity;
         this.index = indexer.index();
         this.qido = new QidoSearch(index);
         this.wado = new WadoRetrieve(blobs);
@@ -81,6 +88,9 @@ public class DicomWebResource {
         }
         String base = uri.getBaseUriBuilder().path("dicomweb").build().toString();
         QidoSearch.Page page = qido.search(q, base, study, series);
+        audit.accessed(Principals.name(identity), "dicomweb-search", "QIDO-RS " + level.name().toLowerCase(java.util.Locale.ROOT)
+                        + (study == null ? "" : " of study " + study),
+                page.results().size() + " results; keys " + new java.util.TreeSet<>(uri.getQueryParameters().keySet()));
         // No match: 200 with an empty array (what OHIF and dcmjs expect; PS3.18 also allows 204), see docs/dicomweb.md.
         Response.ResponseBuilder rb = Response.ok(page.results().toString()).header("Content-Type", WadoRetrieve.DICOM_JSON);
         int remaining = page.remaining(q.offset());
@@ -93,40 +103,44 @@ public class DicomWebResource {
     @GET
     @Path("studies/{study}")
     public Response retrieveStudy(@PathParam("study") String study, @HeaderParam("Accept") String accept) {
-        return wado.instances(studyInstances(study), accept, "study " + study);
+        return audited(wado.instances(studyInstances(study), accept, "study " + study), study, "the study");
     }
 
     @GET
     @Path("studies/{study}/series/{series}")
     public Response retrieveSeries(@PathParam("study") String study, @PathParam("series") String series,
                                    @HeaderParam("Accept") String accept) {
-        return wado.instances(index.series(study, series), accept, "series " + series + " of study " + study);
+        return audited(wado.instances(index.series(study, series), accept, "series " + series + " of study " + study), study,
+                "series " + series);
     }
 
     @GET
     @Path("studies/{study}/series/{series}/instances/{instance}")
     public Response retrieveInstance(@PathParam("study") String study, @PathParam("series") String series,
                                      @PathParam("instance") String instance, @HeaderParam("Accept") String accept) {
-        return wado.instances(instance(study, series, instance).map(List::of).orElse(List.of()), accept, "instance " + instance);
+        return audited(wado.instances(instance(study, series, instance).map(List::of).orElse(List.of()), accept, "instance " + instance),
+                study, "instance " + instance);
     }
 
     @GET
     @Path("studies/{study}/metadata")
     public Response studyMetadata(@PathParam("study") String study) {
-        return wado.metadata(studyInstances(study), "study " + study);
+        return audited(wado.metadata(studyInstances(study), "study " + study), study, "metadata of the study");
     }
 
     @GET
     @Path("studies/{study}/series/{series}/metadata")
     public Response seriesMetadata(@PathParam("study") String study, @PathParam("series") String series) {
-        return wado.metadata(index.series(study, series), "series " + series + " of study " + study);
+        return audited(wado.metadata(index.series(study, series), "series " + series + " of study " + study), study,
+                "metadata of series " + series);
     }
 
     @GET
     @Path("studies/{study}/series/{series}/instances/{instance}/metadata")
     public Response instanceMetadata(@PathParam("study") String study, @PathParam("series") String series,
                                      @PathParam("instance") String instance) {
-        return wado.metadata(instance(study, series, instance).map(List::of).orElse(List.of()), "instance " + instance);
+        return audited(wado.metadata(instance(study, series, instance).map(List::of).orElse(List.of()), "instance " + instance),
+                study, "metadata of instance " + instance);
     }
 
     @GET
@@ -135,7 +149,13 @@ public class DicomWebResource {
                              @PathParam("instance") String instance, @HeaderParam("Accept") String accept) {
         Optional<IndexedInstance> i = instance(study, series, instance);
         if (i.isEmpty()) return WadoRetrieve.text(404, "instance " + instance + " is not held by this service");
-        return wado.rendered(i.get(), accept);
+        return audited(wado.rendered(i.get(), accept), study, "rendered instance " + instance);
+    }
+
+    /** A retrieval that returns patient data (200) is recorded: who read which study (docs/security.md, "Audit trail"). */
+    private Response audited(Response r, String study, String what) {
+        if (r.getStatus() == 200) audit.accessed(Principals.name(identity), "dicomweb-retrieve", "study " + study, what);
+        return r;
     }
 
     private List<IndexedInstance> studyInstances(String study) {
