@@ -30,8 +30,9 @@ public final class Topics {
     public static final List<TopicSpec> ALL = List.of(
             new TopicSpec(INSTANCES_RECEIVED, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID (all instances of a series share a partition, so series assembly sees them in order)",
-                    "InstanceReceived (JSON, schemaVersion 1): UIDs, header fields, blob reference of the Part-10 file",
-                    "ingest", "streams; ingest (DICOMweb index, no group)"),
+                    "InstanceReceived (JSON, schemaVersion 1): UIDs, header fields, blob reference of the Part-10 file;"
+                            + " also read, without a group, by ingest's DICOMweb index",
+                    "ingest", "streams"),
             new TopicSpec(SERIES_READY, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
                     "SeriesReady (JSON): ordered blob references, geometry, series fingerprint; an update re-emits the series"
@@ -56,8 +57,9 @@ public final class Topics {
                     "streams", "operators", 16 << 20),
             new TopicSpec(SEGMENTATION_RESULTS, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
-                    "SegmentationResult (JSON): model version and sha256, lesion measures, SEG and SR blob references, status",
-                    "inference", "fhir-bridge; ingest (DICOMweb index, no group)"),
+                    "SegmentationResult (JSON): model version and sha256, lesion measures, SEG and SR blob references, status;"
+                            + " also read, without a group, by ingest's DICOMweb index",
+                    "inference", "fhir-bridge"),
             new TopicSpec(SEGMENTATION_DLQ, 1, false, Duration.ofDays(30),
                     "SeriesInstanceUID",
                     "SegmentationResult (JSON) of a series that failed (status ERROR) or whose SEG the PACS refused;"
