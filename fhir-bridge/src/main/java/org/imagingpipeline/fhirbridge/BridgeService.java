@@ -43,7 +43,7 @@ public class BridgeService {
                 DiagnosticReportStatus.fromCode(config.mapping().reportStatus().toLowerCase(Locale.ROOT)),
                 config.mapping().patientDefaultSystem(), config.mapping().issuerSystemPrefix(),
                 config.mapping().issuerSystems(),
-                "none".equalsIgnoreCase(config.mapping().dicomWebBaseUrl().strip()) ? null : config.mapping().dicomWebBaseUrl());
+                config.mapping().dicomWebBaseUrl());
         EhrClient ehr = new EhrClient(ctx, config.fhir().baseUrl(), config.fhir().connectTimeout(),
                 config.fhir().requestTimeout(), auth(config.fhir().auth(), config.fhir().baseUrl()));
         ResultProcessor processor = new ResultProcessor(new ResultMapper(options), validator, ehr,

@@ -12,8 +12,8 @@ import org.hl7.fhir.r4.model.DiagnosticReport.DiagnosticReportStatus;
  * @param issuerSystems             explicit IssuerOfPatientID -> system URI mapping, consulted first
  * @param dicomWebBaseUrl           the DICOMweb service that serves the source series and the SEG (ingest's
  *                                  http://127.0.0.1:8081/dicomweb on the local stack, or a PACS's), without a trailing
- *                                  slash; the ImagingStudy's Endpoint and the Media's WADO-RS URL point at it. Null or
- *                                  empty: no Endpoint and no URL (the EHR gets identifiers only)
+ *                                  slash; the ImagingStudy's Endpoint and the Media's WADO-RS URL point at it. Null,
+ *                                  empty or {@code none}: no Endpoint and no URL (the EHR gets identifiers only)
  */
 public record MappingOptions(DiagnosticReportStatus reportStatus, String patientIdentifierDefaultSystem,
                              String issuerSystemPrefix, Map<String, String> issuerSystems, String dicomWebBaseUrl) {
@@ -34,7 +34,7 @@ public record MappingOptions(DiagnosticReportStatus reportStatus, String patient
         if (dicomWebBaseUrl != null) {
             dicomWebBaseUrl = dicomWebBaseUrl.strip();
             while (dicomWebBaseUrl.endsWith("/")) dicomWebBaseUrl = dicomWebBaseUrl.substring(0, dicomWebBaseUrl.length() - 1);
-            if (dicomWebBaseUrl.isEmpty()) {
+            if (dicomWebBaseUrl.isEmpty() || dicomWebBaseUrl.equalsIgnoreCase("none")) {
                 dicomWebBaseUrl = null;
             } else if (!dicomWebBaseUrl.matches("(?i)https?://[^\\s]+")) {
                 throw new IllegalArgumentException("the DICOMweb base URL must be an http(s) URL, got " + dicomWebBaseUrl);

@@ -22,7 +22,7 @@ import org.imagingpipeline.securityaudit.ServiceAudit;
 public class DicomWebAccessAudit {
     static final int MAX_KEYS = 10_000;
 
-    private final AuditSink sink;
+    private final java.util.function.Supplier<? extends AuditSink> sink;
     private final Duration window;
     private final java.util.function.Supplier<Instant> clock;
     private final Map<String, Recent> recent = new LinkedHashMap<>(256, 0.75f, true) {
@@ -43,7 +43,7 @@ public class DicomWebAccessAudit {
     }
 
     DicomWebAccessAudit(java.util.function.Supplier<? extends AuditSink> sink, Duration window, java.util.function.Supplier<Instant> clock) {
-        this.sink = (principal, action, target, outcome, detail) -> sink.get().record(principal, action, target, outcome, detail);
+        this.sink = sink;
         this.window = window;
         this.clock = clock;
     }
@@ -67,6 +67,6 @@ public class DicomWebAccessAudit {
             r.recordedAt = now;
             r.since = 0;
         }
-        sink.record(principal, action, target, "allowed", folded == 0 ? detail : detail + " (+" + folded + " more requests)");
+        sink.get().record(principal, action, target, "allowed", folded == 0 ? detail : detail + " (+" + folded + " more requests)");
     }
 }

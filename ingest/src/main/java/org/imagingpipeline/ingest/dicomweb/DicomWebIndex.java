@@ -112,7 +112,16 @@ public final class DicomWebIndex {
 
     /** The instances of one series in a study, by InstanceNumber; empty when unknown. */
     public List<IndexedInstance> series(String studyInstanceUid, String seriesInstanceUid) {
-        return study(studyInstanceUid).getOrDefault(seriesInstanceUid, List.of());
+        lock.readLock().lock();
+        try {
+            Map<String, IndexedInstance> series = studies.getOrDefault(studyInstanceUid, Map.of()).get(seriesInstanceUid);
+            if (series == null) return List.of();
+            List<IndexedInstance> list = new ArrayList<>(series.values());
+            list.sort(BY_INSTANCE_NUMBER);
+            return list;
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     private static final Comparator<IndexedInstance> BY_INSTANCE_NUMBER = Comparator.comparing(
