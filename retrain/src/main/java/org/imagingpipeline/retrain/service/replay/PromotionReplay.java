@@ -1,0 +1,130 @@
+package org.imagingpipeline.retrain.service.replay;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.SeriesReady;
+import org.imagingpipeline.events.Topics;
+import org.imagingpipeline.kafka.KafkaClients;
+import org.jboss.logging.Logger;
+
+/**
+ * DRAFT (branch replay, not yet tested or wired): after a domain's model is promoted, the series of that domain that
+ * completed within {@code window} before the promotion are segmented again by the new model, so the patients scanned
+ * before it get the better model's report (issue 18 item 3). Kafka-native and replica-safe: the domain's SeriesReady
+ * records are read from imaging.series.ready (assigned, no group, from offsetsForTimes(promotedAt - window) to the end
+ * offsets of the moment) and re-published there unchanged, with header {@code pipeline.replay} naming the promotion;
+ * inference's consumer group segments them like any series (one instance per partition, offsets committed after the
+ * result), the result carries the new model version, and fhir-bridge's supersede path files it as the series' current
+ * report (amended under {@code final}, with If-Match on the superseded one). Only the latest revision of a series is
+ * re-published; at most {@code maxSeries}, the most recent first. A series segmented after the promotion already has the
+ * new version's result: its replay is recognised downstream by the same eventId (series, version) and changes nothing.
+ */
+public final class PromotionReplay {
+    private static final Logger LOG = Logger.getLogger(PromotionReplay.class);
+    public static final String REPLAY_HEADER = "pipeline.replay";
+
+    private final KafkaClients clients;
+    private final Duration window;
+    private final int maxSeries;
+    private final Duration timeout;
+    private final JsonSerde<SeriesReady> serde = JsonSerde.of(SeriesReady.class);
+
+    public PromotionReplay(KafkaClients clients, Duration window, int maxSeries, Duration timeout) {
+        this.clients = clients;
+        this.window = window;
+        this.maxSeries = maxSeries;
+        this.timeout = timeout;
+    }
+
+    /** What was re-published. */
+    public record Replayed(String domainId, String version, int series, int skippedUnreadable) {
+    }
+
+    /** Re-publishes the domain's series that completed in [promotedAt - window, promotedAt). */
+    public Replayed replay(String domainId, String version, Instant promotedAt) throws InterruptedException {
+        if (window.isZero() || maxSeries <= 0) return new Replayed(domainId, version, 0, 0);
+        Map<String, ConsumerRecord<String, byte[]>> latest = new HashMap<>();
+        int unreadable = 0;
+        try (KafkaConsumer<String, byte[]> consumer = clients.consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "retrain-replay",
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(17 << 20),
+                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Integer.toString(34 << 20)), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SERIES_READY, timeout).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+            Map<TopicPartition, Long> since = new HashMap<>();
+            for (TopicPartition tp : partitions) since.put(tp, promotedAt.minus(window).toEpochMilli());
+            Map<TopicPartition, OffsetAndTimestamp> from = consumer.offsetsForTimes(since, timeout);
+            for (TopicPartition tp : partitions) {
+                OffsetAndTimestamp o = from.get(tp);
+                consumer.seek(tp, o == null ? end.get(tp) : o.offset());
+            }
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!reached(consumer, end) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value() == null || r.timestamp() >= promotedAt.toEpochMilli()) continue;
+                    SeriesReady s;
+                    try {
+                        s = serde.deserialize(r.topic(), r.value());
+                    } catch (RuntimeException e) {
+                        unreadable++;
+                        continue;
+                    }
+                    if (s == null || !domainId.equals(s.domainId())) continue;
+                    latest.merge(s.seriesInstanceUid(), r, (a, b) -> revision(b) >= revision(a) ? b : a);
+                }
+                if (Thread.interrupted()) throw new InterruptedException();
+            }
+        }
+        List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>(latest.values());
+        chosen.sort(Comparator.comparingLong((ConsumerRecord<String, byte[]> r) -> r.timestamp()).reversed());
+        if (chosen.size() > maxSeries) chosen = chosen.subList(0, maxSeries);
+        String reason = "promotion of domain " + domainId + " to version " + version;
+        try (KafkaProducer<String, byte[]> producer = clients.producer(Map.of(ProducerConfig.CLIENT_ID_CONFIG, "retrain-replay",
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(16 << 20)), new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+            for (ConsumerRecord<String, byte[]> r : chosen) {
+                ProducerRecord<String, byte[]> out = new ProducerRecord<>(Topics.SERIES_READY, r.key(), r.value());
+                out.headers().add(REPLAY_HEADER, reason.getBytes(StandardCharsets.UTF_8));
+                acks.add(producer.send(out));
+            }
+            for (java.util.concurrent.Future<?> f : acks) f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("replay of domain " + domainId + " not acknowledged: " + e.getMessage(), e);
+        }
+        LOG.infof("domain %s: %d series completed in the %s before version %s's promotion sent to be segmented again",
+                domainId, chosen.size(), window, version);
+        return new Replayed(domainId, version, chosen.size(), unreadable);
+    }
+
+    private int revision(ConsumerRecord<String, byte[]> r) {
+        try {
+            return serde.deserialize(r.topic(), r.value()).revision();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static boolean reached(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) if (c.position(e.getKey()) < e.getValue()) return false;
+        return true;
+    }
+}
