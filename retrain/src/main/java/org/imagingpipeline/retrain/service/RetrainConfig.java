@@ -110,6 +110,24 @@ public interface RetrainConfig {
         int maxSeries();
     }
 
+    /** After a promotion, the domain's past series are segmented again by the new model (docs/retrain.md, "Replay"). */
+    interface Replay {
+        /** How far back before the promotion; 0 = no replay. */
+        @WithDefault("168h")
+        Duration window();
+
+        /** At most this many series (the most recent) per promotion. */
+        @WithName("max-series")
+        @WithDefault("100")
+        int maxSeries();
+
+        /** How long reading the topic and the acknowledgements may take. */
+        @WithDefault("2m")
+        Duration timeout();
+    }
+
+    Replay replay();
+
     interface Series {
         @WithName("max-per-domain")
         @WithDefault("500")

@@ -2,6 +2,8 @@ package org.imagingpipeline.retrain.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
+import java.time.Instant;
+import org.imagingpipeline.retrain.service.replay.PromotionReplay;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -60,6 +62,12 @@ public class RetrainService {
     private volatile JobRunner runner;
     private volatile DriftTrigger trigger;
     private volatile InputConsumer inputs;
+    /** One replay at a time, in promotion order. */
+    private final java.util.concurrent.ExecutorService replays = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "promotion-replay");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile RetrainMetrics metrics;
     private volatile SeriesCatalog catalog;
     private volatile AuditLog audit;
@@ -78,9 +86,13 @@ public class RetrainService {
         serviceAudit.use(audit);
         AuditLog a = audit;
         // The gate's promotions (and the source model's registration): the service did them, no caller.
+        PromotionReplay replay = config.enabled()
+                ? new PromotionReplay(clients, config.replay().window(), config.replay().maxSeries(), config.replay().timeout()) : null;
         publisher.onPublished((key, v) -> {
             if (ModelVersion.isRoutingKey(key) && v.status() == ModelVersion.Status.PROMOTED) {
                 a.record(SYSTEM, "promote", "domain " + v.domainId(), "succeeded", "version " + v.version());
+                // The patients of this domain scanned before the promotion get the new model's report too.
+                if (replay != null && !ModelVersion.DEFAULT_DOMAIN.equals(v.domainId())) replayLater(replay, a, v);
             }
         });
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
@@ -129,6 +141,22 @@ public class RetrainService {
         return s;
     }
 
+    /** On the replay thread: the publisher (and the job that promoted) must not wait for it. */
+    private void replayLater(PromotionReplay replay, AuditLog a, ModelVersion v) {
+        Instant at = v.at() == null ? Instant.now() : v.at();
+        replays.submit(() -> {
+            try {
+                PromotionReplay.Replayed r = replay.replay(v.domainId(), v.version(), at);
+                a.record(SYSTEM, "replay", "domain " + v.domainId(), "succeeded", r.series() + " series sent to version " + v.version());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "domain %s: the series before version %s's promotion were not sent again", v.domainId(), v.version());
+                a.record(SYSTEM, "replay", "domain " + v.domainId(), "refused", e.getMessage());
+            }
+        });
+    }
+
     /** In the background: it waits for the registry view, and start-up must not. */
     private void registerSourceModel(java.nio.file.Path file) {
         Thread t = new Thread(() -> {
@@ -146,6 +174,7 @@ public class RetrainService {
     }
 
     void onStop(@Observes ShutdownEvent ev) throws InterruptedException {
+        replays.shutdownNow();
         if (inputs != null) inputs.close();
         if (runner != null) runner.close();
         if (reader != null) reader.close();
