@@ -11,14 +11,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.Resource;
 
 /**
- * The EHR's FHIR REST API as the bridge uses it: POST a transaction Bundle to the base URL, and search
- * resources (DiagnosticReport, ImagingStudy, Patient) by identifier. Plain {@link HttpClient}, so every status code and I/O failure reaches the
+ * The EHR's FHIR REST API as the bridge uses it: POST a transaction Bundle to the base URL, search resources
+ * (DiagnosticReport, ImagingStudy, Patient) by identifier, and read one by id (the Observation of a superseded report). Plain {@link HttpClient}, so every status code and I/O failure reaches the
  * retry policy unchanged; the HAPI parser reads and writes the bodies.
  */
 public final class EhrClient {
@@ -79,6 +80,25 @@ public final class EhrClient {
             if (type.isInstance(res) && hasIdentifier(res, system, value)) out.add(type.cast(res));
         }
         return out;
+    }
+
+    /**
+     * The resource a reference names ({@code Type/id}, or an absolute URL under this EHR's base), read by id; empty when
+     * the EHR answers 404 or 410, or when the reference points elsewhere. Other non-2xx answers are {@link SearchFailed}.
+     */
+    public <T extends Resource> Optional<T> read(Class<T> type, String reference)
+            throws IOException, InterruptedException, SearchFailed {
+        String relative = reference.startsWith(base.toString()) ? reference.substring(base.toString().length()) : reference;
+        String[] parts = relative.split("/");
+        if (parts.length < 2 || !type.getSimpleName().equals(parts[0]) || !parts[1].matches("[A-Za-z0-9\\-.]{1,64}")) {
+            return Optional.empty();
+        }
+        HttpRequest.Builder rb = HttpRequest.newBuilder(base.resolve(parts[0] + "/" + parts[1])).timeout(requestTimeout)
+                .header("Accept", FHIR_JSON).GET();
+        Response r = send(rb);
+        if (r.status() == 404 || r.status() == 410) return Optional.empty();
+        if (!r.ok()) throw new SearchFailed(r);
+        return Optional.of(ctx.newJsonParser().parseResource(type, r.body()));
     }
 
     private boolean hasIdentifier(Resource res, String system, String value) {

@@ -4,8 +4,10 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.hl7.fhir.r4.model.Annotation;
@@ -52,8 +54,14 @@ public final class ResultMapper {
         this.options = options;
     }
 
-    /** A report already in the EHR that the new result replaces (its current version, as read). */
-    public record Superseded(DiagnosticReport report) {
+    /**
+     * A report already in the EHR that the new result replaces (its current version, as read), and the reference of the
+     * Device (model) that made it, as its Observations name it, or null when none could be read.
+     */
+    public record Superseded(DiagnosticReport report, String modelDevice) {
+        public Superseded(DiagnosticReport report) {
+            this(report, null);
+        }
     }
 
     /**
@@ -274,7 +282,7 @@ public final class ResultMapper {
         String reportUrl = add(b, report, r, "report", ifNone(report.getIdentifierFirstRep()));
 
         // Reports this one supersedes: drop their "current report of the series" identifier, tag them.
-        List<String> replacedUrls = new ArrayList<>();
+        Map<String, String> replacedUrls = new LinkedHashMap<>();
         for (Superseded s : replaced) {
             DiagnosticReport old = s.report().copy();
             String oldId = old.getIdElement().getIdPart();
@@ -292,7 +300,7 @@ public final class ResultMapper {
             }
             old.setId(oldId);
             old.getMeta().setVersionId(null).setLastUpdated(null);
-            replacedUrls.add(oldUrl);
+            replacedUrls.put(oldUrl, s.modelDevice());
             b.addEntry().setFullUrl(oldUrl).setResource(old).getRequest()
                     .setMethod(HTTPVerb.PUT).setUrl("DiagnosticReport/" + oldId).setIfMatch(ifMatch);
         }
@@ -309,8 +317,14 @@ public final class ResultMapper {
         prov.addAgent().setType(new CodeableConcept(new Coding(Codes.PROVENANCE_AGENT, "author", "Author")))
                 .setWho(new Reference(deviceUrl));
         if (studyUrl != null) prov.addEntity().setRole(Provenance.ProvenanceEntityRole.SOURCE).setWhat(new Reference(studyUrl));
-        for (String url : replacedUrls) {
-            prov.addEntity().setRole(Provenance.ProvenanceEntityRole.REVISION).setWhat(new Reference(url));
+        // The report(s) this one revises, each attributed to the model that made it: the Provenance names both models.
+        for (Map.Entry<String, String> e : replacedUrls.entrySet()) {
+            Provenance.ProvenanceEntityComponent revised = prov.addEntity().setRole(Provenance.ProvenanceEntityRole.REVISION)
+                    .setWhat(new Reference(e.getKey()));
+            if (e.getValue() != null) {
+                revised.addAgent().setType(new CodeableConcept(new Coding(Codes.PROVENANCE_AGENT, "author", "Author")))
+                        .setWho(new Reference(e.getValue()));
+            }
         }
         b.addEntry().setFullUrl(placeholder(r, "provenance")).setResource(prov).getRequest().setMethod(HTTPVerb.PUT)
                 .setUrl("Provenance/" + provId);

@@ -6,13 +6,16 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.Identifier;
 import org.hl7.fhir.r4.model.ImagingStudy;
-import org.hl7.fhir.r4.model.Patient;
+import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.OperationOutcome;
+import org.hl7.fhir.r4.model.Patient;
 import org.imagingpipeline.events.DeliveryFailure;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.SegmentationResult;
@@ -225,7 +228,24 @@ public final class ResultProcessor {
                 .anyMatch(i -> Codes.ID_REPORT.equals(i.getSystem()) && key.equals(i.getValue())));
         if (ownIsCurrent) return List.of();
         if (!ehr.reportsByIdentifier(Codes.ID_REPORT, key).isEmpty()) return List.of();
-        return current.stream().map(ResultMapper.Superseded::new).toList();
+        List<ResultMapper.Superseded> out = new ArrayList<>();
+        for (DiagnosticReport d : current) out.add(new ResultMapper.Superseded(d, modelDeviceOf(d)));
+        return out;
+    }
+
+    /**
+     * The Device (model) that made a report, as its first Observation names it (R4 DiagnosticReport has no device
+     * element); null when the report has no result or the Observation names none or is gone.
+     */
+    private String modelDeviceOf(DiagnosticReport d) throws IOException, InterruptedException, EhrClient.SearchFailed {
+        for (org.hl7.fhir.r4.model.Reference result : d.getResult()) {
+            if (!result.hasReference()) continue;
+            Optional<Observation> o = ehr.read(Observation.class, result.getReference());
+            if (o.isPresent() && o.get().hasDevice() && o.get().getDevice().hasReference()) {
+                return o.get().getDevice().getReference();
+            }
+        }
+        return null;
     }
 
     /**

@@ -3,6 +3,7 @@ package org.imagingpipeline.fhirbridge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,9 +125,23 @@ class EhrDeliveryTest {
         assertTrue(v4.getIdentifier().stream().anyMatch(i -> Codes.ID_SERIES_REPORT.equals(i.getSystem())));
         Provenance prov = (Provenance) ehr.store().search("Provenance", p -> ((Provenance) p).getTarget().stream()
                 .anyMatch(t -> t.getReference().equals("DiagnosticReport/" + v4.getIdElement().getIdPart()))).get(0);
-        assertTrue(prov.getEntity().stream().anyMatch(e -> e.getRole() == Provenance.ProvenanceEntityRole.REVISION
-                && e.getWhat().getReference().equals("DiagnosticReport/" + v3.getIdElement().getIdPart())));
+        Provenance.ProvenanceEntityComponent revised = prov.getEntity().stream()
+                .filter(e -> e.getRole() == Provenance.ProvenanceEntityRole.REVISION).findFirst().orElseThrow();
+        assertEquals("DiagnosticReport/" + v3.getIdElement().getIdPart(), revised.getWhat().getReference());
+        // Both models are named: the new one as the Provenance's author, the old one as the revised report's author.
+        String v3Device = deviceOf(v3);
+        String v4Device = deviceOf(v4);
+        assertNotEquals(v3Device, v4Device);
+        assertEquals(v4Device, prov.getAgentFirstRep().getWho().getReference());
+        assertEquals(v3Device, revised.getAgentFirstRep().getWho().getReference(), "the superseded report's model");
         assertEquals(1, ehr.store().count("Patient"));
+    }
+
+    /** The Device reference a stored report's first Observation names. */
+    private String deviceOf(DiagnosticReport d) {
+        String obs = d.getResultFirstRep().getReference();
+        return ((org.hl7.fhir.r4.model.Observation) ehr.store().read("Observation", obs.substring(obs.indexOf('/') + 1)))
+                .getDevice().getReference();
     }
 
     @Test

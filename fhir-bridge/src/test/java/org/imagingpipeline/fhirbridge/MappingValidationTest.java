@@ -104,8 +104,15 @@ class MappingValidationTest {
         old.addResult(new org.hl7.fhir.r4.model.Reference("Observation/4"));
         old.getMedia().clear();
         Bundle b = new ResultMapper(finalStatus).map(TestResults.ok(series, "4", "PAT-004"),
-                List.of(new ResultMapper.Superseded(old)));
+                List.of(new ResultMapper.Superseded(old, "Device/5")));
         assertValid(b);
+        org.hl7.fhir.r4.model.Provenance prov = b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
+                .filter(x -> x instanceof org.hl7.fhir.r4.model.Provenance).map(org.hl7.fhir.r4.model.Provenance.class::cast)
+                .findFirst().orElseThrow();
+        assertEquals("Device/5", prov.getEntity().stream()
+                        .filter(e -> e.getRole() == org.hl7.fhir.r4.model.Provenance.ProvenanceEntityRole.REVISION)
+                        .findFirst().orElseThrow().getAgentFirstRep().getWho().getReference(),
+                "the revised report is attributed to the model that made it");
         List<DiagnosticReport> reports = b.getEntry().stream().map(Bundle.BundleEntryComponent::getResource)
                 .filter(x -> x instanceof DiagnosticReport).map(DiagnosticReport.class::cast).toList();
         assertEquals(2, reports.size());
