@@ -213,6 +213,10 @@ public final class DemoCommand implements Callable<Integer> {
         phase("waiting for every report in the EHR");
         Path sent = out.resolve("sent");
         log("demo: " + DemoProbe.waitReports(new EhrReports(ehrUrl()), SentSeries.read(sent), reportTimeout));
+        // The promoted scanner's series sent before its promotion are segmented again by the new model (retrain's
+        // replay): their reports in the EHR are superseded by the new model's.
+        phase("waiting for the earlier reports of the promoted scanner to be amended");
+        log("demo: amended: " + DemoProbe.waitAmended(new EhrReports(ehrUrl()), bootstrap(), SentSeries.read(sent), reportTimeout));
 
         // ---- Dice with the demo's own masks: the source model on every site folder, each promoted model on its domain's
         phase("measuring Dice with the masks the demo holds");

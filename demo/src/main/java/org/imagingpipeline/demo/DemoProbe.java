@@ -102,6 +102,70 @@ final class DemoProbe {
         return out;
     }
 
+    /**
+     * A promoted domain's model and the demo's series of that domain that were complete before the promotion: the
+     * retrain service sends them again after it (retrain.replay.*) so that their current report becomes the new model's.
+     */
+    record Replay(String domainId, String version, java.time.Instant promotedAt, List<String> seriesBefore) {
+    }
+
+    /** One {@link Replay} per domain whose latest routing record is a promotion (the default route excluded). */
+    static List<Replay> replays(String bootstrap, List<SentSeries> sent) {
+        Map<String, ModelVersion> promotions = new TreeMap<>();
+        for (TopicSnapshot.Rec<ModelVersion> r : TopicSnapshot.read(bootstrap, Topics.MODEL_VERSIONS, ModelVersion.class)) {
+            if (!ModelVersion.isRoutingKey(r.key()) || ModelVersion.DEFAULT_DOMAIN.equals(r.key())) continue;
+            if (r.value().serving() != null && r.value().status() == ModelVersion.Status.PROMOTED) promotions.put(r.key(), r.value());
+            else promotions.remove(r.key());
+        }
+        java.util.Set<String> demoSeries = new java.util.HashSet<>();
+        sent.forEach(s -> demoSeries.add(s.seriesUid()));
+        Map<String, SeriesReady> firstReady = new LinkedHashMap<>();
+        for (TopicSnapshot.Rec<SeriesReady> r : TopicSnapshot.read(bootstrap, Topics.SERIES_READY, SeriesReady.class)) {
+            if (demoSeries.contains(r.value().seriesInstanceUid())) firstReady.putIfAbsent(r.value().seriesInstanceUid(), r.value());
+        }
+        List<Replay> out = new java.util.ArrayList<>();
+        for (ModelVersion p : promotions.values()) {
+            if (p.at() == null) continue;
+            List<String> before = firstReady.values().stream().filter(s -> p.domainId().equals(s.domainId())
+                    && s.completedAt() != null && s.completedAt().isBefore(p.at())).map(SeriesReady::seriesInstanceUid).toList();
+            out.add(new Replay(p.domainId(), p.serving().version(), p.at(), before));
+        }
+        return out;
+    }
+
+    /** How many of the replay's series have their current report by the promoted model. */
+    static int amended(EhrReports ehr, Replay replay) throws Exception {
+        int n = 0;
+        for (String series : replay.seriesBefore()) {
+            if (ehr.current(series).map(r -> replay.version().equals(r.modelVersion())).orElse(false)) n++;
+        }
+        return n;
+    }
+
+    /**
+     * Waits until every series of a promoted domain that was complete before the promotion has its current report by
+     * the promoted model (the earlier reports amended), or the timeout; per domain: series before, amended.
+     */
+    static Map<String, Map<String, Integer>> waitAmended(EhrReports ehr, String bootstrap, List<SentSeries> sent, long timeoutSeconds)
+            throws Exception {
+        long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+        String last = "";
+        while (true) {
+            Map<String, Map<String, Integer>> out = new TreeMap<>();
+            boolean all = true;
+            for (Replay r : replays(bootstrap, sent)) {
+                int amended = amended(ehr, r);
+                all &= amended >= r.seriesBefore().size();
+                out.put(r.domainId(), Map.of("series_before_promotion", r.seriesBefore().size(), "reports_amended", amended));
+            }
+            if (all || System.nanoTime() > deadline) return out;
+            String line = out.toString();
+            if (!line.equals(last)) System.err.println("demo: earlier reports amended by the promoted model: " + line);
+            last = line;
+            Thread.sleep(3000);
+        }
+    }
+
     static Map<String, List<String>> domainFolders(String bootstrap, List<SentSeries> sent) {
         Map<String, String> folderBySeries = new TreeMap<>();
         sent.forEach(s -> folderBySeries.put(s.seriesUid(), s.siteFolder()));

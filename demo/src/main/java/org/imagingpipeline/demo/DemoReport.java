@@ -94,18 +94,31 @@ public final class DemoReport {
         Instant t0 = completedBySeries.values().stream().filter(java.util.Objects::nonNull).min(Instant::compareTo).orElse(Instant.now());
         Map<String, Boolean> studyReported = new TreeMap<>();
         Map<String, SegmentationResult> lastResult = new HashMap<>();
-        for (SegmentationResult r : results) lastResult.put(r.seriesInstanceUid(), r);
+        Map<String, SegmentationResult> firstResult = new HashMap<>();
+        for (SegmentationResult r : results) {
+            lastResult.put(r.seriesInstanceUid(), r);
+            firstResult.putIfAbsent(r.seriesInstanceUid(), r);
+        }
         for (SentSeries s : sent) {
             Optional<EhrReports.Report> rep = ehr.current(s.seriesUid());
             studyReported.merge(s.studyUid(), rep.isPresent(), Boolean::logicalAnd);
             if (rep.isEmpty()) continue;
             reportedSeries++;
+            // Latency is to the series' first report: for a series whose report a promoted model has since amended, the
+            // first model's report as the EHR first stored it.
+            SegmentationResult first = firstResult.get(s.seriesUid());
+            Optional<EhrReports.Report> firstReport = rep;
+            if (first != null && first.model() != null && first.model().version() != null
+                    && rep.get().modelVersion() != null && !first.model().version().equals(rep.get().modelVersion())) {
+                firstReport = ehr.firstStored(s.seriesUid(), first.model().version());
+            }
             Instant done = completedBySeries.get(s.seriesUid());
-            if (rep.get().lastUpdated() != null) {
-                reportedMinutes.add(minutes(t0, rep.get().lastUpdated()));
-                if (done != null) latencySeconds.add(Duration.between(done, rep.get().lastUpdated()).toMillis() / 1000.0);
+            if (firstReport.isPresent() && firstReport.get().lastUpdated() != null) {
+                reportedMinutes.add(minutes(t0, firstReport.get().lastUpdated()));
+                if (done != null) latencySeconds.add(Duration.between(done, firstReport.get().lastUpdated()).toMillis() / 1000.0);
             }
         }
+        List<DemoProbe.Replay> replays = DemoProbe.replays(bootstrap, sent);
         long studiesSent = sent.stream().map(SentSeries::studyUid).distinct().count();
         long studiesReported = studyReported.values().stream().filter(b -> b).count();
 
@@ -154,6 +167,7 @@ public final class DemoReport {
                 .filter(f -> dice.stream().anyMatch(d -> d.folder().equals(f))).toList();
         List<Double> diceSource = new ArrayList<>(), diceAdapted = new ArrayList<>();
         Map<String, Double> adaptedByFolder = new HashMap<>();
+        int amendedTotal = 0;
         for (ModelVersion m : history.values()) {
             ObjectNode o = models.addObject();
             o.put("version", m.version());
@@ -177,6 +191,16 @@ public final class DemoReport {
             putNullable(o, "dice_after", after);
             o.set("site_folders", JSON.valueToTree(fs));
             o.set("evidence", JSON.valueToTree(m.evidence()));
+            // The replay after promotion: this domain's series complete before it, and how many of their current
+            // reports are now this model's (the earlier reports amended).
+            for (DemoProbe.Replay r : replays) {
+                if (m.status() == ModelVersion.Status.PROMOTED && r.domainId().equals(m.domainId()) && r.version().equals(m.version())) {
+                    int amended = DemoProbe.amended(ehr, r);
+                    o.put("series_before_promotion", r.seriesBefore().size());
+                    o.put("reports_amended", amended);
+                    amendedTotal += amended;
+                }
+            }
         }
         for (String f : folders) {
             diceSource.add(pooled(dice, List.of(f), sourceSha));
@@ -196,6 +220,7 @@ public final class DemoReport {
         putNullable(lat, "p95", quantileMs(sorted, 0.95));
         putNullable(lat, "max", sorted.isEmpty() ? null : Math.round(sorted.get(sorted.size() - 1) * 1000.0) * 1.0);
         summary.put("lost", studiesSent - studiesReported);
+        summary.put("reports_amended_after_promotion", amendedTotal);
         summary.put("series_sent", sent.size());
         summary.put("series_reported", reportedSeries);
         summary.put("simulated_series", sent.stream().filter(SentSeries::simulated).count());
@@ -227,7 +252,8 @@ public final class DemoReport {
                                 + String.join(" | ", phases.keySet()))));
         Files.writeString(out.resolve("index.html"), html);
         ObjectNode brief = JSON.createObjectNode();
-        for (String k : List.of("studies_sent", "reports_in_ehr", "lost", "fhir_validation_errors", "latency_ms", "synthetic_data")) {
+        for (String k : List.of("studies_sent", "reports_in_ehr", "lost", "fhir_validation_errors", "latency_ms",
+                "reports_amended_after_promotion", "synthetic_data")) {
             brief.set(k, summary.get(k));
         }
         brief.put("domains", domainList.size());

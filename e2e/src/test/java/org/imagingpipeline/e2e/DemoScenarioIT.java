@@ -74,6 +74,11 @@ class DemoScenarioIT {
                 newScannerPromoted++;
                 // The later series of that scanner (sent after the promotion) carry the adapted model's sha256.
                 assertTrue(m.get("series_segmented").asInt() >= 1, "the promoted model segmented the next series: " + m);
+                // ... and, after the promotion, the series of that scanner sent before it again (retrain's replay): each
+                // of their current reports in the EHR is now the adapted model's (the earlier one superseded).
+                assertTrue(m.path("series_before_promotion").asInt() >= 1, "the scanner had series before the promotion: " + m);
+                assertEquals(m.get("series_before_promotion").asInt(), m.path("reports_amended").asInt(),
+                        "every earlier report of the promoted scanner is amended: " + m);
             }
         }
         assertTrue(decided >= 1, "the flagged scanner got an adaptation decision with evidence: " + s.get("models"));

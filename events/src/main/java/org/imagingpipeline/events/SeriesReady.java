@@ -25,6 +25,12 @@ public record SeriesReady(int schemaVersion, String eventId, int revision, Reaso
                           Instant completedAt) {
 
     public static final int SCHEMA_VERSION = 1;
+    /**
+     * Kafka header of a SeriesReady the retrain service sent again after a promotion (its value names the promotion):
+     * the same series, not a new acquisition. Inference segments it like any; the drift detector and the retrain
+     * service's catalog skip it.
+     */
+    public static final String REPLAY_HEADER = "pipeline.replay";
 
     public SeriesReady {
         Objects.requireNonNull(seriesInstanceUid, "seriesInstanceUid");

@@ -36,8 +36,9 @@ public final class Topics {
             new TopicSpec(SERIES_READY, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
                     "SeriesReady (JSON): ordered blob references, geometry, series fingerprint; an update re-emits the series"
-                            + " (records up to 16 MiB: a series of thousands of slices)",
-                    "streams", "inference", 16 << 20),
+                            + " (records up to 16 MiB: a series of thousands of slices); after a promotion retrain sends the"
+                            + " domain's earlier series again with header pipeline.replay (inference only: drift and retrain skip it)",
+                    "streams; retrain (replay)", "inference", 16 << 20),
             new TopicSpec(DOMAIN_EVENTS, 1, false, Duration.ofDays(30),
                     "domain id",
                     "DomainEvent (JSON): a domain's state change (KNOWN, CANDIDATE, DRIFT_CONFIRMED, ALIAS) with its evidence",

@@ -134,6 +134,11 @@ class EhrDeliveryTest {
         assertNotEquals(v3Device, v4Device);
         assertEquals(v4Device, prov.getAgentFirstRep().getWho().getReference());
         assertEquals(v3Device, revised.getAgentFirstRep().getWho().getReference(), "the superseded report's model");
+        // vread: the superseded report as first stored (the demo takes a replayed series' latency from it).
+        DiagnosticReport first = TestSupport.CTX.newJsonParser().parseResource(DiagnosticReport.class,
+                get(HttpClient.newHttpClient(), "DiagnosticReport/" + v3.getIdElement().getIdPart() + "/_history/1"));
+        assertEquals("1", first.getMeta().getVersionId());
+        assertNull(first.getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED));
         assertEquals(1, ehr.store().count("Patient"));
     }
 

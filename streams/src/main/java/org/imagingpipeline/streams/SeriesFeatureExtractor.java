@@ -59,6 +59,11 @@ public class SeriesFeatureExtractor implements Processor<String, SeriesReady, St
     public void process(Record<String, SeriesReady> record) {
         SeriesReady s = record.value();
         if (s == null || s.domainId() == null) return;
+        if (record.headers().lastHeader(SeriesReady.REPLAY_HEADER) != null) {
+            // Sent again after a promotion, for inference: no new acquisition, so the detector does not see it twice.
+            LOG.debugf("series %s (domain %s): replayed after a promotion; not measured again", s.seriesInstanceUid(), s.domainId());
+            return;
+        }
         SeriesFeatures f;
         try {
             f = timer.record(() -> measure(s, config, limits, references));

@@ -308,6 +308,21 @@ class DriftDetectorTest {
     }
 
     @Test
+    void aSeriesSentAgainAfterAPromotionIsNotMeasuredAgain() throws Exception {
+        SeriesReady s = send("Site A", "B-NEW", "Q1", 101, NEW_SCANNER);
+        DomainState before = registry().get(s.domainId());
+        long measured = meters.get("streams.drift.features").timer().count();
+        org.apache.kafka.common.header.internals.RecordHeaders replay = new org.apache.kafka.common.header.internals.RecordHeaders();
+        replay.add(SeriesReady.REPLAY_HEADER, "promotion of domain x to version 7".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        in.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(s.seriesInstanceUid(), s, replay, Instant.parse("2026-01-01T00:10:00Z")));
+        DomainState after = registry().get(s.domainId());
+        assertEquals(1, after.seriesCount);
+        assertEquals(measured, meters.get("streams.drift.features").timer().count(), "its slices are not decoded and measured again");
+        assertEquals(before.lastSeen, after.lastSeen, "the replayed record is not a new acquisition");
+        assertEquals(1, after.recent.size());
+    }
+
+    @Test
     void decisionsAreReproducible() throws Exception {
         List<DomainEvent.Evidence> runs = new java.util.ArrayList<>();
         for (int run = 0; run < 2; run++) {

@@ -44,6 +44,12 @@ public final class EhrStore {
         return v == null || v.isEmpty() ? null : v.get(v.size() - 1).copy();
     }
 
+    /** Version {@code version} (1 = as created) of Type/id, a copy, or null. */
+    public synchronized Resource read(String type, String id, int version) {
+        List<Resource> v = versions(type).get(id);
+        return v == null || version < 1 || version > v.size() ? null : v.get(version - 1).copy();
+    }
+
     public synchronized boolean exists(String type, String id) {
         return versions(type).containsKey(id);
     }

@@ -43,9 +43,16 @@ public final class StoreResourceProvider implements IResourceProvider {
         return type;
     }
 
-    @Read
+    /** Read, and vread ({@code Type/id/_history/N}): every version is kept. */
+    @Read(version = true)
     public IBaseResource read(@IdParam IdType id) {
-        Resource r = store.read(typeName, id.getIdPart());
+        Resource r;
+        if (id.hasVersionIdPart()) {
+            if (!id.isVersionIdPartValidLong()) throw new ResourceNotFoundException(id);
+            r = store.read(typeName, id.getIdPart(), (int) Math.min(Integer.MAX_VALUE, id.getVersionIdPartAsLong()));
+        } else {
+            r = store.read(typeName, id.getIdPart());
+        }
         if (r == null) throw new ResourceNotFoundException(id);
         return r;
     }

@@ -53,6 +53,7 @@ public final class InputConsumer extends LoopHandler<InputConsumer> {
         if (r.value() == null) return ConsumeLoop.Outcome.done();
         try {
             if (Topics.SERIES_READY.equals(r.topic())) {
+                if (r.headers().lastHeader(SeriesReady.REPLAY_HEADER) != null) return ConsumeLoop.Outcome.done(); // our own replay
                 SeriesReady s = seriesSerde.deserialize(r.topic(), r.value());
                 catalog.add(s);
                 if (s.domainId() != null) trigger.onSeries(s.domainId());

@@ -2,8 +2,6 @@ package org.imagingpipeline.retrain.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
-import java.time.Instant;
-import org.imagingpipeline.retrain.service.replay.PromotionReplay;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -11,6 +9,8 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +32,8 @@ import org.imagingpipeline.retrain.service.registry.RegistryPublisher;
 import org.imagingpipeline.retrain.service.registry.RegistryReader;
 import org.imagingpipeline.retrain.service.registry.RegistryView;
 import org.imagingpipeline.retrain.service.registry.SourceModelRegistrar;
+import org.imagingpipeline.retrain.service.replay.PendingReplays;
+import org.imagingpipeline.retrain.service.replay.PromotionReplay;
 import org.jboss.logging.Logger;
 
 /**
@@ -62,12 +64,13 @@ public class RetrainService {
     private volatile JobRunner runner;
     private volatile DriftTrigger trigger;
     private volatile InputConsumer inputs;
-    /** One replay at a time, in promotion order. */
-    private final java.util.concurrent.ExecutorService replays = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    /** One replay at a time, in promotion order; a failed one is tried again later. */
+    private final java.util.concurrent.ScheduledExecutorService replays = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "promotion-replay");
         t.setDaemon(true);
         return t;
     });
+    private volatile PendingReplays pendingReplays;
     private volatile RetrainMetrics metrics;
     private volatile SeriesCatalog catalog;
     private volatile AuditLog audit;
@@ -86,13 +89,23 @@ public class RetrainService {
         serviceAudit.use(audit);
         AuditLog a = audit;
         // The gate's promotions (and the source model's registration): the service did them, no caller.
-        PromotionReplay replay = config.enabled()
+        PromotionReplay replay = config.enabled() && !config.replay().window().isZero() && config.replay().maxSeries() > 0
                 ? new PromotionReplay(clients, config.replay().window(), config.replay().maxSeries(), config.replay().timeout()) : null;
+        pendingReplays = replay == null ? null : new PendingReplays(config.home().resolve("replays"));
         publisher.onPublished((key, v) -> {
             if (ModelVersion.isRoutingKey(key) && v.status() == ModelVersion.Status.PROMOTED) {
                 a.record(SYSTEM, "promote", "domain " + v.domainId(), "succeeded", "version " + v.version());
                 // The patients of this domain scanned before the promotion get the new model's report too.
-                if (replay != null && !ModelVersion.DEFAULT_DOMAIN.equals(v.domainId())) replayLater(replay, a, v);
+                if (replay != null && !ModelVersion.DEFAULT_DOMAIN.equals(v.domainId())) {
+                    PendingReplays.Pending p = new PendingReplays.Pending(v.domainId(), v.version(), v.at() == null ? Instant.now() : v.at());
+                    try {
+                        pendingReplays.add(p);
+                    } catch (IOException e) {
+                        LOG.errorf(e, "domain %s: the replay owed to version %s could not be recorded; it runs now but would not survive a restart",
+                                v.domainId(), v.version());
+                    }
+                    replayLater(replay, a, p, 1, Duration.ZERO);
+                }
             }
         });
         metrics = new RetrainMetrics(registry, () -> runner == null ? 0 : runner.queued());
@@ -105,6 +118,13 @@ public class RetrainService {
         for (java.nio.file.Path p : config.modelSigning().trustedPublicKeys().orElse(List.of())) trusted.add(ModelSigning.readPublicKey(p));
         reader = new RegistryReader(clients, Topics.MODEL_VERSIONS, view, new ModelSigning.Verifier(trusted)).start();
         config.sourceModel().ifPresent(this::registerSourceModel);
+        if (replay != null) {
+            // Replays a promotion asked for before a restart (or that the broker refused) and that never completed.
+            for (PendingReplays.Pending p : pendingReplays.all()) {
+                LOG.infof("domain %s: the replay owed to version %s (promoted %s) runs again", p.domainId(), p.version(), p.promotedAt());
+                replayLater(replay, audit, p, 1, Duration.ZERO);
+            }
+        }
         catalog = new SeriesCatalog(config.home().resolve("series"), config.series().maxPerDomain());
         SeriesExporter exporter = new SeriesExporter(new LocalBlobStore(config.blobDir()));
         List<String> command = config.adapt().command().trim().equals(AdaptProcess.SELF)
@@ -141,20 +161,30 @@ public class RetrainService {
         return s;
     }
 
-    /** On the replay thread: the publisher (and the job that promoted) must not wait for it. */
-    private void replayLater(PromotionReplay replay, AuditLog a, ModelVersion v) {
-        Instant at = v.at() == null ? Instant.now() : v.at();
-        replays.submit(() -> {
+    /** Attempts of one replay before it waits for the next start (its pending file stays). */
+    static final int REPLAY_ATTEMPTS = 6;
+
+    /**
+     * On the replay thread: the publisher (and the job that promoted) must not wait for it. A failure (the broker
+     * unreachable, an unacknowledged send) is tried again after 30 s, 60 s, ... up to {@link #REPLAY_ATTEMPTS}; after that
+     * the pending file stays and the next start runs it.
+     */
+    private void replayLater(PromotionReplay replay, AuditLog a, PendingReplays.Pending p, int attempt, Duration delay) {
+        replays.schedule(() -> {
             try {
-                PromotionReplay.Replayed r = replay.replay(v.domainId(), v.version(), at);
-                a.record(SYSTEM, "replay", "domain " + v.domainId(), "succeeded", r.series() + " series sent to version " + v.version());
+                PromotionReplay.Replayed r = replay.replay(p.domainId(), p.version(), p.promotedAt());
+                pendingReplays.done(p);
+                a.record(SYSTEM, "replay", "domain " + p.domainId(), "succeeded", r.series() + " series sent to version " + p.version());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "domain %s: the series before version %s's promotion were not sent again", v.domainId(), v.version());
-                a.record(SYSTEM, "replay", "domain " + v.domainId(), "refused", e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                boolean again = attempt < REPLAY_ATTEMPTS;
+                LOG.errorf(e, "domain %s: the series before version %s's promotion were not sent again (attempt %d%s)", p.domainId(),
+                        p.version(), attempt, again ? "; trying again" : "; the next start tries again");
+                a.record(SYSTEM, "replay", "domain " + p.domainId(), "refused", e.getMessage());
+                if (again) replayLater(replay, a, p, attempt + 1, Duration.ofSeconds(30L * attempt));
             }
-        });
+        }, delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** In the background: it waits for the registry view, and start-up must not. */

@@ -152,6 +152,16 @@ class RetrainServiceTest {
         assertEquals("promoted: gate passed", routing.evidence().get("decision"));
         assertEquals(0.795, ((Number) routing.evidence().get("source_dice_after")).doubleValue(), 1e-9);
 
+        // The promotion's replay: the domain's two series from before it are sent again on imaging.series.ready (header
+        // pipeline.replay) for inference to segment with the new model; the owed replay is then forgotten.
+        String promotion = "promotion of domain " + DRIFTED + " to version " + version;
+        List<String> replayed = awaitReplayed(promotion, 2, 60);
+        assertEquals(List.of("2.25.100", "2.25.101"), replayed.stream().sorted().toList());
+        assertTrue(awaitNoFile(pipelineHome.resolve("retrain/replays"), 30), "the completed replay is no longer pending");
+        // The replay a previous process owed (RetrainStackResource) ran at start.
+        assertEquals(List.of(RetrainStackResource.OWED_SERIES), awaitReplayed("promotion of domain " + RetrainStackResource.OWED_DOMAIN
+                + " to version " + RetrainStackResource.OWED_VERSION, 1, 30));
+
         // ML ops: an entropy job on another domain (one series of it is compressed: skipped with its reason; the other two
         // meet retrain.min-series).
         sendSeries(TestDicom.storedSeries(blobs, REJECTED, "2.25.200", 2, 1));
@@ -317,6 +327,46 @@ class RetrainServiceTest {
     private static JsonNode find(JsonNode models, String domain) {
         for (JsonNode m : models) if (m.path("domainId").asText().equals(domain)) return m;
         throw new AssertionError("no " + domain + " in " + models);
+    }
+
+    /** Keys of the series.ready records whose replay header is {@code promotion}, once there are {@code n} (or the timeout). */
+    private List<String> awaitReplayed(String promotion, int n, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        List<String> keys = List.of();
+        while (System.nanoTime() < deadline) {
+            keys = new java.util.ArrayList<>();
+            java.util.Properties p = new java.util.Properties();
+            p.put("bootstrap.servers", bootstrap);
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> c = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p,
+                    new org.apache.kafka.common.serialization.StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(Topics.SERIES_READY).stream()
+                        .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition())).toList();
+                c.assign(parts);
+                c.seekToBeginning(parts);
+                Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+                while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                    for (var r : c.poll(java.time.Duration.ofMillis(500))) {
+                        var h = r.headers().lastHeader(SeriesReady.REPLAY_HEADER);
+                        if (h != null && promotion.equals(new String(h.value(), java.nio.charset.StandardCharsets.UTF_8))) keys.add(r.key());
+                    }
+                }
+            }
+            if (keys.size() >= n) return keys;
+            Thread.sleep(500);
+        }
+        return keys;
+    }
+
+    /** True once {@code dir} holds no pending replay file. */
+    private static boolean awaitNoFile(Path dir, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try (var files = Files.list(dir)) {
+                if (files.noneMatch(f -> f.getFileName().toString().endsWith(".json"))) return true;
+            }
+            Thread.sleep(200);
+        }
+        return false;
     }
 
     private void sendSeries(SeriesReady s) throws Exception {

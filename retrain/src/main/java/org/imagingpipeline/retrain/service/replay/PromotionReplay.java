@@ -26,20 +26,21 @@ import org.imagingpipeline.kafka.KafkaClients;
 import org.jboss.logging.Logger;
 
 /**
- * DRAFT (branch replay, not yet tested or wired): after a domain's model is promoted, the series of that domain that
- * completed within {@code window} before the promotion are segmented again by the new model, so the patients scanned
- * before it get the better model's report (issue 18 item 3). Kafka-native and replica-safe: the domain's SeriesReady
- * records are read from imaging.series.ready (assigned, no group, from offsetsForTimes(promotedAt - window) to the end
- * offsets of the moment) and re-published there unchanged, with header {@code pipeline.replay} naming the promotion;
- * inference's consumer group segments them like any series (one instance per partition, offsets committed after the
- * result), the result carries the new model version, and fhir-bridge's supersede path files it as the series' current
- * report (amended under {@code final}, with If-Match on the superseded one). Only the latest revision of a series is
- * re-published; at most {@code maxSeries}, the most recent first. A series segmented after the promotion already has the
- * new version's result: its replay is recognised downstream by the same eventId (series, version) and changes nothing.
+ * After a domain's model is promoted, the series of that domain that completed within {@code window} before the
+ * promotion are segmented again by the new model, so the patients scanned before it get the better model's report.
+ * Kafka-native: the domain's SeriesReady records are read from imaging.series.ready (assigned, no group, from
+ * offsetsForTimes(promotedAt - window) to the end offsets of the moment) and re-published there unchanged, with header
+ * {@link SeriesReady#REPLAY_HEADER} naming the promotion (the drift detector and retrain's catalog skip such records;
+ * records that are themselves replays are never replayed again). Inference's consumer group segments them like any
+ * series; the result carries the new model version and fhir-bridge's supersede path files it as the series' current
+ * report (the earlier one tagged superseded, with If-Match; Provenance naming both models). Only the latest revision of
+ * a series is re-published; at most {@code maxSeries}, the most recent first. A series segmented by the new model
+ * already (in flight at the promotion) is a redelivery of the same (series, version) downstream and changes nothing.
+ * The service records the replay as owed ({@link PendingReplays}) before it runs, so a restart does not lose it.
  */
 public final class PromotionReplay {
     private static final Logger LOG = Logger.getLogger(PromotionReplay.class);
-    public static final String REPLAY_HEADER = "pipeline.replay";
+    public static final String REPLAY_HEADER = SeriesReady.REPLAY_HEADER;
 
     private final KafkaClients clients;
     private final Duration window;
@@ -81,6 +82,7 @@ public final class PromotionReplay {
             while (!reached(consumer, end) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     if (r.value() == null || r.timestamp() >= promotedAt.toEpochMilli()) continue;
+                    if (r.headers().lastHeader(REPLAY_HEADER) != null) continue; // sent again by an earlier promotion
                     SeriesReady s;
                     try {
                         s = serde.deserialize(r.topic(), r.value());
