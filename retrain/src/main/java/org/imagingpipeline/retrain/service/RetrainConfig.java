@@ -110,7 +110,7 @@ public interface RetrainConfig {
         int maxSeries();
     }
 
-    /** After a promotion, the domain's past series are segmented again by the new model (docs/retrain.md, "Replay"). */
+    /** After a promotion, the domain's past series are segmented again by the new model (docs/retrain-service.md, "Replay after promotion"). */
     interface Replay {
         /** How far back before the promotion; 0 = no replay. */
         @WithDefault("168h")

@@ -173,11 +173,11 @@ public class RetrainService {
         replays.schedule(() -> {
             try {
                 PromotionReplay.Replayed r = replay.replay(p.domainId(), p.version(), p.promotedAt());
-                pendingReplays.done(p);
+                forget(p);
                 a.record(SYSTEM, "replay", "domain " + p.domainId(), "succeeded", r.series() + " series sent to version " + p.version());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 boolean again = attempt < REPLAY_ATTEMPTS;
                 LOG.errorf(e, "domain %s: the series before version %s's promotion were not sent again (attempt %d%s)", p.domainId(),
                         p.version(), attempt, again ? "; trying again" : "; the next start tries again");
@@ -185,6 +185,15 @@ public class RetrainService {
                 if (again) replayLater(replay, a, p, attempt + 1, Duration.ofSeconds(30L * attempt));
             }
         }, delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The replay completed: its pending file goes (if that fails, the next start sends the series once more, harmlessly). */
+    private void forget(PendingReplays.Pending p) {
+        try {
+            pendingReplays.done(p);
+        } catch (IOException e) {
+            LOG.warnf("domain %s: replay to version %s done, but its pending file was not removed: %s", p.domainId(), p.version(), e.getMessage());
+        }
     }
 
     /** In the background: it waits for the registry view, and start-up must not. */

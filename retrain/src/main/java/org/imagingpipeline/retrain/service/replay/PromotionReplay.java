@@ -62,7 +62,7 @@ public final class PromotionReplay {
     /** Re-publishes the domain's series that completed in [promotedAt - window, promotedAt). */
     public Replayed replay(String domainId, String version, Instant promotedAt) throws InterruptedException {
         if (window.isZero() || maxSeries <= 0) return new Replayed(domainId, version, 0, 0);
-        Map<String, ConsumerRecord<String, byte[]>> latest = new HashMap<>();
+        Map<String, Read> latest = new HashMap<>();
         int unreadable = 0;
         try (KafkaConsumer<String, byte[]> consumer = clients.consumer(Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "retrain-replay",
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Integer.toString(17 << 20),
@@ -91,12 +91,12 @@ public final class PromotionReplay {
                         continue;
                     }
                     if (s == null || !domainId.equals(s.domainId())) continue;
-                    latest.merge(s.seriesInstanceUid(), r, (a, b) -> revision(b) >= revision(a) ? b : a);
+                    latest.merge(s.seriesInstanceUid(), new Read(r, s.revision()), (a, b) -> b.revision() >= a.revision() ? b : a);
                 }
                 if (Thread.interrupted()) throw new InterruptedException();
             }
         }
-        List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>(latest.values());
+        List<ConsumerRecord<String, byte[]>> chosen = new ArrayList<>(latest.values().stream().map(Read::record).toList());
         chosen.sort(Comparator.comparingLong((ConsumerRecord<String, byte[]> r) -> r.timestamp()).reversed());
         if (chosen.size() > maxSeries) chosen = chosen.subList(0, maxSeries);
         String reason = "promotion of domain " + domainId + " to version " + version;
@@ -117,12 +117,8 @@ public final class PromotionReplay {
         return new Replayed(domainId, version, chosen.size(), unreadable);
     }
 
-    private int revision(ConsumerRecord<String, byte[]> r) {
-        try {
-            return serde.deserialize(r.topic(), r.value()).revision();
-        } catch (RuntimeException e) {
-            return -1;
-        }
+    /** A record read and its series' revision (decoded once). */
+    private record Read(ConsumerRecord<String, byte[]> record, int revision) {
     }
 
     private static boolean reached(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> end) {
