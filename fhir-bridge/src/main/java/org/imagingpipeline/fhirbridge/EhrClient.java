@@ -64,13 +64,16 @@ public final class EhrClient {
 
     /**
      * Current resources of {@code type} with the identifier (a search by {@code identifier=system|value}, checked on
-     * the answer too); a non-2xx answer is returned as {@link SearchFailed}.
+     * the answer too); a non-2xx answer is returned as {@link SearchFailed}. Asked with {@code Cache-Control: no-cache}:
+     * a HAPI FHIR JPA server otherwise answers a search repeated within a minute (its default) from the results it
+     * cached the first time, so a report or study written since would not be seen (docs/fhir-mapping.md, "Tested
+     * against a real FHIR server").
      */
     public <T extends Resource> List<T> byIdentifier(Class<T> type, String system, String value)
             throws IOException, InterruptedException, SearchFailed {
         String q = type.getSimpleName() + "?identifier=" + URLEncoder.encode(system + "|" + value, StandardCharsets.UTF_8);
         HttpRequest.Builder rb = HttpRequest.newBuilder(base.resolve(q)).timeout(requestTimeout)
-                .header("Accept", FHIR_JSON).GET();
+                .header("Accept", FHIR_JSON).header("Cache-Control", "no-cache").GET();
         Response r = send(rb);
         if (!r.ok()) throw new SearchFailed(r);
         Bundle b = ctx.newJsonParser().parseResource(Bundle.class, r.body());

@@ -289,10 +289,10 @@ public final class ResultMapper {
             // The PUT carries the version read as If-Match, so a change made to the report since (by a clinician,
             // another writer) fails the transaction with 409/412 instead of being overwritten.
             String ifMatch = ifMatchOf(old);
-            // The entry's fullUrl is the report's absolute URL when the EHR gave one (a search result does), so that
-            // the Provenance's relative reference to it resolves inside the bundle too.
-            String oldUrl = old.getIdElement().hasBaseUrl() ? old.getIdElement().toVersionless().getValue()
-                    : placeholder(r, "superseded-" + oldId);
+            // The entry's fullUrl is a placeholder, as for a merged study: the EHR resolves the Provenance's reference
+            // to it to DiagnosticReport/ID. Not the report's absolute URL: a HAPI FHIR JPA server takes that for an
+            // external reference and refuses the transaction (400, HAPI-0507; docs/fhir-mapping.md).
+            String oldUrl = placeholder(r, "superseded-" + oldId);
             old.getIdentifier().removeIf(i -> Codes.ID_SERIES_REPORT.equals(i.getSystem()));
             if (old.getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED) == null) {
                 old.getMeta().addTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED,

@@ -54,15 +54,28 @@ public final class EhrStore {
         return versions(type).containsKey(id);
     }
 
-    /** Stores a new version of the resource under its id (a copy); returns the stored copy with meta set. */
+    /**
+     * Stores a new version of the resource under its id (a copy); returns the stored copy with meta set. Content equal
+     * to the current version's (meta's version, time and source aside) makes no new version, as on a HAPI FHIR JPA
+     * server: the current version is returned.
+     */
     public synchronized Resource put(String type, String id, Resource resource) {
         List<Resource> v = versions(type).computeIfAbsent(id, k -> new ArrayList<>());
+        if (!v.isEmpty() && content(v.get(v.size() - 1)).equals(content(resource))) return v.get(v.size() - 1).copy();
         Resource r = resource.copy();
         r.setId(type + "/" + id + "/_history/" + (v.size() + 1));
         r.getMeta().setVersionId(Integer.toString(v.size() + 1));
         r.getMeta().setLastUpdated(Date.from(Instant.now()));
         v.add(r);
         return r.copy();
+    }
+
+    /** The resource's JSON without id and without meta's versionId, lastUpdated and source. */
+    private String content(Resource r) {
+        Resource c = r.copy();
+        c.setId((String) null);
+        c.getMeta().setVersionId(null).setLastUpdated(null).setSource(null);
+        return ctx.newJsonParser().encodeResourceToString(c);
     }
 
     /** Current versions of every resource of a type that match, copies. */

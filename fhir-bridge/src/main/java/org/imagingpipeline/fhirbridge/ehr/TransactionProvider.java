@@ -19,8 +19,8 @@ import org.hl7.fhir.r4.model.Resource;
 /**
  * System-level transaction for the EHR stand-in: POST (plain or conditional with {@code ifNoneExist}) and PUT
  * (by id, with or without {@code ifMatch}, or conditional by search URL) entries, placeholder ({@code urn:uuid:}) references rewritten to the
- * stored ids, references to stored resources checked (an unknown one is a 400, as on a HAPI JPA server), all or
- * nothing under the store's lock.
+ * stored ids, references to stored resources checked (an unknown one is a 400, and so is an absolute URL, even this
+ * server's own: both as on a HAPI FHIR JPA server with its default settings), all or nothing under the store's lock.
  */
 public final class TransactionProvider {
     private final EhrStore store;
@@ -48,7 +48,9 @@ public final class TransactionProvider {
             for (BundleEntryComponent e : in.getEntry()) {
                 Planned p = plan(e);
                 plan.add(p);
-                if (e.hasFullUrl()) placeholders.put(e.getFullUrl(), p.type + "/" + p.id);
+                // Only placeholders are resolved: an absolute fullUrl (even this server's own) is not, as on a HAPI
+                // FHIR JPA server, where a reference to it is an external reference.
+                if (e.hasFullUrl() && e.getFullUrl().startsWith("urn:")) placeholders.put(e.getFullUrl(), p.type + "/" + p.id);
             }
             for (Planned p : plan) {
                 if (!p.write) continue;
@@ -61,6 +63,9 @@ public final class TransactionProvider {
                         ref.setReference(mapped);
                     } else if (r.startsWith("urn:")) {
                         throw new InvalidRequestException("Unresolved placeholder reference " + r);
+                    } else if (r.contains("://")) {
+                        throw new InvalidRequestException("Resource contains external reference to URL \"" + r
+                                + "\" but this server is not configured to allow external references");
                     } else {
                         String[] parts = r.split("/");
                         if (parts.length < 2 || !store.exists(parts[parts.length - 2], parts[parts.length - 1])) {
