@@ -1,6 +1,5 @@
 package org.imagingpipeline.fhirbridge;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,11 +42,7 @@ final class JpaEhrProcess implements AutoCloseable {
 
     /** Starts the server and waits for its ready line; fails with the log's tail when it exits or is not ready in time. */
     static JpaEhrProcess start() throws IOException, InterruptedException {
-        Path module = BrokerProcess.repoRoot().resolve("ehr-jpa-server").resolve("target");
-        if (!Files.isDirectory(module.resolve("classes")) || !Files.isDirectory(module.resolve("lib"))) {
-            throw new IOException("JPA server not built: " + module + "/classes and /lib missing (build the reactor: "
-                    + "mvn -pl ehr-jpa-server,fhir-bridge ... or mvn install)");
-        }
+        String classpath = BrokerProcess.moduleClasspath("ehr-jpa-server");
         Path dir = Files.createTempDirectory("jpa-ehr");
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
@@ -58,8 +53,7 @@ final class JpaEhrProcess implements AutoCloseable {
         int port = TestSupport.freePort();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx768m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", module.resolve("classes") + File.pathSeparator + module.resolve("lib") + File.separator + "*",
-                MAIN, "--host", "127.0.0.1", "--port", Integer.toString(port), "--token-file", tokenFile.toString()));
+                "-cp", classpath, MAIN, "--host", "127.0.0.1", "--port", Integer.toString(port), "--token-file", tokenFile.toString()));
         Path log = dir.resolve("server.log");
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -258,12 +258,22 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** The broker JVM's classpath: test-support/target/classes and test-support/target/lib/*. */
     public static String classpath() throws IOException {
-        Path deploy = repoRoot().resolve("test-support").resolve("target");
-        Path lib = deploy.resolve("lib");
-        if (!Files.isDirectory(lib) || !Files.isDirectory(deploy.resolve("classes"))) {
-            throw new IOException("broker classpath missing: " + lib + " (build first: ./pipeline build or mvn install)");
+        return moduleClasspath("test-support");
+    }
+
+    /**
+     * The classpath of a JVM started from a module of this repository: {@code MODULE/target/classes} and
+     * {@code MODULE/target/lib/*} (the module's copied runtime dependencies); an IOException naming what to build when
+     * either is missing.
+     */
+    public static String moduleClasspath(String module) throws IOException {
+        Path target = repoRoot().resolve(module).resolve("target");
+        Path lib = target.resolve("lib");
+        if (!Files.isDirectory(lib) || !Files.isDirectory(target.resolve("classes"))) {
+            throw new IOException(module + " classpath missing: " + target + "/classes and " + lib
+                    + " (build first: ./pipeline build or mvn install)");
         }
-        return deploy.resolve("classes") + File.pathSeparator + lib + File.separator + "*";
+        return target.resolve("classes") + File.pathSeparator + lib + File.separator + "*";
     }
 
     public static Path repoRoot() {
