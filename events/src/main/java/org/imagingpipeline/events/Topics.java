@@ -59,7 +59,7 @@ public final class Topics {
             new TopicSpec(SEGMENTATION_RESULTS, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",
                     "SegmentationResult (JSON): model version and sha256, lesion measures, SEG and SR blob references, status;"
-                            + " also read, without a group, by ingest's DICOMweb index",
+                            + " also read, without a group, by ingest's DICOMweb index and by retrain's replay after a promotion",
                     "inference", "fhir-bridge"),
             new TopicSpec(SEGMENTATION_DLQ, 1, false, Duration.ofDays(30),
                     "SeriesInstanceUID",

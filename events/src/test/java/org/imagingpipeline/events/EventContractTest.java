@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
@@ -103,5 +105,18 @@ class EventContractTest {
         assertEquals(m, mb);
         assertTrue(ModelVersion.isRoutingKey(ModelVersion.routingKey("dom-0123456789ab")));
         assertFalse(ModelVersion.isRoutingKey(ModelVersion.historyKey("dom-0123456789ab", "v2")));
+    }
+
+    @Test
+    void replayPredecessorHeaderRoundTripsAndRefusesWhatIsNotAUid() {
+        ReplayPredecessor p = new ReplayPredecessor("1.2.3", "2.25.11", "2.25.12", "v7");
+        assertEquals(Optional.of(p), ReplayPredecessor.fromHeader(p.toHeader()));
+        // what reaches an SR must be DICOM UIDs: anything else is ignored, never written
+        for (String bad : List.of("1.2.03", "1..2", "1.2.3a", "1.2.3\\0", "9".repeat(65), "")) {
+            assertEquals(Optional.empty(), ReplayPredecessor.fromHeader(new ReplayPredecessor("1.2.3", "2.25.11", bad, "v7").toHeader()), bad);
+        }
+        assertEquals(Optional.empty(), ReplayPredecessor.fromHeader("not json".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(Optional.empty(), ReplayPredecessor.fromHeader(null));
+        assertEquals(Optional.empty(), ReplayPredecessor.fromHeader(new byte[2048]));
     }
 }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -13,7 +14,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
 import org.imagingpipeline.events.JsonSerde;
+import org.imagingpipeline.events.ReplayPredecessor;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.kafka.ConsumeLoop;
@@ -150,7 +153,7 @@ public final class InferenceLoop extends LoopHandler<InferenceLoop> {
         } catch (KafkaException | IllegalStateException e) {
             LOG.warnf("model registry not refreshed (%s); using the routes read before", e.getMessage());
         }
-        SeriesProcessor.Outcome out = processor.process(series, attempt.number());
+        SeriesProcessor.Outcome out = processor.process(series, attempt.number(), predecessor(rec, series));
         if (out.isRetry()) {
             // a transient failure (blob not visible yet, execution provider busy, blob store full): nothing is published;
             // the loop pauses this partition and tries the series again after its backoff
@@ -162,6 +165,22 @@ public final class InferenceLoop extends LoopHandler<InferenceLoop> {
         ConsumeLoop.Outcome o = reason == null ? ConsumeLoop.Outcome.done(result)
                 : ConsumeLoop.Outcome.deadLetter(reason, value, result).then(() -> metrics.deadLettered(reason.split(":")[0]));
         return o.then(() -> highestDone.put(series.seriesInstanceUid(), series.revision()));
+    }
+
+    /**
+     * The report a series sent again after a promotion supersedes (header {@link ReplayPredecessor#HEADER}, only on a
+     * record that is a replay); a header that does not parse is logged and ignored: the new SR then names none.
+     */
+    private static ReplayPredecessor predecessor(ConsumerRecord<String, byte[]> rec, SeriesReady series) {
+        if (rec.headers().lastHeader(SeriesReady.REPLAY_HEADER) == null) return null;
+        Header h = rec.headers().lastHeader(ReplayPredecessor.HEADER);
+        if (h == null) return null;
+        Optional<ReplayPredecessor> p = ReplayPredecessor.fromHeader(h.value());
+        if (p.isEmpty()) {
+            LOG.warnf("series %s: header %s is not a readable predecessor; its new SR names none", series.seriesInstanceUid(),
+                    ReplayPredecessor.HEADER);
+        }
+        return p.orElse(null);
     }
 
     private boolean superseded(SeriesReady s) {

@@ -8,6 +8,7 @@ import org.imagingpipeline.blob.BlobStore;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.InstanceHeader;
 import org.imagingpipeline.events.SegmentationResult;
+import org.imagingpipeline.events.ReplayPredecessor;
 import org.imagingpipeline.events.SeriesReady;
 import org.jboss.logging.Logger;
 
@@ -102,6 +103,14 @@ public final class SeriesProcessor {
      *                handed back as {@link Outcome#retryLater}
      */
     public Outcome process(SeriesReady series, int attempt) throws InterruptedException {
+        return process(series, attempt, null);
+    }
+
+    /**
+     * @param predecessor the earlier report a replayed series' new SR supersedes (its Predecessor Documents Sequence),
+     *                    or null
+     */
+    public Outcome process(SeriesReady series, int attempt, ReplayPredecessor predecessor) throws InterruptedException {
         long start = System.nanoTime();
         Optional<ModelRoute> route = router.route(series.domainId());
         SegmentationResult.Model model = route.map(r -> new SegmentationResult.Model(r.name(), r.version(), r.sha256()))
@@ -131,7 +140,7 @@ public final class SeriesProcessor {
                 segBytes = segWriter.write(stack, seg, model, uids, now);
                 segRef = blobs.put(segBytes, SEG_MEDIA_TYPE);
                 // the measurement report (TID 1500) beside it, naming the SEG's segment as the lesion's region
-                srBytes = srWriter.write(stack, lesion, model, uids, srUids, now);
+                srBytes = srWriter.write(stack, lesion, model, uids, srUids, predecessor, now);
                 srRef = blobs.put(srBytes, SEG_MEDIA_TYPE);
             } catch (IOException e) {
                 throw new InferenceFailure(InferenceFailure.Kind.OUTPUT_ERROR, "SEG or SR not written: " + e.getMessage(), e);

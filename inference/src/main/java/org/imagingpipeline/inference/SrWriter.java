@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import org.imagingpipeline.events.ReplayPredecessor;
 import org.imagingpipeline.events.SegmentationResult;
 
 /**
@@ -53,8 +54,18 @@ public final class SrWriter {
      */
     public byte[] write(SliceStack stack, SegmentationResult.Lesion lesion, SegmentationResult.Model model, SegWriter.Uids seg,
                         Uids uids, Instant now) throws IOException {
+        return write(stack, lesion, model, seg, uids, null, now);
+    }
+
+    /**
+     * @param predecessor the earlier SR of the series this one supersedes (a series segmented again after its domain's
+     *                    promotion), named in the Predecessor Documents Sequence; null for none
+     */
+    public byte[] write(SliceStack stack, SegmentationResult.Lesion lesion, SegmentationResult.Model model, SegWriter.Uids seg,
+                        Uids uids, ReplayPredecessor predecessor, Instant now) throws IOException {
         try {
             AttributeList l = build(stack, lesion, model, seg, uids, now);
+            if (predecessor != null) l.put(predecessors(predecessor));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             l.write(out, TransferSyntax.ExplicitVRLittleEndian, true, true);
             return out.toByteArray();
@@ -160,24 +171,44 @@ public final class SrWriter {
         f.makeTextContentItem(num, "HAS CONCEPT MOD", dcm("111003", "Algorithm Version"), clip(model.version(), 64));
     }
 
+    /**
+     * Predecessor Documents Sequence (0040,A360; SR Document General, type 1C: required when the document is a
+     * revision of, or includes content from, other SR documents), in the Hierarchical SOP Instance Reference form:
+     * the earlier report of the same series by the model this one replaces.
+     */
+    static SequenceAttribute predecessors(ReplayPredecessor p) throws DicomException {
+        return hierarchy(TagFromName.PredecessorDocumentsSequence, p.studyInstanceUid(),
+                seriesItem(p.seriesInstanceUid(), SOPClass.ComprehensiveSRStorage, p.sopInstanceUid()));
+    }
+
     /** Current Requested Procedure Evidence: the source instances and the SEG, in the study. */
     private static SequenceAttribute evidence(SliceStack stack, String study, String sourceSeries, SegWriter.Uids seg)
             throws DicomException {
-        AttributeList sourceSeriesItem = DerivedObjects.sourceSeriesItem(stack, sourceSeries, TagFromName.ReferencedSOPSequence);
-        SequenceAttribute segInstance = new SequenceAttribute(TagFromName.ReferencedSOPSequence);
-        segInstance.addItem(DerivedObjects.reference(SOPClass.SegmentationStorage, seg.sopInstanceUid()));
-        AttributeList segSeriesItem = new AttributeList();
-        set(segSeriesItem, TagFromName.SeriesInstanceUID, seg.seriesInstanceUid());
-        segSeriesItem.put(segInstance);
+        return hierarchy(TagFromName.CurrentRequestedProcedureEvidenceSequence, study,
+                DerivedObjects.sourceSeriesItem(stack, sourceSeries, TagFromName.ReferencedSOPSequence),
+                seriesItem(seg.seriesInstanceUid(), SOPClass.SegmentationStorage, seg.sopInstanceUid()));
+    }
+
+    /** A Hierarchical SOP Instance Reference (PS3.3 C.17.2.1): one study item holding the series items. */
+    private static SequenceAttribute hierarchy(AttributeTag tag, String study, AttributeList... seriesItems) throws DicomException {
         SequenceAttribute series = new SequenceAttribute(TagFromName.ReferencedSeriesSequence);
-        series.addItem(sourceSeriesItem);
-        series.addItem(segSeriesItem);
+        for (AttributeList item : seriesItems) series.addItem(item);
         AttributeList studyItem = new AttributeList();
         set(studyItem, TagFromName.StudyInstanceUID, study);
         studyItem.put(series);
-        SequenceAttribute evidence = new SequenceAttribute(TagFromName.CurrentRequestedProcedureEvidenceSequence);
-        evidence.addItem(studyItem);
-        return evidence;
+        SequenceAttribute out = new SequenceAttribute(tag);
+        out.addItem(studyItem);
+        return out;
+    }
+
+    /** A series item naming one instance. */
+    private static AttributeList seriesItem(String seriesUid, String sopClass, String sopInstance) throws DicomException {
+        SequenceAttribute instance = new SequenceAttribute(TagFromName.ReferencedSOPSequence);
+        instance.addItem(DerivedObjects.reference(sopClass, sopInstance));
+        AttributeList item = new AttributeList();
+        set(item, TagFromName.SeriesInstanceUID, seriesUid);
+        item.put(instance);
+        return item;
     }
 
     private static CodedSequenceItem dcm(String code, String meaning) throws DicomException {

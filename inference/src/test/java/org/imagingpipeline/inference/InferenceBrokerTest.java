@@ -2,8 +2,13 @@ package org.imagingpipeline.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.SequenceAttribute;
+import com.pixelmed.dicom.TagFromName;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +37,7 @@ import org.imagingpipeline.events.AuditEvent;
 import org.imagingpipeline.events.BlobRef;
 import org.imagingpipeline.events.JsonSerde;
 import org.imagingpipeline.events.ModelVersion;
+import org.imagingpipeline.events.ReplayPredecessor;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.imagingpipeline.events.Topics;
@@ -280,6 +286,55 @@ class InferenceBrokerTest {
         assertEquals(before + 1, superseded());
         assertEquals(1, TopicReader.readToEnd(broker.bootstrap(), Topics.SEGMENTATION_RESULTS).stream()
                 .filter(r -> r.key().equals(s.seriesInstanceUid())).count(), "revision 1 after revision 2 produced no result");
+    }
+
+    /**
+     * A series retrain sent again after a promotion names, in header pipeline.replay.predecessor, the SR it supersedes:
+     * the new SR carries it as its Predecessor Documents Sequence. Without the replay header the predecessor header is
+     * not trusted; an unreadable one is ignored; the series is segmented either way.
+     */
+    @Test
+    void aReplayedSeriesSrNamesTheReportItSupersedes() throws Exception {
+        SeriesReady replayed = SyntheticSeries.write(blobs, "811", "dom-p", 3, 1, 2);
+        SrWriter.Uids earlier = SrWriter.Uids.of(replayed.seriesInstanceUid(), "dom-p-v1");
+        ReplayPredecessor p = new ReplayPredecessor(replayed.studyInstanceUid(), earlier.seriesInstanceUid(),
+                earlier.sopInstanceUid(), "dom-p-v1");
+        send(replayed, Map.of(SeriesReady.REPLAY_HEADER, "promotion of domain dom-p to version x", ReplayPredecessor.HEADER,
+                new String(p.toHeader(), StandardCharsets.UTF_8)));
+        AttributeList sr = srOf(await(Topics.SEGMENTATION_RESULTS, replayed.seriesInstanceUid()));
+        SequenceAttribute pred = (SequenceAttribute) sr.get(TagFromName.PredecessorDocumentsSequence);
+        assertNotNull(pred, "the replayed series' SR names its predecessor");
+        AttributeList series = ((SequenceAttribute) pred.getItem(0).getAttributeList().get(TagFromName.ReferencedSeriesSequence))
+                .getItem(0).getAttributeList();
+        AttributeList sop = ((SequenceAttribute) series.get(TagFromName.ReferencedSOPSequence)).getItem(0).getAttributeList();
+        assertEquals(earlier.sopInstanceUid(), Attribute.getSingleStringValueOrNull(sop, TagFromName.ReferencedSOPInstanceUID));
+
+        SeriesReady notReplayed = SyntheticSeries.write(blobs, "812", "dom-p", 3, 1, 2);
+        send(notReplayed, Map.of(ReplayPredecessor.HEADER, new String(p.toHeader(), StandardCharsets.UTF_8)));
+        assertNull(srOf(await(Topics.SEGMENTATION_RESULTS, notReplayed.seriesInstanceUid())).get(TagFromName.PredecessorDocumentsSequence),
+                "a predecessor header without the replay header is not trusted");
+
+        SeriesReady garbled = SyntheticSeries.write(blobs, "813", "dom-p", 3, 1, 2);
+        send(garbled, Map.of(SeriesReady.REPLAY_HEADER, "promotion", ReplayPredecessor.HEADER, "{\"sopInstanceUid\":\"1.2.x\"}"));
+        assertNull(srOf(await(Topics.SEGMENTATION_RESULTS, garbled.seriesInstanceUid())).get(TagFromName.PredecessorDocumentsSequence),
+                "an unreadable predecessor is ignored");
+    }
+
+    private static AttributeList srOf(ConsumerRecord<String, byte[]> rec) throws Exception {
+        SegmentationResult r = JsonSerde.of(SegmentationResult.class).deserialize(rec.topic(), rec.value());
+        assertEquals(SegmentationResult.Status.OK, r.status(), r.error());
+        AttributeList l = new AttributeList();
+        try (var in = new java.io.BufferedInputStream(blobs.open(r.sr().blob().sha256()))) {
+            l.read(new com.pixelmed.dicom.DicomInputStream(in));
+        }
+        return l;
+    }
+
+    private static void send(SeriesReady s, Map<String, String> headers) throws Exception {
+        ProducerRecord<String, byte[]> rec = new ProducerRecord<>(Topics.SERIES_READY, s.seriesInstanceUid(),
+                JsonSerde.of(SeriesReady.class).serialize(Topics.SERIES_READY, s));
+        headers.forEach((k, v) -> rec.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+        producer.send(rec).get();
     }
 
     private static double superseded() {

@@ -1,15 +1,20 @@
 package org.imagingpipeline.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.StructuredReport;
+import com.pixelmed.dicom.TagFromName;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.imagingpipeline.blob.LocalBlobStore;
+import org.imagingpipeline.events.ReplayPredecessor;
 import org.imagingpipeline.events.SegmentationResult;
 import org.imagingpipeline.events.SeriesReady;
 import org.junit.jupiter.api.Test;
@@ -52,5 +57,47 @@ class SrWriterTest {
         assertTrue(tree.contains("Algorithm Version") && tree.contains("lgg-flair-unet"), tree);
         // the same series and model give the same SR UIDs (a redelivery writes the same object)
         assertEquals(uids, SrWriter.Uids.of(s.seriesInstanceUid(), "7"));
+    }
+
+    @Test
+    void aRevisedReportNamesTheEarlierSrAsItsPredecessorAndStillPassesDciodvfy() throws Exception {
+        Path dciodvfy = Prerequisites.program("dciodvfy", "dicom3tools");
+        LocalBlobStore blobs = new LocalBlobStore(dir.resolve("blobs"), false);
+        SeriesReady s = SyntheticSeries.write(blobs, "302", "dom-a", 3, 1);
+        SliceStack stack = new SeriesLoader(blobs).load(s);
+        SegmentationResult.Model model = new SegmentationResult.Model("lgg-flair-unet", "8", "cd".repeat(32));
+        SegmentationResult.Lesion lesion = new SegmentationResult.Lesion(300, 1.5, "assumed 1x1x1 mm", 1, 0.9, 0.01);
+        SrWriter.Uids earlier = SrWriter.Uids.of(s.seriesInstanceUid(), "7");
+        ReplayPredecessor predecessor = new ReplayPredecessor(s.studyInstanceUid(), earlier.seriesInstanceUid(),
+                earlier.sopInstanceUid(), "7");
+        SrWriter.Uids uids = SrWriter.Uids.of(s.seriesInstanceUid(), "8");
+        byte[] sr = new SrWriter().write(stack, lesion, model, SegWriter.Uids.of(s.seriesInstanceUid(), "8"), uids,
+                predecessor, Instant.parse("2026-12-07T11:00:00Z"));
+        Path file = dir.resolve("sr-revised.dcm");
+        Files.write(file, sr);
+
+        String verify = SegmentationPipelineTest.run(dciodvfy.toString(), file.toString());
+        assertTrue(verify.lines().noneMatch(l -> l.startsWith("Error")), "dciodvfy errors:\n" + verify);
+
+        AttributeList l = new AttributeList();
+        l.read(file.toFile());
+        SequenceAttribute pred = (SequenceAttribute) l.get(TagFromName.PredecessorDocumentsSequence);
+        assertEquals(1, pred.getNumberOfItems());
+        AttributeList study = pred.getItem(0).getAttributeList();
+        assertEquals(s.studyInstanceUid(), Attribute.getSingleStringValueOrNull(study, TagFromName.StudyInstanceUID));
+        AttributeList series = ((SequenceAttribute) study.get(TagFromName.ReferencedSeriesSequence)).getItem(0).getAttributeList();
+        assertEquals(earlier.seriesInstanceUid(), Attribute.getSingleStringValueOrNull(series, TagFromName.SeriesInstanceUID));
+        AttributeList sop = ((SequenceAttribute) series.get(TagFromName.ReferencedSOPSequence)).getItem(0).getAttributeList();
+        assertEquals("1.2.840.10008.5.1.4.1.1.88.33", Attribute.getSingleStringValueOrNull(sop, TagFromName.ReferencedSOPClassUID));
+        assertEquals(earlier.sopInstanceUid(), Attribute.getSingleStringValueOrNull(sop, TagFromName.ReferencedSOPInstanceUID));
+        assertTrue(!uids.sopInstanceUid().equals(earlier.sopInstanceUid()), "a new version's SR is a new instance");
+
+        // without a predecessor the sequence is absent (a first report revises nothing)
+        AttributeList first = new AttributeList();
+        Path plain = dir.resolve("sr-first.dcm");
+        Files.write(plain, new SrWriter().write(stack, lesion, model, SegWriter.Uids.of(s.seriesInstanceUid(), "8"), uids,
+                Instant.parse("2026-12-07T11:00:00Z")));
+        first.read(plain.toFile());
+        assertNull(first.get(TagFromName.PredecessorDocumentsSequence));
     }
 }

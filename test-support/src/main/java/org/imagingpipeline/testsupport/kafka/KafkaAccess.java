@@ -87,8 +87,10 @@ public final class KafkaAccess {
         // retrain: the registry's only writer; reads what it adapts to and the audit trail (GET /audit).
         topic(g, RETRAIN, READ, Topics.SERIES_READY, Topics.DOMAIN_EVENTS, Topics.MODEL_VERSIONS, Topics.AUDIT_EVENTS);
         topic(g, RETRAIN, WRITE, Topics.MODEL_VERSIONS, Topics.AUDIT_EVENTS);
-        // ... and, after a promotion, sends the domain's past series again for the new model (PromotionReplay).
+        // ... and, after a promotion, sends the domain's past series again for the new model (PromotionReplay), naming
+        // the report each one supersedes, read from the results topic.
         topic(g, RETRAIN, WRITE, Topics.SERIES_READY);
+        topic(g, RETRAIN, READ, Topics.SEGMENTATION_RESULTS);
         group(g, RETRAIN, "retrain");
 
         // fhir-bridge: results in, undeliverable ones out.
