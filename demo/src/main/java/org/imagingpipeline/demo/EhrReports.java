@@ -55,8 +55,11 @@ final class EhrReports {
     }
 
     private JsonNode get(String path) throws IOException, InterruptedException {
+        // no-cache: a HAPI FHIR JPA server answers a search repeated within a minute from the results it cached the
+        // first time (docs/fhir-mapping.md, "Tested against a real FHIR server"); the demo polls for new reports
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/" + path))
-                .header("Accept", "application/fhir+json").timeout(Duration.ofSeconds(20)).GET().build();
+                .header("Accept", "application/fhir+json").header("Cache-Control", "no-cache")
+                .timeout(Duration.ofSeconds(20)).GET().build();
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) throw new IOException("EHR answered " + r.statusCode() + " to GET " + path + ": " + r.body());
         return EventJson.mapper().readTree(r.body());
