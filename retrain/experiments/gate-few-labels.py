@@ -2,6 +2,8 @@
 """Replays the gate's rule with a few corrected series (gate-few-labels-decision.md) on `bench adaptation
 --expert-series N --jsonl` rows: L0 (today: labelled Dice must rise by 0.02), L1(delta) (labelled Dice may fall by at
 most delta and the label-free rules A or B pass) and L2(delta) (L0 or L1(delta)); every rule also needs the source check.
+Also L0-nf (registered after the tuning table, for seed 2's reporting half): L0 with finetune not promotable on fewer
+than 5 corrected series; it is printed but takes no part in the tuning-half choice.
 
 usage: gate-few-labels.py [--rows] ROWS.jsonl [ROWS2.jsonl ...]
        --rows: also every row's candidates (labelled Dice before/after, rule A/B, out-of-sample paired change)
@@ -40,15 +42,23 @@ RULES = {'L0': l0}
 RULES.update({f'L1({d:.2f})': l1(d) for d in DELTAS})
 RULES.update({f'L2({d:.2f})': l2(d) for d in DELTAS})
 
+# Registered after the tuning table (gate-few-labels-decision.md, "Next"), for seed 2's reporting half: L0, with
+# finetune not promotable on fewer than FINETUNE_MIN_SERIES corrected series. Not part of the tuning-half choice.
+FINETUNE_MIN_SERIES = 5
+ADDED = {'L0-nf': l0}
+
+def allowed(name, method, row):
+    return not (name == 'L0-nf' and method == 'finetune' and len(row.get('expert_patients') or []) < FINETUNE_MIN_SERIES)
+
 def change(row, cand):
     keep = [p for p in row['source_only'] if p not in set(row.get('expert_patients') or [])]
     return sum(cand['dice'][p] - row['source_only'][p] for p in keep) / len(keep)
 
-def served(row, rule):
+def served(row, rule, name=None):
     best = None
     for m, c in row['candidates'].items():
         g = c.get('gate')
-        if not g or 'dice' not in c or g.get('labelled_target_dice_after') is None:
+        if not g or 'dice' not in c or g.get('labelled_target_dice_after') is None or not allowed(name, m, row):
             continue
         if rule(g):
             k = (-g['labelled_target_dice_after'], g['tta_disagreement_after'])
@@ -76,10 +86,10 @@ def main(args):
     print('| rule | promoted | harmful | mean paired change (all rows) | served per row |')
     print('|---|---|---|---|---|')
     score = {}
-    for name, rule in RULES.items():
+    for name, rule in {**RULES, **ADDED}.items():
         promoted, harmful, total, picks = 0, 0, 0.0, []
         for r in rows:
-            b = served(r, rule)
+            b = served(r, rule, name)
             if b:
                 promoted += 1
                 harmful += b[2] < 0
