@@ -166,7 +166,7 @@ class MalformedInputScenarioIT {
             KafkaClients cli = KafkaClients.of("127.0.0.1:" + run.port("KAFKA_PORT"), run.home.resolve("secrets/kafka/cli.properties"));
             Map<String, Integer> inKafka = new TreeMap<>();
             for (ConsumerRecord<String, InstanceReceived> rec : TopicReader.readToEnd(cli, JsonSerde.of(InstanceReceived.class), Topics.INSTANCES_RECEIVED)) {
-                inKafka.merge(rec.value().sopInstanceUid(), 1, Integer::sum);
+                if (rec.value() != null) inKafka.merge(rec.value().sopInstanceUid(), 1, Integer::sum); // null: a sender-done marker
             }
             Map<String, Integer> answered = new TreeMap<>();
             for (String sop : stored) answered.merge(sop, 1, Integer::sum);

@@ -25,6 +25,14 @@ public record InstanceReceived(int schemaVersion, String eventId, Instant receiv
 
     public static final int SCHEMA_VERSION = 1;
 
+    /**
+     * Kafka header of the marker ingest sends, keyed by SeriesInstanceUID with a null value, after the last instance of
+     * that series that one DICOM association (at its A-RELEASE) or one STOW-RS request stored: the sender says it is done
+     * with the series for now. Its value says which ("A-RELEASE", "STOW-RS"). Series assembly may complete the series
+     * sooner than its inactivity timeout; a consumer that only wants instances skips records with a null value.
+     */
+    public static final String SENDER_DONE_HEADER = "pipeline.sender.done";
+
     public InstanceReceived {
         Objects.requireNonNull(studyInstanceUid, "studyInstanceUid");
         Objects.requireNonNull(seriesInstanceUid, "seriesInstanceUid");

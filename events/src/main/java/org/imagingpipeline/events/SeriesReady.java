@@ -43,6 +43,11 @@ public record SeriesReady(int schemaVersion, String eventId, int revision, Reaso
         EXPECTED_COUNT,
         /** no instance arrived for the configured inactivity timeout */
         INACTIVITY,
+        /**
+         * the sender said it is done with the series ({@link InstanceReceived#SENDER_DONE_HEADER}: its association was
+         * released, its STOW-RS request ended) and no instance followed within the assembly's grace
+         */
+        SENDER_DONE,
         /** instances arrived after an earlier emission; this revision replaces it */
         LATE_UPDATE
     }

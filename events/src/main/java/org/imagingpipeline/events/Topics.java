@@ -31,7 +31,8 @@ public final class Topics {
             new TopicSpec(INSTANCES_RECEIVED, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID (all instances of a series share a partition, so series assembly sees them in order)",
                     "InstanceReceived (JSON, schemaVersion 1): UIDs, header fields, blob reference of the Part-10 file;"
-                            + " also read, without a group, by ingest's DICOMweb index",
+                            + " after a series' last instance of an association or STOW-RS request, a marker with a null value and"
+                            + " header pipeline.sender.done; also read, without a group, by ingest's DICOMweb index",
                     "ingest", "streams"),
             new TopicSpec(SERIES_READY, 3, false, Duration.ofDays(7),
                     "SeriesInstanceUID",

@@ -56,6 +56,11 @@ public class InstanceIngestor {
         this.config = config;
     }
 
+    /** The sender is done with these series for now (see {@link InstancePublisher#senderDone}); never blocks. */
+    public void senderDone(java.util.Collection<String> seriesUids, String how) {
+        if (!seriesUids.isEmpty()) publisher.senderDone(seriesUids, how);
+    }
+
     public long maxObjectBytes() {
         return config.maxObjectBytes();
     }

@@ -95,6 +95,13 @@ class DimseIngestTest {
         Map<String, Long> perSop = events.stream().collect(Collectors.groupingBy(InstanceReceived::sopInstanceUid, Collectors.counting()));
         assertEquals(files.keySet(), perSop.keySet(), "one event for every file, none for anything else");
         assertTrue(perSop.values().stream().allMatch(n -> n == 1), "exactly one event per SOP Instance UID");
+        // Every association's A-RELEASE is followed by a sender-done marker per series it stored, after their instances.
+        List<KafkaStack.Marker> markers = KafkaStack.senderDoneMarkers();
+        assertEquals(events.stream().map(InstanceReceived::seriesInstanceUid).collect(Collectors.toSet()),
+                markers.stream().map(KafkaStack.Marker::seriesUid).collect(Collectors.toSet()), "a marker for every series stored, no other");
+        assertTrue(markers.stream().allMatch(m -> m.how().equals("A-RELEASE")), markers.toString());
+        // A series sent in several associations or requests has a marker after each; its last one follows every instance.
+        assertTrue(KafkaStack.lastMarkerPerSeries(markers).values().stream().allMatch(KafkaStack.Marker::afterItsInstances), markers.toString());
 
         // Header fields against dcmdump: the first file of each folder and every transfer-syntax file.
         Map<String, InstanceReceived> bySop = events.stream().collect(Collectors.toMap(InstanceReceived::sopInstanceUid, e -> e));

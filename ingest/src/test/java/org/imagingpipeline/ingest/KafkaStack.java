@@ -70,11 +70,46 @@ public class KafkaStack extends BrokerTestResource {
      */
     static List<InstanceReceived> allEvents() {
         List<InstanceReceived> out = new ArrayList<>();
-        for (ConsumerRecord<String, InstanceReceived> r : TopicReader.readToEnd(broker.bootstrap(), JsonSerde.of(InstanceReceived.class),
-                Topics.INSTANCES_RECEIVED)) {
+        for (ConsumerRecord<String, InstanceReceived> r : records()) {
+            if (r.value() == null) continue; // a sender-done marker (senderDoneMarkers)
             if (!r.key().equals(r.value().seriesInstanceUid())) throw new AssertionError("key is not the series UID: " + r.key());
             out.add(r.value());
         }
         return out;
+    }
+
+    /**
+     * The sender-done markers so far, in topic order per partition: key (SeriesInstanceUID) and the header's value, and
+     * whether every instance event of that series on its partition came before the marker.
+     */
+    static List<Marker> senderDoneMarkers() {
+        List<Marker> out = new ArrayList<>();
+        java.util.Map<String, Long> lastInstanceOffset = new java.util.HashMap<>();
+        List<ConsumerRecord<String, InstanceReceived>> all = records();
+        for (ConsumerRecord<String, InstanceReceived> r : all) {
+            if (r.value() != null) lastInstanceOffset.merge(r.key(), r.offset(), Math::max);
+        }
+        for (ConsumerRecord<String, InstanceReceived> r : all) {
+            if (r.value() != null) continue;
+            org.apache.kafka.common.header.Header h = r.headers().lastHeader(InstanceReceived.SENDER_DONE_HEADER);
+            if (h == null) throw new AssertionError("a record with a null value and no sender-done header at offset " + r.offset());
+            out.add(new Marker(r.key(), new String(h.value(), java.nio.charset.StandardCharsets.US_ASCII),
+                    lastInstanceOffset.getOrDefault(r.key(), -1L) < r.offset()));
+        }
+        return out;
+    }
+
+    record Marker(String seriesUid, String how, boolean afterItsInstances) {
+    }
+
+    /** The last marker of each series (markers are in topic order, and a series is on one partition). */
+    static java.util.Map<String, Marker> lastMarkerPerSeries(List<Marker> markers) {
+        java.util.Map<String, Marker> last = new java.util.HashMap<>();
+        for (Marker m : markers) last.put(m.seriesUid(), m);
+        return last;
+    }
+
+    private static List<ConsumerRecord<String, InstanceReceived>> records() {
+        return TopicReader.readToEnd(broker.bootstrap(), JsonSerde.of(InstanceReceived.class), Topics.INSTANCES_RECEIVED);
     }
 }

@@ -73,10 +73,18 @@ class StowIngestTest {
             assertEquals(InstanceReceived.Source.STOW_RS, e.source().protocol());
             DimseIngestTest.assertHeaderMatches(f, d, e);
         }
-        // The same request again: acknowledged, no second event.
+        // Each request ends with one sender-done marker per series it stored, after that series' instances.
+        List<KafkaStack.Marker> markers = KafkaStack.senderDoneMarkers();
+        assertEquals(events.stream().map(InstanceReceived::seriesInstanceUid).collect(Collectors.toSet()),
+                markers.stream().map(KafkaStack.Marker::seriesUid).collect(Collectors.toSet()), "a marker for every series stored, no other");
+        assertTrue(markers.stream().allMatch(m -> m.how().equals("STOW-RS")), markers.toString());
+        // A series sent in several associations or requests has a marker after each; its last one follows every instance.
+        assertTrue(KafkaStack.lastMarkerPerSeries(markers).values().stream().allMatch(KafkaStack.Marker::afterItsInstances), markers.toString());
+        // The same request again: acknowledged, no second event and no marker (nothing was stored).
         HttpResponse<String> again = post(List.of(Files.readAllBytes(all.get(0))), "application/dicom");
         assertEquals(200, again.statusCode());
         assertEquals(events.size(), KafkaStack.allEvents().size());
+        assertEquals(markers.size(), KafkaStack.senderDoneMarkers().size());
     }
 
     @Test

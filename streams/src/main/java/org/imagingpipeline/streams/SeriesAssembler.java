@@ -24,8 +24,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Groups instances by SeriesInstanceUID and emits the series when it is complete: at once when as many
- * instances arrived as ImagesInAcquisition announced, otherwise after {@link AssemblyConfig#inactivity()} of
- * silence (wall clock). Redelivered events (same SOP Instance UID and eventId) change nothing. An instance
+ * instances arrived as ImagesInAcquisition announced; {@link AssemblyConfig#senderDoneGrace()} after ingest's
+ * sender-done marker (the association that stored it was released, its STOW-RS request ended) when no instance
+ * followed; otherwise after {@link AssemblyConfig#inactivity()} of silence (wall clock). Redelivered events (same SOP Instance UID and eventId) change nothing. An instance
  * arriving after the series was emitted re-opens it; it is emitted again, whole, as the next revision with
  * reason LATE_UPDATE. Completed series are forgotten after {@link AssemblyConfig#retainCompleted()}.
  * Two stores: a small summary per series and one entry per instance (keyed series/SOP, read by prefix scan).
@@ -67,7 +68,11 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
     @Override
     public void process(Record<String, InstanceReceived> record) {
         InstanceReceived e = record.value();
-        if (e == null || e.seriesInstanceUid() == null || e.sopInstanceUid() == null) return;
+        if (e == null) {
+            if (record.key() != null && record.headers().lastHeader(InstanceReceived.SENDER_DONE_HEADER) != null) senderDone(record.key());
+            return;
+        }
+        if (e.seriesInstanceUid() == null || e.sopInstanceUid() == null) return;
         String key = e.seriesInstanceUid();
         String instanceKey = InstanceEntry.key(key, e.sopInstanceUid());
         InstanceEntry before = instances.get(instanceKey);
@@ -85,12 +90,27 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
         if (before == null) s.instanceCount++;
         s.lastReceivedAt = e.receivedAt();
         s.lastChangeMs = context.currentSystemTimeMs();
+        s.senderDoneMs = 0; // a sender is sending this series again: wait for its own marker (or the inactivity)
         if (s.expected == null && e.header() != null && e.header().imagesInAcquisition() != null && e.header().imagesInAcquisition() > 0) {
             s.expected = e.header().imagesInAcquisition();
         }
         boolean late = s.emitted;
         s.emitted = false;
         if (!late && s.expected != null && s.instanceCount >= s.expected) emit(key, s, SeriesReady.Reason.EXPECTED_COUNT);
+        series.put(key, s);
+    }
+
+    /**
+     * Ingest's marker: the sender that stored instances of the series is done with it for now. An open series is
+     * complete once {@link AssemblyConfig#senderDoneGrace()} passes without a new instance (at once for a zero grace);
+     * an emitted or unknown series (every instance refused, already forgotten) is left alone.
+     */
+    private void senderDone(String key) {
+        if (config.senderDoneGrace() == null) return;
+        SeriesState s = series.get(key);
+        if (s == null || s.emitted) return;
+        s.senderDoneMs = context.currentSystemTimeMs();
+        if (config.senderDoneGrace().isZero()) emit(key, s, s.revision == 0 ? SeriesReady.Reason.SENDER_DONE : SeriesReady.Reason.LATE_UPDATE);
         series.put(key, s);
     }
 
@@ -113,18 +133,24 @@ public class SeriesAssembler implements Processor<String, InstanceReceived, Stri
             while (it.hasNext()) {
                 KeyValue<String, SeriesState> kv = it.next();
                 SeriesState s = kv.value;
-                if (!s.emitted && nowMs - s.lastChangeMs >= config.inactivity().toMillis()) due.add(kv);
+                if (!s.emitted && (nowMs - s.lastChangeMs >= config.inactivity().toMillis() || senderDoneFor(s, nowMs))) due.add(kv);
                 else if (s.emitted && nowMs - s.emittedAtMs >= config.retainCompleted().toMillis()) expired.add(kv.key);
             }
         }
         for (KeyValue<String, SeriesState> kv : due) {
-            emit(kv.key, kv.value, kv.value.revision == 0 ? SeriesReady.Reason.INACTIVITY : SeriesReady.Reason.LATE_UPDATE);
+            SeriesReady.Reason first = senderDoneFor(kv.value, nowMs) ? SeriesReady.Reason.SENDER_DONE : SeriesReady.Reason.INACTIVITY;
+            emit(kv.key, kv.value, kv.value.revision == 0 ? first : SeriesReady.Reason.LATE_UPDATE);
             series.put(kv.key, kv.value);
         }
         for (String key : expired) {
             for (InstanceEntry e : entries(key)) instances.delete(InstanceEntry.key(key, e.sopInstanceUid()));
             series.delete(key);
         }
+    }
+
+    /** The sender said it is done and no instance came within the grace since. */
+    private boolean senderDoneFor(SeriesState s, long nowMs) {
+        return config.senderDoneGrace() != null && s.senderDoneMs > 0 && nowMs - s.senderDoneMs >= config.senderDoneGrace().toMillis();
     }
 
     private List<InstanceEntry> entries(String seriesUid) {

@@ -17,6 +17,11 @@ public class SeriesState {
     public Instant lastReceivedAt;
     /** wall-clock millis of the last change, for the inactivity timeout */
     public long lastChangeMs;
+    /**
+     * wall-clock millis when ingest's sender-done marker arrived with no instance since (the sender's association was
+     * released, its STOW-RS request ended); 0 while none did or an instance came after it
+     */
+    public long senderDoneMs;
     /** ImagesInAcquisition of the first instance that had it, or null */
     public Integer expected;
     /** revisions emitted so far */

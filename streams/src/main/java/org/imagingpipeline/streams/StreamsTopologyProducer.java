@@ -33,13 +33,16 @@ public class StreamsTopologyProducer {
     public Topology topology(@ConfigProperty(name = "streams.assembly.inactivity") Duration inactivity,
                              @ConfigProperty(name = "streams.assembly.check-interval") Duration checkInterval,
                              @ConfigProperty(name = "streams.assembly.retain-completed") Duration retainCompleted,
+                             @ConfigProperty(name = "streams.assembly.sender-done") boolean senderDone,
+                             @ConfigProperty(name = "streams.assembly.sender-done-grace") Duration senderDoneGrace,
                              DriftSettings settings, PixelLimitSettings pixels, MeterRegistry metrics) throws IOException {
         DriftConfig drift = settings.config();
         ReferencePatients refs = ReferencePatients.load(settings.referenceFile().orElse(null), settings.modelCard().orElse(null),
                 settings.trainingData().orElse(null));
         LOG.infof("drift detector: %d reference (training) patients; %s; %s", refs.size(), drift, pixels.limits());
         StreamsBuilder b = new StreamsBuilder();
-        SeriesAssemblyTopology.addTo(b, new AssemblyConfig(inactivity, checkInterval, retainCompleted), metrics);
+        SeriesAssemblyTopology.addTo(b, new AssemblyConfig(inactivity, checkInterval, retainCompleted,
+                senderDone ? senderDoneGrace : null), metrics);
         DriftTopology.addTo(b, drift, pixels.limits(), refs, metrics);
         return b.build();
     }

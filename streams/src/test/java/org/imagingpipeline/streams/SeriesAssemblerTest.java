@@ -144,6 +144,93 @@ class SeriesAssemblerTest {
         assertEquals(3.0, meters.get("streams.dlq.records").tag("stage", "quarantine").counter().count());
     }
 
+    // ---- ingest's sender-done marker (an association released, a STOW-RS request ended)
+
+    private static final AssemblyConfig WITH_MARKERS = new AssemblyConfig(Duration.ofSeconds(30), Duration.ofSeconds(1),
+            Duration.ofMinutes(5), Duration.ofSeconds(1));
+
+    @Test
+    void aSeriesIsCompleteAGraceAfterItsSendersMarkerWithoutWaitingForInactivity() {
+        useConfig(WITH_MARKERS);
+        for (int z : new int[] {2, 1, 3}) send("M1", z, null, "a");
+        driver.advanceWallClockTime(Duration.ofMillis(500));
+        assertTrue(out.isEmpty(), "no marker yet");
+        senderDone("M1");
+        assertTrue(out.isEmpty(), "the grace runs first");
+        driver.advanceWallClockTime(Duration.ofMillis(1100));
+        SeriesReady r = out.readValue();
+        assertEquals(SeriesReady.Reason.SENDER_DONE, r.reason());
+        assertEquals(1, r.revision());
+        assertEquals(List.of("M1.1", "M1.2", "M1.3"), r.instances().stream().map(SeriesReady.Instance::sopInstanceUid).toList());
+        driver.advanceWallClockTime(Duration.ofSeconds(40));
+        assertTrue(out.isEmpty(), "emitted once: the inactivity timeout adds no second emission");
+    }
+
+    @Test
+    void anInstanceAfterTheMarkerWaitsForItsOwnSendersMarker() {
+        useConfig(WITH_MARKERS);
+        send("M2", 1, null, "a");
+        senderDone("M2");
+        send("M2", 2, null, "a"); // a second association goes on with the series within the grace
+        driver.advanceWallClockTime(Duration.ofSeconds(3));
+        assertTrue(out.isEmpty(), "the first marker no longer counts");
+        senderDone("M2");
+        driver.advanceWallClockTime(Duration.ofMillis(1100));
+        SeriesReady r = out.readValue();
+        assertEquals(SeriesReady.Reason.SENDER_DONE, r.reason());
+        assertEquals(2, r.instances().size());
+        // later instances of another association: a LATE_UPDATE revision, again a grace after its marker
+        send("M2", 3, null, "a");
+        senderDone("M2");
+        driver.advanceWallClockTime(Duration.ofMillis(1100));
+        SeriesReady late = out.readValue();
+        assertEquals(SeriesReady.Reason.LATE_UPDATE, late.reason());
+        assertEquals(2, late.revision());
+        assertEquals(3, late.instances().size());
+        assertTrue(out.isEmpty());
+    }
+
+    @Test
+    void aMarkerForAnUnknownOrEmittedSeriesChangesNothing() {
+        useConfig(WITH_MARKERS);
+        senderDone("NEVER-SEEN"); // every instance of it was refused by ingest
+        driver.advanceWallClockTime(Duration.ofSeconds(2));
+        assertTrue(out.isEmpty());
+        send("M3", 1, 1, "a"); // complete by ImagesInAcquisition
+        assertEquals(SeriesReady.Reason.EXPECTED_COUNT, out.readValue().reason());
+        senderDone("M3");
+        driver.advanceWallClockTime(Duration.ofSeconds(40));
+        assertTrue(out.isEmpty(), "no second emission");
+    }
+
+    @Test
+    void withoutSenderDoneTheMarkerIsIgnoredAndInactivityDecides() {
+        // CONFIG: the three-argument settings, markers off
+        send("M4", 1, null, "a");
+        senderDone("M4");
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        assertTrue(out.isEmpty());
+        driver.advanceWallClockTime(Duration.ofSeconds(6));
+        assertEquals(SeriesReady.Reason.INACTIVITY, out.readValue().reason());
+    }
+
+    private void useConfig(AssemblyConfig config) {
+        driver.close();
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "assembly-test");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(SeriesAssemblyTopology.build(config, meters), p, Instant.parse("2026-01-01T00:00:00Z"));
+        in = driver.createInputTopic(Topics.INSTANCES_RECEIVED, Serdes.String().serializer(), JsonSerde.of(InstanceReceived.class));
+        out = driver.createOutputTopic(Topics.SERIES_READY, Serdes.String().deserializer(), JsonSerde.of(SeriesReady.class));
+    }
+
+    /** Ingest's marker: key SeriesInstanceUID, null value, header pipeline.sender.done. */
+    private void senderDone(String series) {
+        org.apache.kafka.common.header.internals.RecordHeaders h = new org.apache.kafka.common.header.internals.RecordHeaders();
+        h.add(InstanceReceived.SENDER_DONE_HEADER, "A-RELEASE".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        in.pipeInput(new org.apache.kafka.streams.test.TestRecord<String, InstanceReceived>(series, null, h));
+    }
+
     private void send(String series, int z, Integer expected, String bytesVersion) {
         send(series, z, expected, bytesVersion, "P1", "ST1");
     }

@@ -45,6 +45,12 @@ final class DicomAssociation implements Runnable {
     private final IngestConfig config;
     private final ScpAccess access;
     private final InstanceIngestor ingestor;
+    /**
+     * The series this association stored instances of, for the sender-done markers at its release; at most
+     * {@link #MAX_TRACKED_SERIES} (the others complete by the inactivity timeout).
+     */
+    private final java.util.Set<String> seriesStored = new java.util.LinkedHashSet<>();
+    static final int MAX_TRACKED_SERIES = 1000;
     private final IngestMetrics metrics;
 
     private final Map<Integer, String> acceptedTransferSyntax = new HashMap<>();
@@ -138,6 +144,9 @@ final class DicomAssociation implements Runnable {
                 case Pdu.P_DATA_TF -> pData(length, out, peer);
                 case Pdu.RELEASE_RQ -> {
                     in.skipNBytes(length);
+                    // Only on an orderly release (after an abort the sender may send the series again); before the
+                    // A-RELEASE-RP, so that a sender that saw its release normally finds the markers durable.
+                    ingestor.senderDone(seriesStored, "A-RELEASE");
                     send(out, PduWriter.releaseRp());
                     LOG.debugf("association %d from AE %s released", number, callingAe);
                     return;
@@ -322,6 +331,9 @@ final class DicomAssociation implements Runnable {
             } else {
                 outcome = ingestor.ingest(new IncomingInstance(s, headerLength, ts, sopClass, sop, null, source));
             }
+        }
+        if (outcome instanceof IngestOutcome.Stored st && seriesStored.size() < MAX_TRACKED_SERIES) {
+            seriesStored.add(st.event().seriesInstanceUid());
         }
         int status = 0x0000;
         String comment = null;

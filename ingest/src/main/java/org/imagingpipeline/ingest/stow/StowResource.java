@@ -41,6 +41,8 @@ import org.imagingpipeline.ingest.RejectReason;
 @RolesAllowed({"scanner", "admin"})
 public class StowResource {
     private static final String DICOM_JSON = "application/dicom+json";
+    /** Series of one request remembered for its sender-done markers; beyond that many, they complete by inactivity. */
+    static final int MAX_TRACKED_SERIES = 1000;
     private final InstanceIngestor ingestor;
     private final IngestConfig config;
 
@@ -101,11 +103,15 @@ public class StowResource {
         int unavailable = 0;
         int oversized = 0;
         int parts = 0;
+        java.util.Set<String> seriesStored = new java.util.LinkedHashSet<>();
         try {
             Map<String, String> headers;
             while ((headers = multipart.next()) != null) {
                 parts++;
                 IngestOutcome outcome = receive(multipart, headers, study, source);
+                if (outcome instanceof IngestOutcome.Stored st && seriesStored.size() < MAX_TRACKED_SERIES) {
+                    seriesStored.add(st.event().seriesInstanceUid());
+                }
                 if (outcome.success()) {
                     storedCount++;
                     referenced.add(sopItem(outcome.sopClassUid(), outcome.sopInstanceUid(), null));
@@ -126,6 +132,8 @@ public class StowResource {
             if (referenced.isEmpty()) return error(400, "malformed multipart body: " + e.getMessage());
             return answer(400, referenced, failed);
         }
+        // The request ended in order: the client is done with these series for now (series assembly may complete them).
+        ingestor.senderDone(seriesStored, "STOW-RS");
         if (parts == 0) return error(400, "the request holds no instance");
         int status = failed.isEmpty() ? 200 : storedCount > 0 ? 202 : unavailable > 0 ? 503 : oversized == failed.size() ? 413 : 409;
         return answer(status, referenced, failed);
