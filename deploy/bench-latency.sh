@@ -10,18 +10,8 @@ bench_latency() {
   local n=${BENCH_SERIES:-20} interval=${BENCH_INTERVAL:-10}
   local lgg="$SHARED_DATA/lgg-flair"
   [ -d "$lgg/DU" ] || die "bench latency needs $lgg (the shared lgg-flair set)"
-  export PIPELINE_HOME="$ROOT/target/bench-latency"
-  export KAFKA_PORT=${BENCH_KAFKA_PORT:-19792} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-19793}
-  export KAFKA_INTERNAL_PORT=${BENCH_KAFKA_INTERNAL_PORT:-19794}
-  export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-11712} INGEST_DICOM_TLS_PORT=${BENCH_DICOM_TLS_PORT:-11714}
-  export INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-18781} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-18782}
-  export INFERENCE_HTTP_PORT=${BENCH_INFERENCE_PORT:-18783} RETRAIN_HTTP_PORT=${BENCH_RETRAIN_PORT:-18784}
-  export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-18785} EHR_PORT=${BENCH_EHR_PORT:-18790}
-  export SOURCE_MODEL=${SOURCE_MODEL:-$ROOT/models/source.onnx}
+  bench_stack_home latency 19792 11712 18780
   export RETRAIN_AUTO_ENABLED=false
-  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
-  stack_down >/dev/null 2>&1 || true
-  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
   trap 'stack_down >&2' EXIT
   stack_up >/dev/null
   local load0 ehr="http://127.0.0.1:$EHR_PORT/fhir"

@@ -9,18 +9,8 @@ bench_ehr_outage() {
   local n=${BENCH_SERIES:-500} outage=${BENCH_OUTAGE_SECONDS:-600} drain_minutes=${BENCH_DRAIN_MINUTES:-30}
   local lgg="$SHARED_DATA/lgg-flair"
   [ -d "$lgg/DU" ] || die "bench ehr-outage needs $lgg (the shared lgg-flair set)"
-  export PIPELINE_HOME="$ROOT/target/bench-ehr-outage"
-  export KAFKA_PORT=${BENCH_KAFKA_PORT:-19492} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-19493}
-  export KAFKA_INTERNAL_PORT=${BENCH_KAFKA_INTERNAL_PORT:-19494}
-  export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-11412} INGEST_DICOM_TLS_PORT=${BENCH_DICOM_TLS_PORT:-11414}
-  export INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-18481} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-18482}
-  export INFERENCE_HTTP_PORT=${BENCH_INFERENCE_PORT:-18483} RETRAIN_HTTP_PORT=${BENCH_RETRAIN_PORT:-18484}
-  export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-18485} EHR_PORT=${BENCH_EHR_PORT:-18490}
-  export SOURCE_MODEL=${SOURCE_MODEL:-$ROOT/models/source.onnx}
+  bench_stack_home ehr-outage 19492 11412 18480
   export STREAMS_ASSEMBLY_INACTIVITY=${STREAMS_ASSEMBLY_INACTIVITY:-5s}
-  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
-  stack_down >/dev/null 2>&1 || true
-  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
   trap 'stack_down >&2' EXIT
   stack_up >/dev/null
   local load0 per_round

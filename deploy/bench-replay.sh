@@ -17,20 +17,10 @@ bench_replay() {
   local report_minutes=${BENCH_REPORT_MINUTES:-30} adapt_minutes=${BENCH_ADAPT_MINUTES:-30} replay_minutes=${BENCH_REPLAY_MINUTES:-30}
   local lgg="$SHARED_DATA/lgg-flair"
   [ -d "$lgg/DU" ] || die "bench replay needs $lgg (the shared lgg-flair set)"
-  export PIPELINE_HOME="$ROOT/target/bench-replay"
-  export KAFKA_PORT=${BENCH_KAFKA_PORT:-19692} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-19693}
-  export KAFKA_INTERNAL_PORT=${BENCH_KAFKA_INTERNAL_PORT:-19694}
-  export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-11612} INGEST_DICOM_TLS_PORT=${BENCH_DICOM_TLS_PORT:-11614}
-  export INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-18681} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-18682}
-  export INFERENCE_HTTP_PORT=${BENCH_INFERENCE_PORT:-18683} RETRAIN_HTTP_PORT=${BENCH_RETRAIN_PORT:-18684}
-  export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-18685} EHR_PORT=${BENCH_EHR_PORT:-18690}
-  export SOURCE_MODEL=${SOURCE_MODEL:-$ROOT/models/source.onnx}
+  bench_stack_home replay 19692 11612 18680
   export STREAMS_ASSEMBLY_INACTIVITY=${STREAMS_ASSEMBLY_INACTIVITY:-4s}
   # Quarkus reads these as retrain.auto.enabled and retrain.replay.max-series.
   export RETRAIN_AUTO_ENABLED=false RETRAIN_REPLAY_MAX_SERIES="$n" RETRAIN_EXPERT_LABELS=""
-  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
-  stack_down >/dev/null 2>&1 || true
-  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
   trap 'stack_down >&2' EXIT
   stack_up >/dev/null
   local load0 per_round ehr="http://127.0.0.1:$EHR_PORT/fhir" retrain="http://127.0.0.1:$RETRAIN_HTTP_PORT"

@@ -2,6 +2,23 @@
 # background with its pid recorded under $PIPELINE_HOME/pids; `down` stops exactly those.
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+# A benchmark's whole stack, apart from `up`'s: PIPELINE_HOME=target/bench-NAME (emptied; the stack there stopped first)
+# and ports of its own (BENCH_* override each): Kafka K, K+1 (controller), K+2 (internal); DICOM D, D+2 (TLS); HTTP
+# H+1..H+5 (ingest, streams, inference, retrain, fhir-bridge) and H+10 (the EHR stand-in); the committed source model.
+bench_stack_home() { # NAME K D H
+  export PIPELINE_HOME="$ROOT/target/bench-$1"
+  export KAFKA_PORT=${BENCH_KAFKA_PORT:-$2} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-$(( $2 + 1 ))}
+  export KAFKA_INTERNAL_PORT=${BENCH_KAFKA_INTERNAL_PORT:-$(( $2 + 2 ))}
+  export INGEST_DICOM_PORT=${BENCH_DICOM_PORT:-$3} INGEST_DICOM_TLS_PORT=${BENCH_DICOM_TLS_PORT:-$(( $3 + 2 ))}
+  export INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-$(( $4 + 1 ))} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-$(( $4 + 2 ))}
+  export INFERENCE_HTTP_PORT=${BENCH_INFERENCE_PORT:-$(( $4 + 3 ))} RETRAIN_HTTP_PORT=${BENCH_RETRAIN_PORT:-$(( $4 + 4 ))}
+  export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-$(( $4 + 5 ))} EHR_PORT=${BENCH_EHR_PORT:-$(( $4 + 10 ))}
+  export SOURCE_MODEL=${SOURCE_MODEL:-$ROOT/models/source.onnx}
+  STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
+  stack_down >/dev/null 2>&1 || true
+  rm -rf "$PIPELINE_HOME"; mkdir -p "$PIPELINE_HOME"
+}
+
 # Kafka security (docs/security.md "Kafka"): the client listener KAFKA_PORT is SASL_SSL (SCRAM-SHA-512) with one principal
 # per service and ACLs; the internal listener (inter-broker traffic and the provisioning identity, mutual TLS) is
 # KAFKA_INTERNAL_PORT. KAFKA_SECURITY=plaintext runs the old unauthenticated broker (for debugging only).

@@ -295,9 +295,8 @@ public final class DemoReport {
     }
 
     private static Double quantileMs(List<Double> sortedSeconds, double q) {
-        if (sortedSeconds.isEmpty()) return null;
-        int i = (int) Math.ceil(q * sortedSeconds.size()) - 1;
-        return Math.round(sortedSeconds.get(Math.max(0, i)) * 1000.0) * 1.0;
+        Double s = LatencyReport.percentile(sortedSeconds, q * 100);
+        return s == null ? null : Math.round(s * 1000.0) * 1.0;
     }
 
     private static void putNullable(ObjectNode o, String k, Double v) {
