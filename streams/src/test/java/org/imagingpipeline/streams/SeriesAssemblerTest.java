@@ -34,12 +34,7 @@ class SeriesAssemblerTest {
 
     @BeforeEach
     void setUp() {
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "assembly-test");
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(SeriesAssemblyTopology.build(CONFIG, meters), p, Instant.parse("2026-01-01T00:00:00Z"));
-        in = driver.createInputTopic(Topics.INSTANCES_RECEIVED, Serdes.String().serializer(), JsonSerde.of(InstanceReceived.class));
-        out = driver.createOutputTopic(Topics.SERIES_READY, Serdes.String().deserializer(), JsonSerde.of(SeriesReady.class));
+        useConfig(CONFIG);
     }
 
     @AfterEach
@@ -214,8 +209,9 @@ class SeriesAssemblerTest {
         assertEquals(SeriesReady.Reason.INACTIVITY, out.readValue().reason());
     }
 
+    /** A fresh driver (and topics) for these settings. */
     private void useConfig(AssemblyConfig config) {
-        driver.close();
+        if (driver != null) driver.close();
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "assembly-test");
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
