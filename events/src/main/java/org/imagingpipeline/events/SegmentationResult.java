@@ -96,8 +96,26 @@ public record SegmentationResult(int schemaVersion, String eventId, Status statu
      * @param sopInstanceUid    SOP Instance UID of the SR
      * @param seriesInstanceUid Series Instance UID of the SR series
      * @param blob              the Part-10 SR file in the blob store
+     * @param content           the UIDs of the SR's measurement content items, so that a consumer can name them (the
+     *                          FHIR Observations carry them as observation-uid identifiers, per the HL7 DICOM SR to FHIR
+     *                          mapping); null from a producer older than this field
      */
-    public record Sr(String sopInstanceUid, String seriesInstanceUid, BlobRef blob) {
+    public record Sr(String sopInstanceUid, String seriesInstanceUid, BlobRef blob, Content content) {
+    }
+
+    /**
+     * What the SR's TID 1411 measurement group says about the lesion and the Observation UIDs (0040,A171) of its
+     * content items.
+     *
+     * @param trackingIdentifier         Tracking Identifier (DCM 112039) of the group, e.g. "Lesion"
+     * @param trackingUid                Tracking Unique Identifier (DCM 112040) of the group
+     * @param measurementGroupUid        Observation UID of the measurement group container (DCM 125007)
+     * @param volumeUid                  Observation UID of the lesion volume (SCT 118565006)
+     * @param slicesWithLesionUid        Observation UID of the slices-with-lesion measurement
+     * @param meanPredictiveEntropyUid   Observation UID of the mean predictive entropy measurement
+     */
+    public record Content(String trackingIdentifier, String trackingUid, String measurementGroupUid, String volumeUid,
+                          String slicesWithLesionUid, String meanPredictiveEntropyUid) {
     }
 
     /**

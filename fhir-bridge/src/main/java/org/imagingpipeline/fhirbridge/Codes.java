@@ -16,6 +16,8 @@ public final class Codes {
     public static final String PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
     public static final String DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation";
     public static final String URN_IETF_RFC_3986 = "urn:ietf:rfc:3986";
+    /** Identifier.type codes of the HL7 DICOM SR to FHIR guide (observation-uid: a content item's Observation UID). */
+    public static final String DICOM_IDENTIFIER_TYPE = "http://hl7.org/fhir/uv/dicom-sr/CodeSystem/dicom-identifier-type";
     /** Identifier system for DICOM UIDs (values are urn:oid:UID). */
     public static final String DICOM_UID = "urn:dicom:uid";
 

@@ -202,6 +202,8 @@ public final class ResultMapper {
         String mediaUrl = null;
         if (ok) {
             SegmentationResult.Lesion l = r.lesion();
+            // The SR's measurement content (HL7 DICOM SR to FHIR): null for a result without an SR or from an older producer
+            SegmentationResult.Content sr = r.sr() == null ? null : r.sr().content();
             Observation volume = observation(r, key, "lesion-volume", obsStatus, patientUrl, studyUrl, deviceUrl,
                     effective, issued, new CodeableConcept(new Coding(Codes.SNOMED, "118565006", "Volume"))
                             .setText("Lesion volume (FLAIR hyperintense, AI segmentation)"));
@@ -214,7 +216,9 @@ public final class ResultMapper {
             if (l.spacingAssumption() != null) {
                 volume.addNote(new Annotation().setText("Voxel spacing: " + l.spacingAssumption()));
             }
-            observationUrls.add(add(b, volume, r, "obs-volume", ifNone(volume.getIdentifierFirstRep())));
+            if (sr != null) fromSr(volume, sr.volumeUid(), studyUrl);
+            String volumeUrl = add(b, volume, r, "obs-volume", ifNone(volume.getIdentifierFirstRep()));
+            observationUrls.add(volumeUrl);
 
             Observation present = observation(r, key, "lesion-present", obsStatus, patientUrl, studyUrl, deviceUrl,
                     effective, issued, new CodeableConcept(new Coding(Codes.SNOMED, "52988006", "Lesion"))
@@ -233,7 +237,34 @@ public final class ResultMapper {
                     "mean-foreground-probability", "Mean foreground probability")))
                     .setValue(new Quantity().setValue(round(l.meanForegroundProbability(), 4)).setUnit("1")
                             .setSystem(Codes.UCUM).setCode("1"));
-            observationUrls.add(add(b, uncertainty, r, "obs-uncertainty", ifNone(uncertainty.getIdentifierFirstRep())));
+            if (sr != null) fromSr(uncertainty, sr.meanPredictiveEntropyUid(), studyUrl);
+            String uncertaintyUrl = add(b, uncertainty, r, "obs-uncertainty", ifNone(uncertainty.getIdentifierFirstRep()));
+            observationUrls.add(uncertaintyUrl);
+
+            if (sr != null) {
+                // The SR's TID 1411 group as the DICOM SR to FHIR guide maps it (Imaging Measurement Group): its
+                // measurements as members, each an Observation carrying the SR content item's Observation UID.
+                Observation slices = observation(r, key, "slices-with-lesion", obsStatus, patientUrl, studyUrl, deviceUrl,
+                        effective, issued, new CodeableConcept(new Coding(Codes.PIPELINE_CODES, "slices-with-lesion",
+                                "Slices with lesion")).setText("Slices with lesion (AI segmentation)"));
+                slices.setValue(new Quantity().setValue(l.slicesWithLesion()).setUnit("slices").setSystem(Codes.UCUM)
+                        .setCode("{slices}"));
+                fromSr(slices, sr.slicesWithLesionUid(), studyUrl);
+                String slicesUrl = add(b, slices, r, "obs-slices", ifNone(slices.getIdentifierFirstRep()));
+                observationUrls.add(slicesUrl);
+
+                Observation group = observation(r, key, "measurement-group", obsStatus, patientUrl, studyUrl, deviceUrl,
+                        effective, issued, new CodeableConcept(new Coding(Codes.SNOMED, "49755003",
+                                "Morphologically abnormal structure")).setText("Lesion (AI segmentation)"));
+                group.getCategory().add(0, new CodeableConcept(dcm("125007", "Measurement Group")));
+                group.setValue(new CodeableConcept(new Coding(Codes.SNOMED, "108369006", "Neoplasm")));
+                fromSr(group, sr.measurementGroupUid(), studyUrl);
+                if (r.seg() != null) group.addDerivedFrom(new Reference(placeholder(r, "media"))); // the Referenced Segment's SEG
+                group.addHasMember(new Reference(volumeUrl));
+                group.addHasMember(new Reference(slicesUrl));
+                group.addHasMember(new Reference(uncertaintyUrl));
+                observationUrls.add(add(b, group, r, "obs-group", ifNone(group.getIdentifierFirstRep())));
+            }
 
             if (r.seg() != null) {
                 Media media = new Media();
@@ -348,6 +379,18 @@ public final class ResultMapper {
         o.setDevice(new Reference(deviceUrl));
         if (studyUrl != null) o.addDerivedFrom(new Reference(studyUrl));
         return o;
+    }
+
+    /**
+     * What an Observation mapped from a content item of the SR carries (HL7 DICOM SR to FHIR, Imaging Observation): the
+     * item's Observation UID as an identifier of type observation-uid, and partOf the ImagingStudy.
+     */
+    private static void fromSr(Observation o, String observationUid, String studyUrl) {
+        if (observationUid != null) {
+            o.addIdentifier(dicomUid(observationUid).setType(new CodeableConcept(new Coding(Codes.DICOM_IDENTIFIER_TYPE,
+                    "observation-uid", "Observation UID"))));
+        }
+        if (studyUrl != null) o.addPartOf(new Reference(studyUrl));
     }
 
     private static String conclusion(SegmentationResult r) {

@@ -164,7 +164,7 @@ public final class ResultProcessor {
                 SegmentationResult.Status.OK, null, "2.25.1", "2.25.2", null, "WARM-UP", null, null, "MR", 1, null,
                 null, new SegmentationResult.Model("warm-up", "0", null),
                 new SegmentationResult.Lesion(1, 0.001, "assumed 1x1x1 mm", 1, 0.9, 0.1),
-                new SegmentationResult.Seg("2.25.3", "2.25.4", null), new SegmentationResult.Sr("2.25.5", "2.25.6", null), null,
+                new SegmentationResult.Seg("2.25.3", "2.25.4", null), new SegmentationResult.Sr("2.25.5", "2.25.6", null, null), null,
                 Instant.now());
         BundleValidator.Outcome o;
         try {

@@ -69,7 +69,7 @@ class EhrDeliveryTest {
         assertInstanceOf(ResultProcessor.Delivered.class, deliver(r));
         assertInstanceOf(ResultProcessor.Delivered.class, deliver(r));
         assertEquals(1, ehr.store().count("DiagnosticReport"));
-        assertEquals(3, ehr.store().count("Observation"));
+        assertEquals(5, ehr.store().count("Observation"));
         assertEquals(1, ehr.store().count("Patient"));
         assertEquals(1, ehr.store().count("ImagingStudy"));
         assertEquals(1, ehr.store().count("Device"));
@@ -77,7 +77,7 @@ class EhrDeliveryTest {
         assertEquals(1, ehr.store().count("Provenance"));
         DiagnosticReport d = (DiagnosticReport) TestSupport.all(ehr, "DiagnosticReport").get(0);
         assertEquals(DiagnosticReport.DiagnosticReportStatus.PRELIMINARY, d.getStatus());
-        assertEquals(3, d.getResult().size());
+        assertEquals(5, d.getResult().size());
         assertTrue(d.getResult().get(0).getReference().startsWith("Observation/"));
         assertTrue(d.getImagingStudyFirstRep().getReference().startsWith("ImagingStudy/"));
         // The redelivery's Provenance PUT has the same content: no new version (as on a HAPI JPA server).

@@ -115,7 +115,7 @@ class JpaEhrScenarioTest {
         Stored s = stored("PAT-J61", "3");
         assertEquals(1, s.patients.size());
         assertEquals(1, s.studies.size());
-        assertEquals(3, s.observations.size());
+        assertEquals(5, s.observations.size());
         assertEquals(1, s.media.size());
         assertEquals(1, s.reports.size());
         assertEquals(1, s.provenances.size());
@@ -123,7 +123,7 @@ class JpaEhrScenarioTest {
         assertEquals(1, s.endpoints.size());
         DiagnosticReport d = (DiagnosticReport) s.reports.get(0);
         assertEquals(DiagnosticReport.DiagnosticReportStatus.PRELIMINARY, d.getStatus());
-        assertEquals(3, d.getResult().size());
+        assertEquals(5, d.getResult().size());
         assertTrue(d.getResult().get(0).getReference().startsWith("Observation/"));
         assertTrue(d.getImagingStudyFirstRep().getReference().startsWith("ImagingStudy/"));
         assertEquals("1", d.getMeta().getVersionId(), "the redelivery matched the report, it did not write it again");
@@ -138,6 +138,24 @@ class JpaEhrScenarioTest {
         System.err.println("JpaEhrScenarioTest: transaction-response of a redelivery: " + statuses);
         for (int i = 0; i < statuses.size() - 1; i++) assertTrue(statuses.get(i).startsWith("200"), statuses.toString());
         assertValid(s.all());
+
+        // The SR's measurement group, found by its Observation UID as the DICOM SR to FHIR mapping names it, holds the
+        // stored measurements, each found by its own Observation UID.
+        SegmentationResult.Content c = r.sr().content();
+        List<Resource> groups = search("Observation?identifier=" + enc(Codes.DICOM_UID + "|urn:oid:" + c.measurementGroupUid()));
+        assertEquals(1, groups.size(), "the measurement group by its Observation UID");
+        Observation group = (Observation) groups.get(0);
+        assertEquals("125007", group.getCategoryFirstRep().getCodingFirstRep().getCode());
+        assertEquals("108369006", group.getValueCodeableConcept().getCodingFirstRep().getCode());
+        assertTrue(group.getDerivedFrom().stream().anyMatch(x -> x.getReference().startsWith("Media/")), "the SEG");
+        List<String> members = group.getHasMember().stream().map(x -> x.getReferenceElement().toUnqualifiedVersionless().getValue())
+                .toList();
+        for (String uid : List.of(c.volumeUid(), c.slicesWithLesionUid(), c.meanPredictiveEntropyUid())) {
+            List<Resource> m = search("Observation?identifier=" + enc(Codes.DICOM_UID + "|urn:oid:" + uid));
+            assertEquals(1, m.size(), uid);
+            assertTrue(members.contains(m.get(0).getIdElement().toUnqualifiedVersionless().getValue()), members + " " + uid);
+            assertTrue(((Observation) m.get(0)).getPartOfFirstRep().getReference().startsWith("ImagingStudy/"));
+        }
     }
 
     @Test
@@ -192,7 +210,7 @@ class JpaEhrScenarioTest {
         assertTrue(Set.of("http_409", "http_412").contains(reason), reason);
         Stored between = stored("PAT-J63", "3", "4");
         assertEquals(1, between.reports.size(), "all or nothing: no version-4 report yet");
-        assertEquals(3, between.observations.size(), "nor its Observations");
+        assertEquals(5, between.observations.size(), "nor its Observations");
 
         assertInstanceOf(ResultProcessor.Delivered.class, deliver(gated, v4, 2));
         Stored s = stored("PAT-J63", "3", "4");
@@ -294,7 +312,11 @@ class JpaEhrScenarioTest {
         assertTrue(other.studies.isEmpty());
         DiagnosticReport report = (DiagnosticReport) single(other.reports);
         assertTrue(report.getImagingStudy().isEmpty(), "PAT-J72's report must not point at PAT-J71's study");
-        for (Resource o : other.observations) assertTrue(((Observation) o).getDerivedFrom().isEmpty());
+        for (Resource o : other.observations) {
+            // derived from its own SEG (the measurement group) at most; never from, nor part of, the other's study
+            assertTrue(((Observation) o).getDerivedFrom().stream().allMatch(x -> x.getReference().startsWith("Media/")), o.getId());
+            assertTrue(((Observation) o).getPartOf().isEmpty(), o.getId());
+        }
         assertValid(other.all());
     }
 

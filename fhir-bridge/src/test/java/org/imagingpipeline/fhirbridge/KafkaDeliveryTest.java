@@ -110,7 +110,7 @@ class KafkaDeliveryTest {
         for (String s : series) {
             List<DiagnosticReport> rs = reportsFor(s);
             assertEquals(1, rs.size(), "one report for " + s);
-            assertEquals(3, rs.get(0).getResult().size());
+            assertEquals(5, rs.get(0).getResult().size());
             assertTrue(rs.get(0).getImagingStudyFirstRep().getReference().startsWith("ImagingStudy/"));
         }
     }

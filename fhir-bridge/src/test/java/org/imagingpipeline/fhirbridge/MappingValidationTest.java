@@ -12,6 +12,7 @@ import org.hl7.fhir.r4.model.Endpoint;
 import org.hl7.fhir.r4.model.ImagingStudy;
 import org.hl7.fhir.r4.model.Media;
 import org.hl7.fhir.r4.model.Observation;
+import org.imagingpipeline.events.SegmentationResult;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,8 +41,60 @@ class MappingValidationTest {
         Bundle b = MAPPER.map(TestResults.ok(TestResults.series(1), "3", "PAT-001"), List.of());
         System.out.println(ctx.newJsonParser().setPrettyPrint(true).encodeResourceToString(b));
         assertValid(b);
-        assertEquals(10, b.getEntry().size(),
-                "Patient, Endpoint, ImagingStudy, Device, 3 Observations, Media, DiagnosticReport, Provenance");
+        assertEquals(12, b.getEntry().size(),
+                "Patient, Endpoint, ImagingStudy, Device, 5 Observations, Media, DiagnosticReport, Provenance");
+    }
+
+    /**
+     * The SR's measurement content as the HL7 DICOM SR to FHIR guide maps it, in R4: a Measurement Group Observation
+     * (category DCM 125007, code the finding category, value the finding, derivedFrom the SEG's Media) whose members are
+     * the measurements, every one carrying its SR content item's Observation UID and partOf the ImagingStudy.
+     */
+    @Test
+    void srMeasurementsMapToAMeasurementGroupWithItsMembers() {
+        var r = TestResults.ok(TestResults.series(8), "3", "PAT-008");
+        Bundle b = MAPPER.map(r, List.of());
+        assertValid(b);
+        java.util.Map<String, Bundle.BundleEntryComponent> byUid = new java.util.HashMap<>();
+        for (Bundle.BundleEntryComponent e : b.getEntry()) {
+            if (!(e.getResource() instanceof Observation o)) continue;
+            for (org.hl7.fhir.r4.model.Identifier id : o.getIdentifier()) {
+                if (id.getType().getCoding().stream().anyMatch(c -> Codes.DICOM_IDENTIFIER_TYPE.equals(c.getSystem())
+                        && "observation-uid".equals(c.getCode()))) {
+                    assertEquals(Codes.DICOM_UID, id.getSystem());
+                    byUid.put(id.getValue().substring("urn:oid:".length()), e);
+                }
+            }
+        }
+        SegmentationResult.Content c = r.sr().content();
+        assertEquals(java.util.Set.of(c.measurementGroupUid(), c.volumeUid(), c.slicesWithLesionUid(),
+                c.meanPredictiveEntropyUid()), byUid.keySet(), "one Observation per SR content item, by Observation UID");
+        Observation group = (Observation) byUid.get(c.measurementGroupUid()).getResource();
+        assertEquals("125007", group.getCategoryFirstRep().getCodingFirstRep().getCode());
+        assertEquals("49755003", group.getCode().getCodingFirstRep().getCode(), "the SR's finding category");
+        assertEquals("108369006", group.getValueCodeableConcept().getCodingFirstRep().getCode(), "the SR's finding");
+        assertEquals(List.of(byUid.get(c.volumeUid()).getFullUrl(), byUid.get(c.slicesWithLesionUid()).getFullUrl(),
+                byUid.get(c.meanPredictiveEntropyUid()).getFullUrl()),
+                group.getHasMember().stream().map(org.hl7.fhir.r4.model.Reference::getReference).toList());
+        String mediaUrl = b.getEntry().stream().filter(e -> e.getResource() instanceof Media).findFirst().orElseThrow().getFullUrl();
+        assertTrue(group.getDerivedFrom().stream().anyMatch(x -> mediaUrl.equals(x.getReference())), "the SEG");
+        String studyUrl = b.getEntry().stream().filter(e -> e.getResource() instanceof ImagingStudy).findFirst().orElseThrow()
+                .getFullUrl();
+        for (Bundle.BundleEntryComponent e : byUid.values()) {
+            assertEquals(studyUrl, ((Observation) e.getResource()).getPartOfFirstRep().getReference());
+        }
+        Observation slices = (Observation) byUid.get(c.slicesWithLesionUid()).getResource();
+        assertEquals(r.lesion().slicesWithLesion(), slices.getValueQuantity().getValue().intValue());
+
+        // A result without the SR's content (an older producer): the measures as before, no group.
+        var old = new org.imagingpipeline.events.SegmentationResult(r.schemaVersion(), r.eventId(), r.status(), r.error(),
+                r.studyInstanceUid(), r.seriesInstanceUid(), r.sopInstanceUids(), r.patientId(), r.issuerOfPatientId(),
+                r.accessionNumber(), r.modality(), r.instanceCount(), r.studyDate(), r.domainId(), r.model(), r.lesion(),
+                r.seg(), new SegmentationResult.Sr(r.sr().sopInstanceUid(), r.sr().seriesInstanceUid(), r.sr().blob(), null),
+                r.timings(), r.completedAt());
+        Bundle before = MAPPER.map(old, List.of());
+        assertValid(before);
+        assertEquals(3, before.getEntry().stream().filter(e -> e.getResource() instanceof Observation).count());
     }
 
     @Test
@@ -119,10 +172,13 @@ class MappingValidationTest {
         assertEquals(DiagnosticReport.DiagnosticReportStatus.AMENDED, reports.get(0).getStatus());
         assertEquals(DiagnosticReport.DiagnosticReportStatus.FINAL, reports.get(1).getStatus(), "old keeps its status");
         assertTrue(reports.get(1).getMeta().getTag(Codes.TAG_SYSTEM, Codes.TAG_SUPERSEDED) != null);
-        assertEquals("DiagnosticReport/17", b.getEntry().get(9).getRequest().getUrl());
+        Bundle.BundleEntryComponent replaced = b.getEntry().stream()
+                .filter(e -> e.getRequest().getMethod() == Bundle.HTTPVerb.PUT && e.getResource() instanceof DiagnosticReport)
+                .findFirst().orElseThrow();
+        assertEquals("DiagnosticReport/17", replaced.getRequest().getUrl());
         // A placeholder, not the EHR's absolute URL (which a HAPI JPA server refuses as an external reference).
-        assertTrue(b.getEntry().get(9).getFullUrl().startsWith("urn:uuid:"), b.getEntry().get(9).getFullUrl());
-        assertEquals(b.getEntry().get(9).getFullUrl(), prov.getEntity().stream()
+        assertTrue(replaced.getFullUrl().startsWith("urn:uuid:"), replaced.getFullUrl());
+        assertEquals(replaced.getFullUrl(), prov.getEntity().stream()
                 .filter(e -> e.getRole() == org.hl7.fhir.r4.model.Provenance.ProvenanceEntityRole.REVISION)
                 .findFirst().orElseThrow().getWhat().getReference());
     }

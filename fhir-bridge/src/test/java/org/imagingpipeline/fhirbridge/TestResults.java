@@ -18,6 +18,11 @@ final class TestResults {
     }
     static final String SHA = "3f9a1c0b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6";
 
+    /** A UID of the SR's content (tracking UID, Observation UIDs): one per series, model version and item. */
+    static String contentUid(String seriesUid, String modelVersion, int item) {
+        return seriesUid + ".7." + modelVersion.replaceAll("[^0-9]", "") + "." + item;
+    }
+
     static SegmentationResult ok(String seriesUid, String modelVersion, String patientId) {
         return ok(seriesUid, modelVersion, patientId, study(patientId));
     }
@@ -38,7 +43,10 @@ final class TestResults {
                 new SegmentationResult.Sr(seriesUid + ".8.1", seriesUid + ".8",
                         new BlobRef("b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
                                 "file:///var/pipeline/blobs/b1/b2/b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
-                                12288, "application/dicom")),
+                                12288, "application/dicom"),
+                        new SegmentationResult.Content("Lesion", contentUid(seriesUid, modelVersion, 1),
+                                contentUid(seriesUid, modelVersion, 2), contentUid(seriesUid, modelVersion, 3),
+                                contentUid(seriesUid, modelVersion, 4), contentUid(seriesUid, modelVersion, 5))),
                 new SegmentationResult.Timings(Instant.parse("2026-11-20T09:14:03Z"), 120, 840, 95),
                 Instant.parse("2026-11-20T09:14:05.250Z"));
     }

@@ -156,7 +156,7 @@ public final class SeriesProcessor {
                     lesion.slicesWithLesion(), ms(loadNs), ms(inferNs), ms(postNs));
             SegmentationResult result = result(series, SegmentationResult.Status.OK, null, model, lesion,
                     new SegmentationResult.Seg(uids.sopInstanceUid(), uids.seriesInstanceUid(), segRef),
-                    new SegmentationResult.Sr(srUids.sopInstanceUid(), srUids.seriesInstanceUid(), srRef),
+                    new SegmentationResult.Sr(srUids.sopInstanceUid(), srUids.seriesInstanceUid(), srRef, srUids.content()),
                     new SegmentationResult.Timings(series.completedAt(), ms(loadNs), ms(inferNs), ms(postNs)), now);
             return new Outcome(result, dlq, segBytes);
         } catch (InferenceFailure f) {

@@ -37,11 +37,23 @@ public final class SrWriter {
     static final String PRIVATE_SCHEME = "99IMGPIPE";
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HHmmss").withZone(ZoneOffset.UTC);
-    /** The SR's UIDs (deterministic per source series and model version). */
-    public record Uids(String seriesInstanceUid, String sopInstanceUid) {
+    /** The Tracking Identifier (DCM 112039) of the lesion's measurement group. */
+    static final String TRACKING_IDENTIFIER = "Lesion";
+
+    /**
+     * The SR's UIDs (deterministic per source series and model version): its series and instance, and those of its
+     * measurement content (tracking UID, Observation UIDs), which the result event carries to the FHIR mapping.
+     */
+    public record Uids(String seriesInstanceUid, String sopInstanceUid, SegmentationResult.Content content) {
         public static Uids of(String sourceSeriesUid, String modelVersion) {
             return new Uids(SegWriter.uid(sourceSeriesUid, modelVersion, "sr-series"),
-                    SegWriter.uid(sourceSeriesUid, modelVersion, "sr-instance"));
+                    SegWriter.uid(sourceSeriesUid, modelVersion, "sr-instance"),
+                    new SegmentationResult.Content(TRACKING_IDENTIFIER,
+                            SegWriter.uid(sourceSeriesUid, modelVersion, "tracking"),
+                            SegWriter.uid(sourceSeriesUid, modelVersion, "sr-observation", "measurement-group"),
+                            SegWriter.uid(sourceSeriesUid, modelVersion, "sr-observation", "lesion-volume"),
+                            SegWriter.uid(sourceSeriesUid, modelVersion, "sr-observation", "slices-with-lesion"),
+                            SegWriter.uid(sourceSeriesUid, modelVersion, "sr-observation", "mean-predictive-entropy")));
         }
     }
 
@@ -79,7 +91,7 @@ public final class SrWriter {
         AttributeList src = stack.firstHeader();
         String sourceSeries = Attribute.getSingleStringValueOrNull(src, TagFromName.SeriesInstanceUID);
         String study = Attribute.getSingleStringValueOrNull(src, TagFromName.StudyInstanceUID);
-        AttributeList l = new StructuredReport(content(stack, lesion, model, seg, sourceSeries)).getAttributeList();
+        AttributeList l = new StructuredReport(content(stack, lesion, model, seg, uids.content(), sourceSeries)).getAttributeList();
         DerivedObjects.copyPatientAndStudy(src, l);
         String date = DATE.format(now);
         String time = TIME.format(now);
@@ -121,7 +133,8 @@ public final class SrWriter {
     }
 
     private static ContentItem content(SliceStack stack, SegmentationResult.Lesion lesion, SegmentationResult.Model model,
-                                       SegWriter.Uids seg, String sourceSeries) throws DicomException {
+                                       SegWriter.Uids seg, SegmentationResult.Content uids, String sourceSeries)
+            throws DicomException {
         ContentItemFactory f = new ContentItemFactory();
         ContentItem root = f.makeContainerContentItem(null, null, dcm("126000", "Imaging Measurement Report"), true, "DCMR", "1500");
         f.makeCodeContentItem(root, "HAS CONCEPT MOD", dcm("121049", "Language of Content Item and Descendants"),
@@ -144,29 +157,43 @@ public final class SrWriter {
         }
         // TID 1500 Imaging Measurements -> TID 1411 Volumetric ROI Measurements
         ContentItem measurements = f.makeContainerContentItem(root, "CONTAINS", dcm("126010", "Imaging Measurements"), true);
-        ContentItem roi = f.makeContainerContentItem(measurements, "CONTAINS", dcm("125007", "Measurement Group"), true, "DCMR", "1411");
-        f.makeTextContentItem(roi, "HAS OBS CONTEXT", dcm("112039", "Tracking Identifier"), "Lesion");
-        f.makeUIDContentItem(roi, "HAS OBS CONTEXT", dcm("112040", "Tracking Unique Identifier"),
-                SegWriter.uid(sourceSeries, model.version(), "tracking"));
+        ContentItem roi = observationUid(f.makeContainerContentItem(measurements, "CONTAINS", dcm("125007", "Measurement Group"),
+                true, "DCMR", "1411"), uids.measurementGroupUid());
+        f.makeTextContentItem(roi, "HAS OBS CONTEXT", dcm("112039", "Tracking Identifier"), uids.trackingIdentifier());
+        f.makeUIDContentItem(roi, "HAS OBS CONTEXT", dcm("112040", "Tracking Unique Identifier"), uids.trackingUid());
         f.makeCodeContentItem(roi, "CONTAINS", dcm("121071", "Finding"), new CodedSequenceItem("108369006", "SCT", "Neoplasm"));
+        // the SEG's segment category (CID 7150), which the FHIR mapping takes as the group Observation's code
+        f.makeCodeContentItem(roi, "CONTAINS", new CodedSequenceItem("276214006", "SCT", "Finding category"),
+                new CodedSequenceItem("49755003", "SCT", "Morphologically Altered Structure"));
         f.makeImageContentItem(roi, "CONTAINS", dcm("121191", "Referenced Segment"), SOPClass.SegmentationStorage,
                 seg.sopInstanceUid(), 0, 1, null, null, null, null);
         f.makeUIDContentItem(roi, "CONTAINS", dcm("121232", "Source series for segmentation"), sourceSeries);
         f.makeCodeContentItem(roi, "HAS CONCEPT MOD", new CodedSequenceItem("363698007", "SCT", "Finding Site"),
                 new CodedSequenceItem("12738006", "SCT", "Brain"));
         measurement(f, roi, new CodedSequenceItem("118565006", "SCT", "Volume"), round(lesion.volumeMl(), 3),
-                new CodedSequenceItem("mL", "UCUM", "milliliter"), model);
+                new CodedSequenceItem("mL", "UCUM", "milliliter"), model, uids.volumeUid());
         measurement(f, roi, new CodedSequenceItem("SLICES-LESION", PRIVATE_SCHEME, "Slices with lesion"), lesion.slicesWithLesion(),
-                new CodedSequenceItem("{slices}", "UCUM", "slices"), model);
+                new CodedSequenceItem("{slices}", "UCUM", "slices"), model, uids.slicesWithLesionUid());
         measurement(f, roi, new CodedSequenceItem("MEAN-ENTROPY", PRIVATE_SCHEME, "Mean predictive entropy"),
-                round(lesion.meanPredictiveEntropy(), 4), new CodedSequenceItem("{nat}", "UCUM", "nat"), model);
+                round(lesion.meanPredictiveEntropy(), 4), new CodedSequenceItem("{nat}", "UCUM", "nat"), model,
+                uids.meanPredictiveEntropyUid());
         return root;
     }
 
-    /** A TID 1419 measurement with its algorithm identification (TID 4019). */
+    /**
+     * Gives a content item its Observation UID (0040,A171; SR Document Content, type 3): the identity a FHIR Observation
+     * mapped from it carries (HL7 DICOM SR to FHIR, identifier observation-uid).
+     */
+    private static ContentItem observationUid(ContentItem item, String uid) throws DicomException {
+        set(item.getAttributeList(), TagFromName.ObservationUID, uid);
+        return item;
+    }
+
+    /** A TID 1419 measurement with its algorithm identification (TID 4019) and its Observation UID. */
     private static void measurement(ContentItemFactory f, ContentItem parent, CodedSequenceItem concept, double value,
-                                    CodedSequenceItem units, SegmentationResult.Model model) throws DicomException {
-        ContentItem num = f.makeNumericContentItem(parent, "CONTAINS", concept, value, units);
+                                    CodedSequenceItem units, SegmentationResult.Model model, String observationUid)
+            throws DicomException {
+        ContentItem num = observationUid(f.makeNumericContentItem(parent, "CONTAINS", concept, value, units), observationUid);
         f.makeTextContentItem(num, "HAS CONCEPT MOD", dcm("111001", "Algorithm Name"), clip(model.name(), 64));
         f.makeTextContentItem(num, "HAS CONCEPT MOD", dcm("111003", "Algorithm Version"), clip(model.version(), 64));
     }

@@ -55,8 +55,29 @@ class SrWriterTest {
         assertTrue(tree.contains("Referenced Segment") && tree.contains(seg.sopInstanceUid()), tree);
         assertTrue(tree.contains("Volume = 1.235 milliliter"), "the volume, rounded, in mL:\n" + tree);
         assertTrue(tree.contains("Algorithm Version") && tree.contains("lgg-flair-unet"), tree);
+        // the group and its measurements carry the Observation UIDs the result event gives the FHIR mapping
+        SegmentationResult.Content c = uids.content();
+        assertEquals(List.of(c.measurementGroupUid(), c.volumeUid(), c.slicesWithLesionUid(), c.meanPredictiveEntropyUid()),
+                observationUids(l), tree);
+        assertEquals(4, java.util.Set.copyOf(observationUids(l)).size(), "distinct Observation UIDs");
+        assertTrue(tree.contains(c.trackingUid()) && tree.contains("Finding category"), tree);
         // the same series and model give the same SR UIDs (a redelivery writes the same object)
         assertEquals(uids, SrWriter.Uids.of(s.seriesInstanceUid(), "7"));
+    }
+
+    /** The Observation UIDs (0040,A171) of the content items, depth first in document order. */
+    private static List<String> observationUids(AttributeList l) {
+        List<String> out = new java.util.ArrayList<>();
+        collectObservationUids(l, out);
+        return out;
+    }
+
+    private static void collectObservationUids(AttributeList l, List<String> out) {
+        String uid = Attribute.getSingleStringValueOrNull(l, TagFromName.ObservationUID);
+        if (uid != null) out.add(uid);
+        if (l.get(TagFromName.ContentSequence) instanceof SequenceAttribute seq) {
+            for (int i = 0; i < seq.getNumberOfItems(); i++) collectObservationUids(seq.getItem(i).getAttributeList(), out);
+        }
     }
 
     @Test

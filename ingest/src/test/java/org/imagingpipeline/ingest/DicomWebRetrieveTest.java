@@ -213,7 +213,7 @@ class DicomWebRetrieveTest {
                 SegmentationResult.eventIdFor(SERIES_1, "1"), SegmentationResult.Status.OK, null, STUDY, SERIES_1, null, "DW-PATIENT", null,
                 "ACC-DW", "MR", 2, "20240315", "site-a", new SegmentationResult.Model("unet", "1", "0".repeat(64)),
                 null, new SegmentationResult.Seg(SEG_SOP, SEG_SERIES, ref),
-                new SegmentationResult.Sr(SR_SOP, SR_SERIES, srRef), null, Instant.now());
+                new SegmentationResult.Sr(SR_SOP, SR_SERIES, srRef, null), null, Instant.now());
         try (KafkaProducer<String, byte[]> producer = KafkaClients.of(KafkaStack.broker.bootstrap()).producer(Map.of())) {
             // A record nobody can read first: skipped with a WARN, the reader goes on.
             producer.send(new ProducerRecord<>(Topics.SEGMENTATION_RESULTS, SERIES_1, "{not json".getBytes(StandardCharsets.UTF_8))).get();

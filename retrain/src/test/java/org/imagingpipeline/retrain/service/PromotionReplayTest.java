@@ -89,7 +89,7 @@ class PromotionReplayTest {
         return new SegmentationResult(SegmentationResult.SCHEMA_VERSION, SegmentationResult.eventIdFor(series, version), status,
                 ok ? null : "PIXEL_LIMITS: test", TestDicom.seriesReady("d", series, 1, List.of()).studyInstanceUid(), series,
                 List.of(), "PAT-1", null, null, "MR", 1, null, "d", new SegmentationResult.Model("m", version, null), null,
-                null, ok ? new SegmentationResult.Sr(series + ".8." + version.replaceAll("[^0-9]", ""), series + ".8", null) : null,
+                null, ok ? new SegmentationResult.Sr(series + ".8." + version.replaceAll("[^0-9]", ""), series + ".8", null, null) : null,
                 null, Instant.now());
     }
 
