@@ -13,6 +13,7 @@ bench_stack_home() { # NAME K D H
   export INGEST_HTTP_PORT=${BENCH_HTTP_PORT:-$(( $4 + 1 ))} STREAMS_HTTP_PORT=${BENCH_STREAMS_PORT:-$(( $4 + 2 ))}
   export INFERENCE_HTTP_PORT=${BENCH_INFERENCE_PORT:-$(( $4 + 3 ))} RETRAIN_HTTP_PORT=${BENCH_RETRAIN_PORT:-$(( $4 + 4 ))}
   export FHIR_BRIDGE_HTTP_PORT=${BENCH_BRIDGE_PORT:-$(( $4 + 5 ))} EHR_PORT=${BENCH_EHR_PORT:-$(( $4 + 10 ))}
+  export CONSOLE_HTTP_PORT=${BENCH_CONSOLE_PORT:-$(( $4 + 6 ))}
   export SOURCE_MODEL=${SOURCE_MODEL:-$ROOT/models/source.onnx}
   STACK_PIDS="$PIPELINE_HOME/pids"; STACK_LOGS="$PIPELINE_HOME/logs"
   stack_down >/dev/null 2>&1 || true
@@ -94,11 +95,12 @@ INGEST_HTTP_PORT="${INGEST_HTTP_PORT:-8081}"
 STREAMS_HTTP_PORT="${STREAMS_HTTP_PORT:-8082}"
 RETRAIN_HTTP_PORT="${RETRAIN_HTTP_PORT:-8084}"
 FHIR_BRIDGE_HTTP_PORT="${FHIR_BRIDGE_HTTP_PORT:-8085}"
+CONSOLE_HTTP_PORT="${CONSOLE_HTTP_PORT:-8086}"
 INFERENCE_HTTP_PORT="${INFERENCE_HTTP_PORT:-8083}"
 # The source model inference registers as the default when the registry has none; PACS_ADDRESS (HOST:PORT:AET) optional.
 DEFAULT_SOURCE_MODEL="$ROOT/models/source.onnx" # the committed source model; SOURCE_MODEL overrides it (read when `up` runs)
 EHR_PORT="${EHR_PORT:-8090}"
-STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge) # plus broker-2.., ingest-2.. in cluster mode
+STACK_SERVICES=(broker ehr ingest streams inference retrain fhir-bridge console) # plus broker-2.., ingest-2.. in cluster mode
 # Instances (`./pipeline up --instances 2`, or STACK_INSTANCES=2; docs/operations.md "Cluster mode"): instance i > 1 of
 # ingest, streams, inference and fhir-bridge is "SERVICE-i", every port of instance 1 + 100(i-1), in the same consumer
 # groups; ingest instances share the blob store ($PIPELINE_HOME/blobs) and each keeps its own acknowledged index and
@@ -108,7 +110,7 @@ SCALED_SERVICES=(ingest streams inference fhir-bridge)
 instance_name() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1-$2"; fi; } # service instance
 instance_port() { echo $(($1 + 100 * ($2 - 1))); } # port-of-instance-1 instance
 # Which services `up` starts besides the broker (benchmarks start only what they measure).
-STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference retrain fhir-bridge}"
+STACK_PARTS="${STACK_PARTS:-ehr ingest streams inference retrain fhir-bridge console}"
 part() { [[ " $STACK_PARTS " == *" $1 "* ]]; }
 STACK_PIDS="$PIPELINE_HOME/pids"
 STACK_LOGS="$PIPELINE_HOME/logs"
@@ -247,7 +249,7 @@ stack_up() {
     [ "$i" = 1 ] || check_ports_free "${instance_ports[@]}" # instance 1's are checked with the rest below
     ports+=("${instance_ports[@]}")
   done
-  ports+=("retrain:$RETRAIN_HTTP_PORT")
+  ports+=("retrain:$RETRAIN_HTTP_PORT" "console:$CONSOLE_HTTP_PORT")
   [ -n "${FHIR_BASE_URL:-}" ] || ports+=("ehr:$EHR_PORT")
   for p in "${ports[@]}"; do
     [[ $seen == *":${p#*:} "* ]] && die "up: port ${p#*:} is configured twice (${p%%:*} and$(tr ' ' '\n' <<<"$seen" | grep ":${p#*:}\$" | sed 's/:.*//; s/^/ /'))"
@@ -257,6 +259,7 @@ stack_up() {
   check_ports_free "broker:$KAFKA_PORT" "broker:$KAFKA_CONTROLLER_PORT" "ingest:$INGEST_DICOM_PORT" "ingest:$INGEST_HTTP_PORT" \
     "streams:$STREAMS_HTTP_PORT" "inference:$INFERENCE_HTTP_PORT" "retrain:$RETRAIN_HTTP_PORT" "fhir-bridge:$FHIR_BRIDGE_HTTP_PORT"
   [ -n "${FHIR_BASE_URL:-}" ] || check_ports_free "ehr:$EHR_PORT"
+  part console && check_ports_free "console:$CONSOLE_HTTP_PORT"
   [ "${INGEST_DICOM_TLS_ENABLED:-true}" = false ] || check_ports_free "ingest:$INGEST_DICOM_TLS_PORT"
   kafka_secured && check_ports_free "broker:$(kafka_internal_port)"
   stack_secrets
@@ -381,6 +384,10 @@ stack_up() {
       -Dbridge.mapping.dicomweb-base-url="${BRIDGE_MAPPING_DICOMWEB_BASE_URL:-http://127.0.0.1:$INGEST_HTTP_PORT/dicomweb}" \
       -jar "$ROOT/fhir-bridge/target/quarkus-app/quarkus-run.jar"
   done
+  # The ML-ops console (docs/console.md): pages over streams' and retrain's APIs, with the signed-in person's token.
+  part console && start_bg console java -Xmx192m "${AUTH_OPTS[@]}" -Dquarkus.http.port="$CONSOLE_HTTP_PORT" \
+    -Dpipeline.home="$PIPELINE_HOME" -Dconsole.streams-url="http://127.0.0.1:$STREAMS_HTTP_PORT" \
+    -Dconsole.retrain-url="http://127.0.0.1:$RETRAIN_HTTP_PORT" -jar "$ROOT/console/target/quarkus-app/quarkus-run.jar"
   local n
   for ((i = 1; i <= instances; i++)); do
     n=$(instance_name ingest $i)
@@ -399,6 +406,8 @@ stack_up() {
     wait_http ehr "http://127.0.0.1:$EHR_PORT/health" 60
     log "stack: EHR stand-in ready (FHIR R4 at http://127.0.0.1:$EHR_PORT/fhir)"
   fi
+  part console && wait_http console "http://127.0.0.1:$CONSOLE_HTTP_PORT/q/health/ready" 120 \
+    && log "stack: console ready (http://127.0.0.1:$CONSOLE_HTTP_PORT/, sign in with ./pipeline token mlops viewer)"
   # The bridge validates a sample bundle before it reports ready (10-60 s on 2 cores).
   for ((i = 1; i <= instances; i++)); do
     n=$(instance_name fhir-bridge $i)
@@ -424,6 +433,7 @@ stop_one() { # name
 
 stack_down() {
   # Reverse start order: services first, the broker last so that they can flush.
+  stop_one console
   stop_service fhir-bridge
   stop_service inference
   stop_one retrain

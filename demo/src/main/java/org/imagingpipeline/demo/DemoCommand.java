@@ -94,6 +94,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "seconds to wait for every report in the EHR (default: ${DEFAULT-VALUE})")
     long reportTimeout;
 
+    @Option(names = "--keep-up", defaultValue = "${env:DEMO_KEEP_UP:-false}",
+            description = "leave the stack running at the end, to look around in the console (stop it with ./pipeline down"
+                    + " and the same PIPELINE_HOME; default: ${DEFAULT-VALUE})")
+    boolean keepUp;
+
     private final Path root = repoRoot();
     private final Map<String, String> env = new LinkedHashMap<>();
     private final Map<String, Instant> phases = new LinkedHashMap<>();
@@ -172,6 +177,8 @@ public final class DemoCommand implements Callable<Integer> {
         if (pipeline(List.of("up"), false) != 0) throw new IllegalStateException("./pipeline up failed");
         // The services' APIs need a bearer token (docs/security.md); the demo only reads them: role viewer.
         ApiToken viewer = new ApiToken(() -> token("viewer"));
+        log("demo: the ML-ops console: " + http("CONSOLE_HTTP_PORT", 8086) + "/ (sign in with a token from"
+                + " PIPELINE_HOME=" + home + " ./pipeline token mlops viewer)");
 
         // ---- traffic
         // The simulated scanner images held-out patients of the first source site (one institution: one new domain).
@@ -240,6 +247,11 @@ public final class DemoCommand implements Callable<Integer> {
         log("demo: done in " + (System.nanoTime() - started) / 1_000_000_000L + " s. " + brief);
         if (d.synthetic()) log("demo: NOTE: SYNTHETIC data (no ../shared on this machine)");
         log("demo: summary: " + out.resolve("summary.json") + "   report: " + out.resolve("index.html"));
+        if (keepUp) {
+            Runtime.getRuntime().removeShutdownHook(stopper);
+            log("demo: the stack keeps running (--keep-up): console " + http("CONSOLE_HTTP_PORT", 8086) + "/, token:"
+                    + " PIPELINE_HOME=" + home + " ./pipeline token mlops viewer; stop it: PIPELINE_HOME=" + home + " ./pipeline down");
+        }
         System.out.println(EventJson.mapper().writeValueAsString(brief));
         return 0;
     }

@@ -34,6 +34,23 @@ class DemoScenarioIT {
         // masks of the simulated scanner) finetune, and the gate keeps the best candidate that passes. Jobs run one at a
         // time (the real site's first, about 2 minutes on 2 cores; the scanner's about 7), hence the long wait.
         run.env.put("DEMO_ADAPT_TIMEOUT", "900");
+        // The stack stays up after the demo for the console's browser test; it is stopped below, whatever happens.
+        run.env.put("DEMO_KEEP_UP", "true");
+        try {
+            checkDemo(run, out, data);
+        } finally {
+            PipelineRun.Result down = run.run(5, "down");
+            assertTrue(down.stderr().contains("stopped broker"), "the stack is stopped at the end: " + PipelineRun.tail(down.stderr()));
+        }
+        try (var sock = new java.net.Socket()) {
+            sock.connect(new java.net.InetSocketAddress("127.0.0.1", run.port("KAFKA_PORT")), 500);
+            throw new AssertionError("broker still listening after ./pipeline down");
+        } catch (java.io.IOException expected) {
+            // nothing left behind
+        }
+    }
+
+    private static void checkDemo(PipelineRun run, Path out, Path data) throws Exception {
         PipelineRun.Result r = run.run(25, "demo", "--data", data.toString(), "--out", out.toString());
         assertEquals(0, r.exit(), "demo exit status; stderr:\n" + PipelineRun.tail(r.stderr()));
         JsonNode s = EventJson.mapper().readTree(out.resolve("summary.json").toFile());
@@ -42,9 +59,15 @@ class DemoScenarioIT {
         assertEquals(s.get("studies_sent").asInt(), s.get("reports_in_ehr").asInt());
         assertEquals(0, s.get("fhir_validation_errors").asInt(), "FHIR validation errors");
         boolean simulatedFlagged = false;
+        String scannerDomain = null;
+        String knownDomain = null;
         for (JsonNode d : s.get("domains")) {
             boolean simulated = d.get("site_folders").toString().contains("NEWSCANNER");
             if (simulated) simulatedFlagged |= "DRIFT_CONFIRMED".equals(d.get("status").asText()) || d.get("flagged_after_series").isNumber();
+            if (simulated && "DRIFT_CONFIRMED".equals(d.get("status").asText())) scannerDomain = d.get("id").asText();
+            boolean du = false;
+            for (JsonNode f : d.get("site_folders")) du |= f.asText().startsWith("DU");
+            if ("KNOWN".equals(d.get("status").asText()) && du && !simulated) knownDomain = d.get("id").asText();
         }
         assertTrue(simulatedFlagged, "the simulated new scanner is flagged: " + s.get("domains"));
         // Adaptation: every flagged domain got a candidate with gate evidence; a promoted one is not worse than the source
@@ -89,12 +112,16 @@ class DemoScenarioIT {
         String html = Files.readString(out.resolve("index.html"));
         assertTrue(html.contains("data:image/png;base64,"), "charts embedded");
         assertTrue(html.contains("SIMULATED"), "the simulated scanner is marked");
-        assertTrue(r.stderr().contains("stopped broker"), "the stack is stopped at the end");
-        try (var sock = new java.net.Socket()) {
-            sock.connect(new java.net.InetSocketAddress("127.0.0.1", run.port("KAFKA_PORT")), 500);
-            throw new AssertionError("broker still listening after the demo");
-        } catch (java.io.IOException expected) {
-            // nothing left behind
+        assertTrue(r.stderr().contains("keeps running (--keep-up)"), "the demo left the stack up as asked");
+
+        // The ML-ops console in a browser, on the demo's stack (docs/console.md).
+        if (!ConsoleBrowser.available()) {
+            System.out.println("demo scenario: console browser test SKIPPED: no chromium/chromedriver here (./pipeline test installs them)");
+            return;
         }
+        assertTrue(knownDomain != null && scannerDomain != null, "a KNOWN DU domain and the flagged scanner: " + s.get("domains"));
+        String token = run.run(2, "token", "mlops", "viewer").lastLine();
+        ConsoleBrowser.walkThrough("http://127.0.0.1:" + run.port("CONSOLE_HTTP_PORT"), token, knownDomain, scannerDomain,
+                run.root.resolve("e2e/target/console-screenshots"));
     }
 }

@@ -38,7 +38,7 @@ final class PipelineRun {
         env.put("PIPELINE_HOME", home.toString());
         java.util.Set<Integer> taken = new java.util.HashSet<>();
         for (String port : List.of("KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "KAFKA_INTERNAL_PORT", "INGEST_DICOM_PORT", "INGEST_DICOM_TLS_PORT", "INGEST_HTTP_PORT", "STREAMS_HTTP_PORT",
-                "INFERENCE_HTTP_PORT", "RETRAIN_HTTP_PORT", "FHIR_BRIDGE_HTTP_PORT", "EHR_PORT")) {
+                "INFERENCE_HTTP_PORT", "RETRAIN_HTTP_PORT", "FHIR_BRIDGE_HTTP_PORT", "CONSOLE_HTTP_PORT", "EHR_PORT")) {
             int p = BrokerProcess.freePort();
             while (!taken.add(p)) p = BrokerProcess.freePort(); // the OS may hand out a port it just gave back
             env.put(port, Integer.toString(p));
