@@ -86,12 +86,19 @@ public record Overview(Section<Scanner> scanners, Section<Job> jobs, Section<Mod
         return new Section<>(rows, null);
     }
 
-    /** domain id -> the version serving it, from retrain's GET /models (empty when it could not be read). */
+    /**
+     * domain id -> the version serving it, for the domains with a model of their own (retrain's GET /models names the
+     * default model's version as a domain's serving one when it has none: such a domain shows "default model", as one
+     * without any entry does). Empty when /models could not be read.
+     */
     static Map<String, String> servingByDomain(ServiceCalls.Answer models) {
         Map<String, String> out = new java.util.HashMap<>();
         if (!models.ok()) return out;
         for (JsonNode m : array(models.body())) {
-            if (m.path("serving").hasNonNull("version")) out.put(text(m, "domainId"), "model " + m.path("serving").get("version").asText());
+            String domain = text(m, "domainId");
+            if (m.path("serving").hasNonNull("version") && domain.equals(text(m, "servedBy"))) {
+                out.put(domain, "model " + m.path("serving").get("version").asText());
+            }
         }
         return out;
     }
