@@ -69,18 +69,14 @@ public class LoginResource {
         }
         long maxAge = Math.max(1, jwt.getExpirationTime() - Instant.now().getEpochSecond());
         LOG.infof("signed in: subject %s, roles %s", jwt.getSubject(), jwt.getGroups());
-        return Response.seeOther(URI.create("/")).cookie(sessionCookie(t, (int) Math.min(Integer.MAX_VALUE, maxAge))).build();
+        return Response.seeOther(URI.create("/")).cookie(sessionCookie(config, t, (int) Math.min(Integer.MAX_VALUE, maxAge))).build();
     }
 
     @POST
     @Path("logout")
     @PermitAll
     public Response signOut() {
-        return Response.seeOther(URI.create("/login")).cookie(sessionCookie("", 0)).build();
-    }
-
-    NewCookie sessionCookie(String value, int maxAgeSeconds) {
-        return sessionCookie(config, value, maxAgeSeconds);
+        return Response.seeOther(URI.create("/login")).cookie(sessionCookie(config, "", 0)).build();
     }
 
     static NewCookie sessionCookie(ConsoleConfig config, String value, int maxAgeSeconds) {

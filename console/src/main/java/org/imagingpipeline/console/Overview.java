@@ -31,7 +31,7 @@ public record Overview(Section<Scanner> scanners, Section<Job> jobs, Section<Mod
 
     /** An adaptation job. */
     public record Job(String id, String domainId, String method, String status, String phase, String progress,
-                      String created, String decision, boolean finished) {
+                      String created, String decision) {
     }
 
     /** The models of a domain: which serves it, how many versions it has, the latest. */
@@ -62,8 +62,7 @@ public record Overview(Section<Scanner> scanners, Section<Job> jobs, Section<Mod
                     : String.format(Locale.ROOT, "%.0f %% (%d/%d)", 100 * p.path("fraction").asDouble(), p.path("step").asLong(),
                     p.path("total").asLong());
             rows.add(new Job(text(j, "id"), text(j, "domainId"), text(j, "method"), status, text(j, "phase"), progress,
-                    text(j, "createdAt"), text(j, "decision"),
-                    List.of("SUCCEEDED", "FAILED", "REJECTED").contains(status)));
+                    text(j, "createdAt"), text(j, "decision")));
         }
         rows.sort((a, b) -> b.created().compareTo(a.created()));
         return new Section<>(rows, null);
